@@ -1,0 +1,62 @@
+/* The site policy: a GLib key file (xml/safepool.conf documents every key
+ * and its default). Loaded once; read-only afterwards. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "conf/sp-format.h"
+
+#define SP_POLICY_DEFAULT_PATH "/etc/safepool/safepool.conf"
+
+typedef struct {
+    /* [volumes] */
+    guint32 allowed_formats;   /* SP_FORMAT_BIT set; formats=raw;qcow2 */
+    guint64 max_capacity;      /* max_capacity=16T (bytes or K/M/G/T/P) */
+    guint32 default_mode;      /* default_mode=0600 */
+    GArray *allowed_owners;    /* uid_t; allowed_owners=root;libvirt-qemu */
+    GArray *allowed_groups;    /* gid_t; allowed_groups=root;kvm;libvirt-qemu */
+    char **backing_roots;      /* backing_roots= (absolute dirs; the pool
+                                  itself is always allowed) */
+    /* [inspector] */
+    gboolean allow_extended_l2;  /* allow_extended_l2=true */
+    guint32 luks_versions;       /* bit N = LUKS vN allowed; luks_versions=1;2 */
+    guint64 max_image_read;      /* bytes the inspector may read; 1M */
+    /* [qemu-img] */
+    char *qemu_img;              /* qemu_img=/usr/bin/qemu-img */
+    guint timeout_sec;           /* timeout=3600 */
+    guint64 cpu_limit_sec;       /* cpu_limit=1800 */
+    guint64 as_limit_bytes;      /* address_space_limit=4G */
+    /* [luks] */
+    char *luks_cipher_alg;       /* cipher_alg=aes-256 */
+    char *luks_cipher_mode;      /* cipher_mode=xts */
+    char *luks_hash;             /* hash=sha256 */
+    char *luks_ivgen_alg;        /* ivgen_alg=plain64 */
+    char *luks_ivgen_hash;       /* ivgen_hash=sha256 */
+    guint luks_iter_time_ms;     /* iter_time=2000 */
+    /* [vtpm] */
+    char *vtpm_root;             /* root=/var/lib/libvirt/swtpm */
+    char *swtpm_user;            /* swtpm_user= (unset: qemu.conf, tss, root) */
+    char *swtpm_group;           /* swtpm_group= (same rule) */
+    char *qemu_conf;             /* qemu_conf=/etc/libvirt/qemu.conf */
+    guint64 vtpm_archive_max;    /* archive_max_size=64M */
+} SpPolicy;
+
+/* Built-in defaults. */
+SpPolicy *sp_policy_new_default(void);
+
+/* Load @path (NULL: $SAFEPOOL_CONFIG, else SP_POLICY_DEFAULT_PATH if it
+ * exists, else defaults). Unknown groups/keys and bad values are errors
+ * (SP_ERROR_INVALID naming the key). */
+SpPolicy *sp_policy_load(const char *path, GError **error);
+
+void sp_policy_free(SpPolicy *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpPolicy, sp_policy_free)
+
+/* Parse "10", "10K", "1.5G"? no: integers with optional K/M/G/T/P/E suffix
+ * (powers of 1024, optional "iB"/"B"). Overflow -> SP_ERROR_INVALID. */
+gboolean sp_parse_size(const char *s, guint64 *out, GError **error);
+
+/* Resolve the swtpm user/group per the policy rule; returns uid/gid. */
+gboolean sp_policy_swtpm_ids(const SpPolicy *p, uid_t *uid, gid_t *gid,
+                             GError **error);

@@ -1,0 +1,99 @@
+/* Shared plumbing of the safepool CLI: options, errors, JSON. */
+#include "tools/sp-cli.h"
+
+#include <stdio.h>
+
+const SpPolicy *
+sp_cli_policy(SpCli *cli, GError **error)
+{
+    if (!cli->policy)
+        cli->policy = sp_policy_load(cli->config_path, error);
+    return cli->policy;
+}
+
+int
+sp_cli_fail(SpCli *cli, const GError *error)
+{
+    int code = sp_error_exit_code(error);
+
+    if (!error)
+        return 0;
+    /* One line: a multi-line tool stderr is folded into it. */
+    g_autofree char *line = g_strdup(error->message);
+    g_strdelimit(line, "\r\n", ' ');
+    fprintf(stderr, "safepool: %s\n", line);
+    if (cli->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "error");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "code");
+        json_builder_add_string_value(b, sp_error_code_name(error));
+        json_builder_set_member_name(b, "exit");
+        json_builder_add_int_value(b, code);
+        json_builder_set_member_name(b, "message");
+        json_builder_add_string_value(b, line);
+        json_builder_end_object(b);
+        json_builder_end_object(b);
+        g_autoptr(JsonNode) root = json_builder_get_root(b);
+        sp_cli_print_json(root);
+    }
+    return code;
+}
+
+int
+sp_cli_usage(SpCli *cli, const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_autoptr(GError) error = g_error_new(
+        SP_ERROR, SP_ERROR_USAGE, "%s: %s (see 'safepool %s --help')",
+        command ? command : "usage", msg, command ? command : "");
+    return sp_cli_fail(cli, error);
+}
+
+gboolean
+sp_cli_parse(SpCli *cli, const char *command, const char *params,
+             const char *summary, GOptionEntry *entries, int *argc,
+             char ***argv, int *exit_code)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *title = g_strdup_printf("%s %s", command, params);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(title);
+    gboolean json = FALSE;
+    GOptionEntry common[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+         N_("Machine-readable output"), NULL},
+        {NULL},
+    };
+
+    g_option_context_set_summary(ctx, summary);
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
+    if (entries)
+        g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+    g_option_context_add_main_entries(ctx, common, GETTEXT_PACKAGE);
+    /* GOption treats argv[0] as the program name: that is our command. */
+    if (!g_option_context_parse(ctx, argc, argv, &error)) {
+        *exit_code = sp_cli_usage(cli, command, "%s", error->message);
+        return FALSE;
+    }
+    if (json)
+        cli->json = TRUE;
+    *exit_code = 0;
+    return TRUE;
+}
+
+void
+sp_cli_print_json(JsonNode *node)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_root(gen, node);
+    g_autofree char *text = json_generator_to_data(gen, NULL);
+    printf("%s\n", text);
+    fflush(stdout);
+}

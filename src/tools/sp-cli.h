@@ -1,0 +1,49 @@
+/* Shared plumbing of the safepool CLI: global options, error reporting with
+ * the exit codes of interface.md, JSON output. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "conf/sp-policy.h"
+#include "util/sp-error.h"
+#include "util/sp-i18n.h"
+
+typedef struct {
+    const char *config_path; /* --config, or NULL */
+    gboolean json;           /* --json */
+    SpPolicy *policy;        /* loaded lazily by sp_cli_policy() */
+} SpCli;
+
+/* The policy (loads it on first use). NULL + error if the file is bad. */
+const SpPolicy *sp_cli_policy(SpCli *cli, GError **error);
+
+/* Print "safepool: <message>" on stderr (and with --json a
+ * {"error": {"code", "message"}} document on stdout); return exit code. */
+int sp_cli_fail(SpCli *cli, const GError *error);
+
+/* Usage error: print message + hint, return 2. */
+int sp_cli_usage(SpCli *cli, const char *command, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* Parse a command's options with GOptionContext; --json is accepted after
+ * the command too. Returns FALSE (and sets *exit_code = 2 or 0 for --help)
+ * when the caller should return. Leaves positional args in argc/argv
+ * (argv[0] = command name). */
+gboolean sp_cli_parse(SpCli *cli, const char *command, const char *params,
+                      const char *summary, GOptionEntry *entries, int *argc,
+                      char ***argv, int *exit_code);
+
+/* Print a JSON node (pretty) on stdout. */
+void sp_cli_print_json(JsonNode *node);
+
+/* Command entry points: argv[0] is the command name. Return exit status. */
+int sp_cmd_validate(SpCli *cli, int argc, char **argv);
+int sp_cmd_plan(SpCli *cli, int argc, char **argv);
+int sp_cmd_vol_create(SpCli *cli, int argc, char **argv);
+int sp_cmd_vol_resize(SpCli *cli, int argc, char **argv);
+int sp_cmd_vol_delete(SpCli *cli, int argc, char **argv);
+int sp_cmd_vol_list(SpCli *cli, int argc, char **argv);
+int sp_cmd_vol_dumpxml(SpCli *cli, int argc, char **argv);
+int sp_cmd_inspect(SpCli *cli, int argc, char **argv);
+int sp_cmd_vtpm(SpCli *cli, int argc, char **argv);

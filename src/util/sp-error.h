@@ -1,0 +1,33 @@
+/* safepool's error domain: one enum of codes, each mapped to the CLI exit
+ * status of interface.md and to a stable name used in JSON output. */
+#pragma once
+
+#include <glib.h>
+
+#define SP_ERROR (sp_error_quark())
+
+typedef enum {
+    SP_ERROR_INVALID = 1,     /* input rejected by schema or policy   -> 1 */
+    SP_ERROR_XML,             /* malformed XML or schema violation    -> 1 */
+    SP_ERROR_UNSAFE_IMAGE,    /* the inspector refused an image       -> 1 */
+    SP_ERROR_FORMAT_MISMATCH, /* image is not the format it claims    -> 1 */
+    SP_ERROR_NOT_FOUND,       /* named volume/state does not exist    -> 1 */
+    SP_ERROR_USAGE,           /* bad command line                     -> 2 */
+    SP_ERROR_FAILED,          /* a system call or a tool failed       -> 3 */
+    SP_ERROR_EXISTS,          /* the name exists                      -> 4 */
+    SP_ERROR_LOCKED,          /* another operation holds the lock     -> 4 */
+    SP_ERROR_IN_USE,          /* e.g. volume is another's backing     -> 4 */
+} SpErrorCode;
+
+GQuark sp_error_quark(void);
+
+/* Exit status of interface.md for @error (3 for foreign domains). */
+int sp_error_exit_code(const GError *error);
+
+/* Stable machine-readable name, e.g. "invalid", "exists". */
+const char *sp_error_code_name(const GError *error);
+
+/* Set @error from errno with "<what>: <strerror>"; ENOSPC etc. -> FAILED,
+ * EEXIST -> EXISTS, ENOENT -> NOT_FOUND, ELOOP/EXDEV -> INVALID. Returns FALSE. */
+gboolean sp_error_set_errno(GError **error, int errsv, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);

@@ -1,0 +1,34 @@
+/* Subprocess runner: argv only, no shell, environment reduced to LC_ALL=C and
+ * a fixed PATH, CPU and address-space limits, a timeout that kills the whole
+ * process group, stderr captured into the GError. */
+#pragma once
+
+#include <glib.h>
+
+#define SP_EXEC_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+
+typedef struct {
+    int child_fd;  /* fd number the child sees (e.g. 3) */
+    int parent_fd; /* fd in this process; dup'd, not closed by sp_exec_run */
+} SpExecFd;
+
+typedef struct {
+    guint timeout_sec;        /* 0 = no timeout */
+    guint64 cpu_limit_sec;    /* RLIMIT_CPU, 0 = unlimited */
+    guint64 as_limit_bytes;   /* RLIMIT_AS, 0 = unlimited */
+    const SpExecFd *fds;      /* extra fds to hand to the child */
+    gsize n_fds;
+    int stdin_fd;             /* -1 = /dev/null */
+    /* Called in the parent with the child's pid once it started (tests). */
+    void (*on_spawn)(GPid pid, gpointer data);
+    gpointer on_spawn_data;
+} SpExecOptions;
+
+/* Run @argv (argv[0] an absolute path). On non-zero exit, signal or timeout,
+ * returns FALSE with SP_ERROR_FAILED "<argv0 basename> failed: <stderr first
+ * line(s)>". Captured stdout returned in @out_stdout if non-NULL. */
+gboolean sp_exec_run(const char *const *argv, const SpExecOptions *opts,
+                     char **out_stdout, GError **error);
+
+/* Join argv for logging (shell-quoted, for humans only; never executed). */
+char *sp_exec_argv_to_string(const char *const *argv);

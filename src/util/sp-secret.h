@@ -1,0 +1,22 @@
+/* Secret buffers: mlock'd, wiped on free, handed to children only through an
+ * inherited memfd or pipe (/dev/fd/N), never argv or a named file. */
+#pragma once
+
+#include <glib.h>
+
+/* The fd number children see a secret on ("file=/dev/fd/3"). */
+#define SP_SECRET_CHILD_FD 3
+
+typedef struct SpSecret SpSecret;
+
+SpSecret *sp_secret_new(const guint8 *data, gsize len);
+/* Read a secret file (trailing single newline stripped). */
+SpSecret *sp_secret_new_from_file(const char *path, GError **error);
+const guint8 *sp_secret_data(const SpSecret *s);
+gsize sp_secret_len(const SpSecret *s);
+void sp_secret_free(SpSecret *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpSecret, sp_secret_free)
+
+/* A sealed memfd holding the secret, positioned at 0, CLOEXEC (the runner
+ * maps it to SP_SECRET_CHILD_FD). Caller closes. */
+int sp_secret_to_memfd(const SpSecret *s, GError **error);

@@ -1,0 +1,4 @@
+/* vTPM (swtpm) state directories: layout, labels, save/restore. */
+#pragma once
+
+#include <glib.h>
