@@ -23,3 +23,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpDomainInfo, sp_domain_info_free)
 /* SELinux context syntax check: user:role:type:level[-level][:c..] without
  * whitespace or control characters. */
 gboolean sp_label_is_valid(const char *label);
+
+/* Canonical lowercase "8-4-4-4-12" form of a uuid given with or without
+ * dashes; SP_ERROR_INVALID naming it otherwise. */
+char *sp_uuid_normalize(const char *uuid, GError **error);
