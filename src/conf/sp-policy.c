@@ -1,20 +1,673 @@
-/* Placeholder: being written. */
+/* The site policy: built-in defaults and the GLib key file that overrides
+ * them. Every key is checked when loaded, so later code can trust the struct. */
 #include "conf/sp-policy.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/sp-error.h"
+#include "util/sp-fs.h"
+#include "util/sp-i18n.h"
+
+/* Formats a volume may be created as (the inspector-only ones are not). */
+#define SP_VOLUME_FORMATS                                                     \
+    (SP_FORMAT_BIT(SP_FORMAT_RAW) | SP_FORMAT_BIT(SP_FORMAT_QCOW2) |          \
+     SP_FORMAT_BIT(SP_FORMAT_QED) | SP_FORMAT_BIT(SP_FORMAT_VMDK) |           \
+     SP_FORMAT_BIT(SP_FORMAT_VPC) | SP_FORMAT_BIT(SP_FORMAT_VHDX) |           \
+     SP_FORMAT_BIT(SP_FORMAT_VDI) | SP_FORMAT_BIT(SP_FORMAT_ISO))
+
+static const char *const default_owners[] = {"root", "libvirt-qemu", NULL};
+static const char *const default_groups[] = {"root", "kvm", "libvirt-qemu",
+                                             NULL};
+
+/* The only keys a policy file may contain, per group. */
+static const char *const keys_volumes[] = {
+    "formats", "max_capacity", "default_mode", "allowed_owners",
+    "allowed_groups", "backing_roots", NULL};
+static const char *const keys_inspector[] = {
+    "allow_extended_l2", "luks_versions", "max_image_read", NULL};
+static const char *const keys_qemu_img[] = {
+    "qemu_img", "timeout", "cpu_limit", "address_space_limit", NULL};
+static const char *const keys_luks[] = {
+    "cipher_alg", "cipher_mode", "hash", "ivgen_alg", "ivgen_hash",
+    "iter_time", NULL};
+static const char *const keys_vtpm[] = {
+    "root", "swtpm_user", "swtpm_group", "qemu_conf", "archive_max_size",
+    NULL};
+
+static const struct {
+    const char *group;
+    const char *const *keys;
+} policy_groups[] = {
+    {"volumes", keys_volumes},   {"inspector", keys_inspector},
+    {"qemu-img", keys_qemu_img}, {"luks", keys_luks},
+    {"vtpm", keys_vtpm},
+};
+
+/* Numeric id: plain decimal, or libvirt's "+N" form. */
+static gboolean
+parse_numeric_id(const char *s, guint32 *out)
+{
+    guint64 v;
+
+    if (*s == '+')
+        s++;
+    if (!g_ascii_isdigit(*s))
+        return FALSE;
+    if (!g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT32 - 1, &v, NULL))
+        return FALSE;
+    *out = (guint32)v;
+    return TRUE;
+}
+
+static gboolean
+resolve_user(const char *name, uid_t *uid)
+{
+    guint32 id;
+    struct passwd *pw;
+
+    if (parse_numeric_id(name, &id)) {
+        *uid = (uid_t)id;
+        return TRUE;
+    }
+    pw = getpwnam(name);
+    if (!pw)
+        return FALSE;
+    *uid = pw->pw_uid;
+    return TRUE;
+}
+
+static gboolean
+resolve_group(const char *name, gid_t *gid)
+{
+    guint32 id;
+    struct group *gr;
+
+    if (parse_numeric_id(name, &id)) {
+        *gid = (gid_t)id;
+        return TRUE;
+    }
+    gr = getgrnam(name);
+    if (!gr)
+        return FALSE;
+    *gid = gr->gr_gid;
+    return TRUE;
+}
+
+gboolean
+sp_parse_size(const char *s, guint64 *out, GError **error)
+{
+    const char *p = s;
+    const char *suffix;
+    guint64 value = 0;
+    guint64 scale = 1;
+    guint power = 0;
+
+    if (!s || !g_ascii_isdigit(*s)) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("size '%s': not a non-negative integer"), s ? s : "");
+        return FALSE;
+    }
+    for (; g_ascii_isdigit(*p); p++) {
+        guint d = (guint)(*p - '0');
+        if (value > (G_MAXUINT64 - d) / 10) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("size '%s': too large"), s);
+            return FALSE;
+        }
+        value = value * 10 + d;
+    }
+    suffix = p;
+    if (*suffix) {
+        static const char letters[] = "kmgtpe";
+        const char *pos = strchr(letters, g_ascii_tolower(*suffix));
+        const char *rest = suffix + 1;
+
+        if (g_ascii_strcasecmp(suffix, "b") == 0) {
+            rest = "";
+        } else if (!pos || *suffix == '\0') {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("size '%s': unknown suffix '%s'"), s, suffix);
+            return FALSE;
+        } else {
+            power = (guint)(pos - letters) + 1;
+        }
+        /* K, KB and KiB all mean 1024 here: the policy only speaks binary
+         * units (unlike volume XML, where KB is 1000). */
+        if (*rest && g_ascii_strcasecmp(rest, "b") != 0 &&
+            g_ascii_strcasecmp(rest, "ib") != 0) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("size '%s': unknown suffix '%s'"), s, suffix);
+            return FALSE;
+        }
+    }
+    for (guint i = 0; i < power; i++)
+        scale *= 1024;
+    if (value > G_MAXUINT64 / scale) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("size '%s': too large"), s);
+        return FALSE;
+    }
+    *out = value * scale;
+    return TRUE;
+}
+
+static void
+fill_ids(GArray *arr, const char *const *names, gboolean is_group)
+{
+    for (guint i = 0; names[i]; i++) {
+        if (is_group) {
+            gid_t gid;
+            if (resolve_group(names[i], &gid))
+                g_array_append_val(arr, gid);
+        } else {
+            uid_t uid;
+            if (resolve_user(names[i], &uid))
+                g_array_append_val(arr, uid);
+        }
+    }
+}
 
 SpPolicy *
 sp_policy_new_default(void)
 {
-    return g_new0(SpPolicy, 1);
-}
+    SpPolicy *p = g_new0(SpPolicy, 1);
 
-SpPolicy *
-sp_policy_load(const char *path, GError **error)
-{
-    return sp_policy_new_default();
+    p->allowed_formats =
+        SP_FORMAT_BIT(SP_FORMAT_RAW) | SP_FORMAT_BIT(SP_FORMAT_QCOW2);
+    p->max_capacity = G_GUINT64_CONSTANT(16) << 40;
+    p->default_mode = 0600;
+    p->allowed_owners = g_array_new(FALSE, FALSE, sizeof(uid_t));
+    p->allowed_groups = g_array_new(FALSE, FALSE, sizeof(gid_t));
+    /* Missing default accounts (no libvirt-qemu on this host) are skipped. */
+    fill_ids(p->allowed_owners, default_owners, FALSE);
+    fill_ids(p->allowed_groups, default_groups, TRUE);
+    p->backing_roots = g_new0(char *, 1);
+
+    p->allow_extended_l2 = TRUE;
+    p->luks_versions = (1u << 1) | (1u << 2);
+    p->max_image_read = 1024 * 1024;
+
+    p->qemu_img = g_strdup("/usr/bin/qemu-img");
+    p->timeout_sec = 3600;
+    p->cpu_limit_sec = 1800;
+    p->as_limit_bytes = G_GUINT64_CONSTANT(4) << 30;
+
+    p->luks_cipher_alg = g_strdup("aes-256");
+    p->luks_cipher_mode = g_strdup("xts");
+    p->luks_hash = g_strdup("sha256");
+    p->luks_ivgen_alg = g_strdup("plain64");
+    p->luks_ivgen_hash = g_strdup("sha256");
+    p->luks_iter_time_ms = 2000;
+
+    p->vtpm_root = g_strdup("/var/lib/libvirt/swtpm");
+    p->swtpm_user = NULL;
+    p->swtpm_group = NULL;
+    p->qemu_conf = g_strdup("/etc/libvirt/qemu.conf");
+    p->vtpm_archive_max = G_GUINT64_CONSTANT(64) << 20;
+    return p;
 }
 
 void
 sp_policy_free(SpPolicy *p)
 {
+    if (!p)
+        return;
+    if (p->allowed_owners)
+        g_array_unref(p->allowed_owners);
+    if (p->allowed_groups)
+        g_array_unref(p->allowed_groups);
+    g_strfreev(p->backing_roots);
+    g_free(p->qemu_img);
+    g_free(p->luks_cipher_alg);
+    g_free(p->luks_cipher_mode);
+    g_free(p->luks_hash);
+    g_free(p->luks_ivgen_alg);
+    g_free(p->luks_ivgen_hash);
+    g_free(p->vtpm_root);
+    g_free(p->swtpm_user);
+    g_free(p->swtpm_group);
+    g_free(p->qemu_conf);
     g_free(p);
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+typedef struct {
+    GKeyFile *kf;
+    const char *path;
+} Loader;
+
+static gboolean
+bad_value(const Loader *l, const char *group, const char *key,
+          const char *value, const char *why, GError **error)
+{
+    g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                _("policy file '%s': key '%s.%s' = '%s': %s"), l->path, group,
+                key, value, why);
+    return FALSE;
+}
+
+/* Raw value of @group.@key with surrounding blanks removed, NULL if absent. */
+static char *
+get_value(const Loader *l, const char *group, const char *key)
+{
+    char *v = g_key_file_get_value(l->kf, group, key, NULL);
+
+    return v ? g_strstrip(v) : NULL;
+}
+
+static gboolean
+load_size(const Loader *l, const char *group, const char *key, guint64 *out,
+          GError **error)
+{
+    g_autofree char *v = get_value(l, group, key);
+    g_autoptr(GError) local = NULL;
+
+    if (!v)
+        return TRUE;
+    if (!sp_parse_size(v, out, &local))
+        return bad_value(l, group, key, v, _("not a size"), error);
+    return TRUE;
+}
+
+static gboolean
+load_uint(const Loader *l, const char *group, const char *key, guint64 max,
+          guint64 *out, GError **error)
+{
+    g_autofree char *v = get_value(l, group, key);
+
+    if (!v)
+        return TRUE;
+    if (!g_ascii_isdigit(*v) ||
+        !g_ascii_string_to_unsigned(v, 10, 1, max, out, NULL))
+        return bad_value(l, group, key, v, _("not a positive integer"), error);
+    return TRUE;
+}
+
+static gboolean
+load_abs_path(const Loader *l, const char *group, const char *key,
+              char **out, GError **error)
+{
+    g_autofree char *v = get_value(l, group, key);
+    g_autoptr(GError) local = NULL;
+    char *norm;
+
+    if (!v)
+        return TRUE;
+    norm = sp_fs_normalize_abs(v, &local);
+    if (!norm)
+        return bad_value(l, group, key, v, _("not a clean absolute path"),
+                         error);
+    g_free(*out);
+    *out = norm;
+    return TRUE;
+}
+
+static gboolean
+load_string(const Loader *l, const char *group, const char *key,
+            gboolean allow_empty, char **out, GError **error)
+{
+    g_autofree char *v = get_value(l, group, key);
+
+    if (!v)
+        return TRUE;
+    for (const char *c = v; *c; c++) {
+        if (g_ascii_iscntrl(*c) || *c == ',' || *c == ' ')
+            return bad_value(l, group, key, v,
+                             _("contains a space, ',' or control character"),
+                             error);
+    }
+    if (!*v && !allow_empty)
+        return bad_value(l, group, key, "", _("must not be empty"), error);
+    g_free(*out);
+    *out = *v ? g_steal_pointer(&v) : NULL;
+    return TRUE;
+}
+
+static char **
+get_list(const Loader *l, const char *group, const char *key)
+{
+    char **list = g_key_file_get_string_list(l->kf, group, key, NULL, NULL);
+
+    if (!list) /* an empty value gives NULL, not an empty list */
+        return g_key_file_has_key(l->kf, group, key, NULL) ? g_new0(char *, 1)
+                                                            : NULL;
+    for (guint i = 0; list[i]; i++)
+        g_strstrip(list[i]);
+    return list;
+}
+
+static gboolean
+load_ids(const Loader *l, const char *key, gboolean is_group, GArray **out,
+         GError **error)
+{
+    g_auto(GStrv) names = get_list(l, "volumes", key);
+    g_autoptr(GArray) arr = NULL;
+
+    if (!names)
+        return TRUE;
+    arr = g_array_new(FALSE, FALSE, is_group ? sizeof(gid_t) : sizeof(uid_t));
+    for (guint i = 0; names[i]; i++) {
+        if (!*names[i])
+            continue;
+        if (is_group) {
+            gid_t gid;
+            if (!resolve_group(names[i], &gid))
+                return bad_value(l, "volumes", key, names[i],
+                                 _("no such group"), error);
+            g_array_append_val(arr, gid);
+        } else {
+            uid_t uid;
+            if (!resolve_user(names[i], &uid))
+                return bad_value(l, "volumes", key, names[i],
+                                 _("no such user"), error);
+            g_array_append_val(arr, uid);
+        }
+    }
+    g_array_unref(*out);
+    *out = g_steal_pointer(&arr);
+    return TRUE;
+}
+
+static gboolean
+load_volumes(const Loader *l, SpPolicy *p, GError **error)
+{
+    g_auto(GStrv) formats = get_list(l, "volumes", "formats");
+    g_auto(GStrv) roots = get_list(l, "volumes", "backing_roots");
+    g_autofree char *mode = get_value(l, "volumes", "default_mode");
+
+    if (formats) {
+        p->allowed_formats = 0;
+        for (guint i = 0; formats[i]; i++) {
+            SpFormat f = sp_format_from_string(formats[i]);
+            if (!*formats[i])
+                continue;
+            if (f == SP_FORMAT_UNKNOWN ||
+                !(SP_FORMAT_BIT(f) & SP_VOLUME_FORMATS))
+                return bad_value(l, "volumes", "formats", formats[i],
+                                 _("not a volume format"), error);
+            p->allowed_formats |= SP_FORMAT_BIT(f);
+        }
+    }
+    if (!load_size(l, "volumes", "max_capacity", &p->max_capacity, error))
+        return FALSE;
+    if (mode) {
+        guint64 m;
+        if (!g_ascii_string_to_unsigned(mode, 8, 0, 07777, &m, NULL))
+            return bad_value(l, "volumes", "default_mode", mode,
+                             _("not an octal mode"), error);
+        if (m & (S_ISUID | S_ISGID | S_ISVTX))
+            return bad_value(l, "volumes", "default_mode", mode,
+                             _("setuid, setgid and sticky bits are not "
+                               "allowed"),
+                             error);
+        if (m & S_IWOTH)
+            return bad_value(l, "volumes", "default_mode", mode,
+                             _("world-writable is not allowed"), error);
+        p->default_mode = (guint32)m;
+    }
+    if (!load_ids(l, "allowed_owners", FALSE, &p->allowed_owners, error) ||
+        !load_ids(l, "allowed_groups", TRUE, &p->allowed_groups, error))
+        return FALSE;
+    if (roots) {
+        g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; roots[i]; i++) {
+            g_autoptr(GError) local = NULL;
+            char *norm;
+            if (!*roots[i])
+                continue;
+            norm = sp_fs_normalize_abs(roots[i], &local);
+            if (!norm || g_str_equal(norm, "/")) {
+                g_free(norm);
+                return bad_value(l, "volumes", "backing_roots", roots[i],
+                                 _("not a clean absolute directory other "
+                                   "than '/'"),
+                                 error);
+            }
+            g_ptr_array_add(out, norm);
+        }
+        g_ptr_array_add(out, NULL);
+        g_strfreev(p->backing_roots);
+        p->backing_roots = (char **)g_ptr_array_steal(out, NULL);
+    }
+    return TRUE;
+}
+
+static gboolean
+load_inspector(const Loader *l, SpPolicy *p, GError **error)
+{
+    g_autofree char *l2 = get_value(l, "inspector", "allow_extended_l2");
+    g_auto(GStrv) versions = get_list(l, "inspector", "luks_versions");
+
+    if (l2) {
+        if (g_str_equal(l2, "true"))
+            p->allow_extended_l2 = TRUE;
+        else if (g_str_equal(l2, "false"))
+            p->allow_extended_l2 = FALSE;
+        else
+            return bad_value(l, "inspector", "allow_extended_l2", l2,
+                             _("not 'true' or 'false'"), error);
+    }
+    if (versions) {
+        p->luks_versions = 0;
+        for (guint i = 0; versions[i]; i++) {
+            guint64 v;
+            if (!*versions[i])
+                continue;
+            if (!g_ascii_string_to_unsigned(versions[i], 10, 1, 2, &v, NULL))
+                return bad_value(l, "inspector", "luks_versions", versions[i],
+                                 _("LUKS version must be 1 or 2"), error);
+            p->luks_versions |= 1u << v;
+        }
+    }
+    return load_size(l, "inspector", "max_image_read", &p->max_image_read,
+                     error);
+}
+
+static gboolean
+load_rest(const Loader *l, SpPolicy *p, GError **error)
+{
+    guint64 v;
+
+    if (!load_abs_path(l, "qemu-img", "qemu_img", &p->qemu_img, error))
+        return FALSE;
+    v = p->timeout_sec;
+    if (!load_uint(l, "qemu-img", "timeout", G_MAXUINT32 / 1000, &v, error))
+        return FALSE;
+    p->timeout_sec = (guint)v;
+    if (!load_uint(l, "qemu-img", "cpu_limit", G_MAXUINT32, &p->cpu_limit_sec,
+                   error) ||
+        !load_size(l, "qemu-img", "address_space_limit", &p->as_limit_bytes,
+                   error))
+        return FALSE;
+
+    if (!load_string(l, "luks", "cipher_alg", FALSE, &p->luks_cipher_alg,
+                     error) ||
+        !load_string(l, "luks", "cipher_mode", FALSE, &p->luks_cipher_mode,
+                     error) ||
+        !load_string(l, "luks", "hash", FALSE, &p->luks_hash, error) ||
+        !load_string(l, "luks", "ivgen_alg", FALSE, &p->luks_ivgen_alg,
+                     error) ||
+        !load_string(l, "luks", "ivgen_hash", FALSE, &p->luks_ivgen_hash,
+                     error))
+        return FALSE;
+    v = p->luks_iter_time_ms;
+    if (!load_uint(l, "luks", "iter_time", 3600 * 1000, &v, error))
+        return FALSE;
+    p->luks_iter_time_ms = (guint)v;
+
+    if (!load_abs_path(l, "vtpm", "root", &p->vtpm_root, error) ||
+        !load_string(l, "vtpm", "swtpm_user", TRUE, &p->swtpm_user, error) ||
+        !load_string(l, "vtpm", "swtpm_group", TRUE, &p->swtpm_group, error) ||
+        !load_abs_path(l, "vtpm", "qemu_conf", &p->qemu_conf, error) ||
+        !load_size(l, "vtpm", "archive_max_size", &p->vtpm_archive_max, error))
+        return FALSE;
+    return TRUE;
+}
+
+/* Refuse what the loaders would silently ignore: misspelt keys are the
+ * usual way a site's policy quietly fails to apply. */
+static gboolean
+check_known_keys(const Loader *l, GError **error)
+{
+    g_auto(GStrv) groups = g_key_file_get_groups(l->kf, NULL);
+
+    for (guint i = 0; groups[i]; i++) {
+        const char *const *known = NULL;
+        g_auto(GStrv) keys = NULL;
+
+        for (guint g = 0; g < G_N_ELEMENTS(policy_groups); g++) {
+            if (g_str_equal(groups[i], policy_groups[g].group))
+                known = policy_groups[g].keys;
+        }
+        if (!known) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("policy file '%s': unknown group '[%s]'"), l->path,
+                        groups[i]);
+            return FALSE;
+        }
+        keys = g_key_file_get_keys(l->kf, groups[i], NULL, NULL);
+        for (guint k = 0; keys && keys[k]; k++) {
+            if (!g_strv_contains(known, keys[k])) {
+                g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                            _("policy file '%s': unknown key '%s.%s'"),
+                            l->path, groups[i], keys[k]);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
+SpPolicy *
+sp_policy_load(const char *path, GError **error)
+{
+    g_autoptr(SpPolicy) p = NULL;
+    g_autoptr(GKeyFile) kf = NULL;
+    g_autoptr(GError) local = NULL;
+    const char *env;
+    Loader l;
+
+    if (!path) {
+        env = g_getenv("SAFEPOOL_CONFIG");
+        if (env && *env)
+            path = env;
+        else if (g_file_test(SP_POLICY_DEFAULT_PATH, G_FILE_TEST_EXISTS))
+            path = SP_POLICY_DEFAULT_PATH;
+        else
+            return sp_policy_new_default();
+    }
+
+    kf = g_key_file_new();
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
+        if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            g_set_error(error, SP_ERROR, SP_ERROR_NOT_FOUND,
+                        _("policy file '%s': %s"), path, local->message);
+        else
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("policy file '%s': %s"), path, local->message);
+        return NULL;
+    }
+    l.kf = kf;
+    l.path = path;
+    if (!check_known_keys(&l, error))
+        return NULL;
+
+    p = sp_policy_new_default();
+    if (!load_volumes(&l, p, error) || !load_inspector(&l, p, error) ||
+        !load_rest(&l, p, error))
+        return NULL;
+    return g_steal_pointer(&p);
+}
+
+/* ---- swtpm identity ---------------------------------------------------- */
+
+/* Value of `key = "value"` in libvirt's qemu.conf syntax; NULL if unset or
+ * the file is missing. Only the simple string form is understood. */
+static char *
+qemu_conf_string(const char *path, const char *key)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    char *found = NULL;
+
+    if (!path || !g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        char *line = g_strstrip(lines[i]);
+        gsize klen = strlen(key);
+        char *v;
+        char *end;
+
+        if (*line == '#' || strncmp(line, key, klen) != 0)
+            continue;
+        v = line + klen;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (*v != '=')
+            continue;
+        v++;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (*v != '"')
+            continue;
+        v++;
+        end = strchr(v, '"');
+        if (!end)
+            continue;
+        g_free(found); /* the last assignment wins, as in libvirt */
+        found = g_strndup(v, (gsize)(end - v));
+    }
+    return found;
+}
+
+gboolean
+sp_policy_swtpm_ids(const SpPolicy *p, uid_t *uid, gid_t *gid,
+                    GError **error)
+{
+    g_autofree char *conf_user = NULL;
+    g_autofree char *conf_group = NULL;
+    const char *user = p->swtpm_user;
+    const char *group = p->swtpm_group;
+    const char *user_from = _("policy key vtpm.swtpm_user");
+    const char *group_from = _("policy key vtpm.swtpm_group");
+
+    if (!user) {
+        conf_user = qemu_conf_string(p->qemu_conf, "swtpm_user");
+        user = conf_user;
+        user_from = p->qemu_conf;
+    }
+    if (!group) {
+        conf_group = qemu_conf_string(p->qemu_conf, "swtpm_group");
+        group = conf_group;
+        group_from = p->qemu_conf;
+    }
+
+    if (user) {
+        if (!resolve_user(user, uid)) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("swtpm user '%s' (from %s): no such user"), user,
+                        user_from);
+            return FALSE;
+        }
+    } else if (!resolve_user("tss", uid)) {
+        *uid = 0;
+    }
+    if (group) {
+        if (!resolve_group(group, gid)) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("swtpm group '%s' (from %s): no such group"), group,
+                        group_from);
+            return FALSE;
+        }
+    } else if (!resolve_group("tss", gid)) {
+        *gid = 0;
+    }
+    return TRUE;
 }
