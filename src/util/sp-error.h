@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "util/sp-glib-compat.h" /* g_autofd, g_clear_fd on GLib 2.74 */
+
 #define SP_ERROR (sp_error_quark())
 
 typedef enum {

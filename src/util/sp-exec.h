@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include "util/sp-glib-compat.h"
+
 #define SP_EXEC_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
 
 typedef struct {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <glib.h>
+
+#include "util/sp-glib-compat.h"
 #include <sys/stat.h>
 #include <sys/types.h>
 

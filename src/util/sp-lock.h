@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "util/sp-glib-compat.h"
+
 #define SP_LOCK_FILE ".safepool.lock"
 
 typedef struct SpLock SpLock;

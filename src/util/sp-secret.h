@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "util/sp-glib-compat.h"
+
 /* The fd number children see a secret on ("file=/dev/fd/3"). */
 #define SP_SECRET_CHILD_FD 3
 
@@ -20,3 +22,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpSecret, sp_secret_free)
 /* A sealed memfd holding the secret, positioned at 0, CLOEXEC (the runner
  * maps it to SP_SECRET_CHILD_FD). Caller closes. */
 int sp_secret_to_memfd(const SpSecret *s, GError **error);
+
+/* Test hook: when set, sp_secret_free calls it with the (already wiped)
+ * mapping instead of unmapping it; the hook must munmap it. NULL restores
+ * the default. Lets a test check that freeing really erases the bytes. */
+typedef void (*SpSecretReleaseHook)(void *mem, gsize size);
+void sp_secret_set_release_hook(SpSecretReleaseHook hook);
