@@ -41,6 +41,11 @@ typedef struct {
     gboolean nocow;          /* target/nocow */
     char *backing_path;      /* backingStore/path (as given) */
     SpFormat backing_format; /* backingStore/format; UNKNOWN if absent */
+    /* Added by conf: libvirt lets a clone's XML (vol-create-from) omit
+     * <capacity>; the parser then leaves capacity 0 and this FALSE. A caller
+     * that fills capacity from the source sets it TRUE before the policy
+     * check, which refuses a volume without a capacity. */
+    gboolean has_capacity;
 } SpVolume;
 
 /* One problem found by validation (for `validate --json`). */
@@ -84,3 +89,18 @@ char *sp_volume_to_xml(const SpVolume *v, const char *path);
 /* Where the RelaxNG schema lives ($SAFEPOOL_SCHEMA_DIR, else the build-time
  * source dir, else the install dir). */
 const char *sp_volume_schema_path(void);
+
+/* Field-by-field equality (for round-trip checks). */
+gboolean sp_volume_equal(const SpVolume *a, const SpVolume *b);
+
+/* libvirt's size units (virScaleInteger): none/"b"/"byte"/"bytes" = 1,
+ * "k"/"KiB" = 1024, "KB" = 1000, ... up to "E"/"EiB"/"EB"; case-insensitive.
+ * FALSE if @unit is not one of them. */
+gboolean sp_volume_unit_scale(const char *unit, guint64 *scale);
+
+/* @text (unsigned decimal, blanks around allowed) times @unit's scale, for
+ * element @element (named in the error). Negative, non-numeric, unknown unit
+ * or >= 2^64 -> SP_ERROR_INVALID "volume XML element '<element>': ...". */
+gboolean sp_volume_parse_scaled(const char *element, const char *text,
+                                const char *unit, guint64 *out,
+                                GError **error);

@@ -1,0 +1,542 @@
+/* Volume XML -> SpVolume: libvirt's size units, then a strict walk of the
+ * validated tree. The walk re-checks structure itself so that every error
+ * names the exact element (libxml2's RelaxNG errors often name a parent). */
+#include "conf/sp-volume.h"
+
+#include <libxml/tree.h>
+#include <string.h>
+
+#include "conf/sp-volume-private.h"
+#include "conf/sp-volume-read.h"
+#include "util/sp-error.h"
+#include "util/sp-i18n.h"
+
+/* ---- units ------------------------------------------------------------- */
+
+gboolean
+sp_volume_unit_scale(const char *unit, guint64 *scale)
+{
+    static const char letters[] = "kmgtpe";
+    const char *pos;
+    guint64 base;
+    guint64 s = 1;
+
+    if (!unit || !*unit || g_ascii_strcasecmp(unit, "b") == 0 ||
+        g_ascii_strcasecmp(unit, "byte") == 0 ||
+        g_ascii_strcasecmp(unit, "bytes") == 0) {
+        *scale = 1;
+        return TRUE;
+    }
+    pos = strchr(letters, g_ascii_tolower(unit[0]));
+    if (!pos)
+        return FALSE;
+    if (unit[1] == '\0' || g_ascii_strcasecmp(unit + 1, "ib") == 0)
+        base = 1024;
+    else if (g_ascii_tolower(unit[1]) == 'b' && unit[2] == '\0')
+        base = 1000;
+    else
+        return FALSE;
+    for (const char *p = letters; p <= pos; p++)
+        s *= base;
+    *scale = s;
+    return TRUE;
+}
+
+gboolean
+sp_volume_parse_scaled(const char *element, const char *text,
+                       const char *unit, guint64 *out, GError **error)
+{
+    g_autofree char *t = g_strstrip(g_strdup(text ? text : ""));
+    const char *p = t;
+    guint64 value = 0;
+    guint64 scale;
+
+    if (*p == '+')
+        p++;
+    if (*t == '-') {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume XML element '%s': '%s' is negative"), element,
+                    t);
+        return FALSE;
+    }
+    if (!*p) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume XML element '%s': a size is required"),
+                    element);
+        return FALSE;
+    }
+    for (; *p; p++) {
+        guint d;
+        if (!g_ascii_isdigit(*p)) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("volume XML element '%s': '%s' is not an unsigned "
+                          "decimal integer"),
+                        element, t);
+            return FALSE;
+        }
+        d = (guint)(*p - '0');
+        if (value > (G_MAXUINT64 - d) / 10) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("volume XML element '%s': '%s' is too large"),
+                        element, t);
+            return FALSE;
+        }
+        value = value * 10 + d;
+    }
+    if (!sp_volume_unit_scale(unit, &scale)) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume XML element '%s': unit '%s' is not known"),
+                    element, unit);
+        return FALSE;
+    }
+    if (value > G_MAXUINT64 / scale) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume XML element '%s': '%s %s' is 2^64 bytes or "
+                      "more"),
+                    element, t, unit);
+        return FALSE;
+    }
+    *out = value * scale;
+    return TRUE;
+}
+
+/* ---- tree walk ---------------------------------------------------------- */
+
+typedef struct {
+    int code; /* SP_ERROR_XML if the schema already refused the document */
+    GError **error;
+} Walk;
+
+static gboolean G_GNUC_PRINTF(3, 4)
+walk_fail(const Walk *w, const xmlNode *node, const char *fmt, ...)
+{
+    g_autofree char *path = sp_volume_node_path(node);
+    g_autofree char *why = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(w->error, SP_ERROR, w->code,
+                _("volume XML element '%s': %s"), path, why);
+    return FALSE;
+}
+
+static gboolean
+is_element(const xmlNode *n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE &&
+           g_str_equal((const char *)n->name, name);
+}
+
+/* Refuse children other than @allowed (each at most once unless listed in
+ * @repeat), namespaced elements and stray text: an element we do not
+ * understand must not be silently dropped. */
+static gboolean
+check_children(const Walk *w, const xmlNode *node,
+               const char *const *allowed, const char *repeat)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        const char *name = (const char *)c->name;
+
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            for (const xmlChar *t = c->content; t && *t; t++) {
+                if (!g_ascii_isspace(*t))
+                    return walk_fail(w, node, _("unexpected text"));
+            }
+            continue;
+        }
+        if (c->type == XML_ENTITY_REF_NODE)
+            return walk_fail(w, node, _("entity references are not allowed"));
+        if (c->type != XML_ELEMENT_NODE)
+            continue; /* comments, processing instructions */
+        if (c->ns || !allowed || !g_strv_contains(allowed, name))
+            return walk_fail(w, c, _("unknown element"));
+        if (g_hash_table_contains(seen, name) &&
+            !(repeat && g_str_equal(repeat, name)))
+            return walk_fail(w, c, _("given more than once"));
+        g_hash_table_add(seen, (gpointer)name);
+    }
+    return TRUE;
+}
+
+static const xmlNode *
+child(const xmlNode *node, const char *name)
+{
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        if (is_element(c, name))
+            return c;
+    }
+    return NULL;
+}
+
+static char *
+attr(const xmlNode *node, const char *name)
+{
+    xmlChar *v = xmlGetNoNsProp(node, (const xmlChar *)name);
+    char *s = v ? g_strdup((const char *)v) : NULL;
+
+    xmlFree(v);
+    return s;
+}
+
+/* Text of a leaf element; any child element is an error. */
+static gboolean
+leaf_text(const Walk *w, const xmlNode *node, char **out)
+{
+    xmlChar *v;
+
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE)
+            return walk_fail(w, c, _("unknown element"));
+        if (c->type == XML_ENTITY_REF_NODE)
+            return walk_fail(w, node, _("entity references are not allowed"));
+    }
+    v = xmlNodeGetContent(node);
+    *out = g_strdup(v ? (const char *)v : "");
+    xmlFree(v);
+    return TRUE;
+}
+
+static gboolean
+scaled(const Walk *w, const xmlNode *node, guint64 *out)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *unit = attr(node, "unit");
+    g_autofree char *path = sp_volume_node_path(node);
+    GError *local = NULL;
+
+    if (!leaf_text(w, node, &text))
+        return FALSE;
+    if (!sp_volume_parse_scaled(path, text, unit, out, &local)) {
+        local->code = w->code;
+        g_propagate_error(w->error, local);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+format_type(const Walk *w, const xmlNode *node, SpFormat *out)
+{
+    g_autofree char *type = attr(node, "type");
+
+    if (!check_children(w, node, NULL, NULL))
+        return FALSE;
+    if (!type || !*type)
+        return walk_fail(w, node, _("attribute 'type' is required"));
+    *out = sp_format_from_string(type);
+    if (*out == SP_FORMAT_UNKNOWN || *out == SP_FORMAT_GPT ||
+        *out == SP_FORMAT_MBR || *out == SP_FORMAT_LUKS)
+        return walk_fail(w, node, _("format '%s' is not supported"), type);
+    return TRUE;
+}
+
+static gboolean
+parse_id(const Walk *w, const xmlNode *node, gint64 *out)
+{
+    g_autofree char *text = NULL;
+    guint64 v;
+
+    if (!leaf_text(w, node, &text))
+        return FALSE;
+    g_strstrip(text);
+    if (g_str_equal(text, "-1")) {
+        *out = -1;
+        return TRUE;
+    }
+    if (!g_ascii_isdigit(*text) ||
+        !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32 - 1, &v, NULL))
+        return walk_fail(w, node, _("'%s' is not a numeric id or -1"), text);
+    *out = (gint64)v;
+    return TRUE;
+}
+
+static gboolean
+parse_permissions(const Walk *w, const xmlNode *node, SpVolume *v)
+{
+    static const char *const kids[] = {"mode", "owner", "group", "label",
+                                       NULL};
+    const xmlNode *c;
+
+    if (!check_children(w, node, kids, NULL))
+        return FALSE;
+    if ((c = child(node, "mode"))) {
+        g_autofree char *text = NULL;
+        guint64 m;
+        if (!leaf_text(w, c, &text))
+            return FALSE;
+        g_strstrip(text);
+        if (!*text || strlen(text) > 5 ||
+            !g_ascii_string_to_unsigned(text, 8, 0, 07777, &m, NULL))
+            return walk_fail(w, c, _("'%s' is not an octal mode"), text);
+        v->has_mode = TRUE;
+        v->mode = (guint32)m;
+    }
+    if ((c = child(node, "owner")) && !parse_id(w, c, &v->owner))
+        return FALSE;
+    if ((c = child(node, "group")) && !parse_id(w, c, &v->group))
+        return FALSE;
+    if ((c = child(node, "label"))) {
+        if (!leaf_text(w, c, &v->label))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_secret(const Walk *w, const xmlNode *node, SpEncryption *e)
+{
+    g_autofree char *type = attr(node, "type");
+    g_autofree char *uuid = attr(node, "uuid");
+    g_autofree char *usage = attr(node, "usage");
+
+    if (!check_children(w, node, NULL, NULL))
+        return FALSE;
+    if (g_strcmp0(type, "passphrase") != 0)
+        return walk_fail(w, node, _("type '%s' is not 'passphrase'"),
+                         type ? type : "");
+    if (!!uuid == !!usage)
+        return walk_fail(w, node,
+                         _("exactly one of 'uuid' and 'usage' is required"));
+    if (uuid && !g_uuid_string_is_valid(uuid)) {
+        /* libvirt also takes the 32 hex digits without dashes. */
+        gboolean hex32 = strlen(uuid) == 32;
+        for (const char *p = uuid; hex32 && *p; p++)
+            hex32 = g_ascii_isxdigit(*p);
+        if (!hex32)
+            return walk_fail(w, node, _("'%s' is not a UUID"), uuid);
+    }
+    if (usage && !*usage)
+        return walk_fail(w, node, _("'usage' must not be empty"));
+    e->n_secrets++;
+    if (e->n_secrets == 1) {
+        e->secret_uuid = g_steal_pointer(&uuid);
+        e->secret_usage = g_steal_pointer(&usage);
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_encryption(const Walk *w, const xmlNode *node, SpEncryption *e)
+{
+    static const char *const kids[] = {"secret", "cipher", "ivgen", NULL};
+    const xmlNode *c;
+
+    if (!check_children(w, node, kids, "secret"))
+        return FALSE;
+    e->enabled = TRUE;
+    e->format = attr(node, "format");
+    if (!e->format || !*e->format)
+        return walk_fail(w, node, _("attribute 'format' is required"));
+    for (c = node->children; c; c = c->next) {
+        if (is_element(c, "secret") && !parse_secret(w, c, e))
+            return FALSE;
+    }
+    if ((c = child(node, "cipher"))) {
+        g_autofree char *size = attr(c, "size");
+        guint64 sz;
+        if (!check_children(w, c, NULL, NULL))
+            return FALSE;
+        e->cipher_name = attr(c, "name");
+        e->cipher_mode = attr(c, "mode");
+        e->cipher_hash = attr(c, "hash");
+        if (!e->cipher_name || !*e->cipher_name)
+            return walk_fail(w, c, _("attribute 'name' is required"));
+        if (!size || !g_ascii_isdigit(*size) ||
+            !g_ascii_string_to_unsigned(size, 10, 1, 65536, &sz, NULL))
+            return walk_fail(w, c, _("attribute 'size' is not a key size"));
+        e->cipher_size = (guint)sz;
+    }
+    if ((c = child(node, "ivgen"))) {
+        if (!check_children(w, c, NULL, NULL))
+            return FALSE;
+        e->ivgen_name = attr(c, "name");
+        e->ivgen_hash = attr(c, "hash");
+        if (!e->ivgen_name || !*e->ivgen_name)
+            return walk_fail(w, c, _("attribute 'name' is required"));
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_features(const Walk *w, const xmlNode *node, SpVolume *v)
+{
+    static const char *const kids[] = {"lazy_refcounts", "extended_l2", NULL};
+    const xmlNode *c;
+
+    if (!check_children(w, node, kids, NULL))
+        return FALSE;
+    if ((c = child(node, "lazy_refcounts"))) {
+        if (!check_children(w, c, NULL, NULL))
+            return FALSE;
+        v->lazy_refcounts = TRUE;
+    }
+    if ((c = child(node, "extended_l2"))) {
+        if (!check_children(w, c, NULL, NULL))
+            return FALSE;
+        v->extended_l2 = TRUE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_target(const Walk *w, const xmlNode *node, SpVolume *v)
+{
+    static const char *const kids[] = {
+        "path",   "format",      "permissions", "timestamps", "encryption",
+        "compat", "clusterSize", "nocow",       "features",   NULL};
+    const xmlNode *c;
+
+    if (!check_children(w, node, kids, NULL))
+        return FALSE;
+    /* <path> and <timestamps> are output-only in libvirt: ignored. */
+    if ((c = child(node, "format")) && !format_type(w, c, &v->format))
+        return FALSE;
+    if ((c = child(node, "permissions")) && !parse_permissions(w, c, v))
+        return FALSE;
+    if ((c = child(node, "encryption")) &&
+        !parse_encryption(w, c, &v->encryption))
+        return FALSE;
+    if ((c = child(node, "compat"))) {
+        if (!leaf_text(w, c, &v->compat))
+            return FALSE;
+        g_strstrip(v->compat);
+        if (!*v->compat)
+            return walk_fail(w, c, _("a version is required"));
+    }
+    if ((c = child(node, "clusterSize"))) {
+        if (!scaled(w, c, &v->cluster_size))
+            return FALSE;
+        if (v->cluster_size == 0)
+            return walk_fail(w, c, _("must not be 0"));
+    }
+    if ((c = child(node, "nocow"))) {
+        if (!check_children(w, c, NULL, NULL))
+            return FALSE;
+        v->nocow = TRUE;
+    }
+    if ((c = child(node, "features")) && !parse_features(w, c, v))
+        return FALSE;
+    return TRUE;
+}
+
+static gboolean
+parse_backing(const Walk *w, const xmlNode *node, SpVolume *v)
+{
+    static const char *const kids[] = {"path", "format", "permissions",
+                                       "timestamps", NULL};
+    const xmlNode *c;
+
+    if (!check_children(w, node, kids, NULL))
+        return FALSE;
+    c = child(node, "path");
+    if (!c)
+        return walk_fail(w, node, _("element 'path' is required"));
+    if (!leaf_text(w, c, &v->backing_path))
+        return FALSE;
+    if (!*v->backing_path)
+        return walk_fail(w, c, _("must not be empty"));
+    if ((c = child(node, "format")) &&
+        !format_type(w, c, &v->backing_format))
+        return FALSE;
+    return TRUE;
+}
+
+static gboolean
+build_volume(const Walk *w, const xmlNode *root, SpVolume *v)
+{
+    static const char *const kids[] = {
+        "name",     "key",    "source", "capacity",     "allocation",
+        "physical", "target", "backingStore", NULL};
+    static const char *const types[] = {"file",    "block",  "dir", "network",
+                                        "netdir",  "ploop",  NULL};
+    g_autofree char *type = attr(root, "type");
+    const xmlNode *c;
+    guint64 ignored;
+
+    if (!is_element(root, "volume") || root->ns)
+        return walk_fail(w, root, _("the root element must be 'volume'"));
+    if (type && !g_strv_contains(types, type))
+        return walk_fail(w, root, _("volume type '%s' is not known"), type);
+    if (!check_children(w, root, kids, NULL))
+        return FALSE;
+    c = child(root, "name");
+    if (!c)
+        return walk_fail(w, root, _("element 'name' is required"));
+    if (!leaf_text(w, c, &v->name))
+        return FALSE;
+    /* <key> and <source> describe an existing volume: ignored on input. */
+    if ((c = child(root, "capacity"))) {
+        if (!scaled(w, c, &v->capacity))
+            return FALSE;
+        v->has_capacity = TRUE;
+    }
+    if ((c = child(root, "allocation"))) {
+        if (!scaled(w, c, &v->allocation))
+            return FALSE;
+        v->has_allocation = TRUE;
+    }
+    if ((c = child(root, "physical")) && !scaled(w, c, &ignored))
+        return FALSE;
+    if ((c = child(root, "target")) && !parse_target(w, c, v))
+        return FALSE;
+    if ((c = child(root, "backingStore")) && !parse_backing(w, c, v))
+        return FALSE;
+    return TRUE;
+}
+
+SpVolume *
+sp_volume_parse(const char *xml, gsize len, GError **error)
+{
+    g_autoptr(SpVolume) v = sp_volume_new();
+    g_autoptr(GError) schema_error = NULL;
+    g_autoptr(GError) build_error = NULL;
+    xmlDoc *doc;
+    gboolean valid;
+    Walk w;
+
+    doc = sp_volume_read_xml(xml, len, error);
+    if (!doc)
+        return NULL;
+    valid = sp_volume_validate_doc(doc, &schema_error);
+    if (!valid && !g_error_matches(schema_error, SP_ERROR, SP_ERROR_XML)) {
+        xmlFreeDoc(doc); /* the schema itself could not be loaded */
+        g_propagate_error(error, g_steal_pointer(&schema_error));
+        return NULL;
+    }
+    w.code = valid ? SP_ERROR_INVALID : SP_ERROR_XML;
+    w.error = &build_error;
+    build_volume(&w, xmlDocGetRootElement(doc), v);
+    xmlFreeDoc(doc);
+    /* The walk's error names the precise element; prefer it. */
+    if (build_error) {
+        g_propagate_error(error, g_steal_pointer(&build_error));
+        return NULL;
+    }
+    if (!valid) {
+        g_propagate_error(error, g_steal_pointer(&schema_error));
+        return NULL;
+    }
+    return g_steal_pointer(&v);
+}
+
+SpVolume *
+sp_volume_parse_file(const char *path, GError **error)
+{
+    g_autofree char *text = NULL;
+    g_autoptr(GError) local = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(path, &text, &len, &local)) {
+        g_set_error(error, SP_ERROR,
+                    g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                        ? SP_ERROR_NOT_FOUND
+                        : SP_ERROR_FAILED,
+                    _("volume XML file '%s': %s"), path, local->message);
+        return NULL;
+    }
+    return sp_volume_parse(text, len, error);
+}

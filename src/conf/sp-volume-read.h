@@ -1,0 +1,19 @@
+/* Safe reading and schema validation of volume XML (internal to conf/). */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+/* Volume XML larger than this is refused before parsing. */
+#define SP_VOLUME_XML_MAX (1024 * 1024)
+
+/* Parse @xml into a tree: no DTD (a DOCTYPE is refused outright, so no
+ * entity is ever declared or expanded), no network. SP_ERROR_XML. */
+xmlDoc *sp_volume_read_xml(const char *xml, gsize len, GError **error);
+
+/* Validate against storagevol.rng (cached). SP_ERROR_XML naming the first
+ * offending element; SP_ERROR_FAILED if the schema cannot be loaded. */
+gboolean sp_volume_validate_doc(xmlDoc *doc, GError **error);
+
+/* "target/permissions/mode" for that element ("volume" for the root). */
+char *sp_volume_node_path(const xmlNode *node);
