@@ -1,2 +1,577 @@
-/* Placeholder: being written. */
+/* The planner: turns a validated volume definition into typed operations and
+ * the exact qemu-img argv. Pure: it opens nothing and runs nothing. */
 #include "image/sp-plan.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "util/sp-error.h"
+#include "util/sp-fs.h"
+#include "util/sp-i18n.h"
+#include "util/sp-secret.h"
+
+static const char *const op_names[] = {
+    [SP_OP_RAW_CREATE] = "raw-create",
+    [SP_OP_RAW_CLONE] = "raw-clone",
+    [SP_OP_RAW_RESIZE] = "raw-resize",
+    [SP_OP_QEMU_IMG] = "qemu-img",
+};
+
+const char *
+sp_op_kind_to_string(SpOpKind kind)
+{
+    if ((gsize)kind >= G_N_ELEMENTS(op_names))
+        return "unknown";
+    return op_names[kind];
+}
+
+static void
+sp_operation_free(SpOperation *op)
+{
+    if (!op)
+        return;
+    g_strfreev(op->argv);
+    g_free(op);
+}
+
+void
+sp_plan_free(SpPlan *p)
+{
+    if (!p)
+        return;
+    g_free(p->volume);
+    g_free(p->path);
+    if (p->ops)
+        g_ptr_array_unref(p->ops);
+    g_free(p);
+}
+
+char *
+sp_plan_escape_opt(const char *value)
+{
+    GString *s = g_string_sized_new(strlen(value) + 8);
+
+    for (const char *c = value; *c; c++) {
+        g_string_append_c(s, *c);
+        if (*c == ',')
+            g_string_append_c(s, ',');
+    }
+    return g_string_free(s, FALSE);
+}
+
+static SpPlan *
+plan_new(const char *volume, const char *path)
+{
+    SpPlan *p = g_new0(SpPlan, 1);
+
+    p->volume = g_strdup(volume);
+    p->path = g_strdup(path);
+    p->ops = g_ptr_array_new_with_free_func((GDestroyNotify)sp_operation_free);
+    return p;
+}
+
+static SpOperation *
+plan_add(SpPlan *p, SpOpKind kind)
+{
+    SpOperation *op = g_new0(SpOperation, 1);
+
+    op->kind = kind;
+    g_ptr_array_add(p->ops, op);
+    return op;
+}
+
+static const char *
+qemu_img_path(const SpPolicy *policy)
+{
+    return policy->qemu_img && *policy->qemu_img ? policy->qemu_img
+                                                 : "/usr/bin/qemu-img";
+}
+
+static char *
+size_arg(guint64 size)
+{
+    return g_strdup_printf("%" G_GUINT64_FORMAT, size);
+}
+
+/* Append "key=value" to an -o option string, escaping the value. */
+static void
+opt_add(GString *opts, const char *key, const char *value)
+{
+    g_autofree char *esc = sp_plan_escape_opt(value);
+
+    if (opts->len)
+        g_string_append_c(opts, ',');
+    g_string_append_printf(opts, "%s=%s", key, esc);
+}
+
+static const char *
+or_default(const char *v, const char *policy_v, const char *builtin)
+{
+    if (v && *v)
+        return v;
+    if (policy_v && *policy_v)
+        return policy_v;
+    return builtin;
+}
+
+/* LUKS creation options; @prefix is "encrypt." inside qcow2, "" for luks. */
+static void
+opt_add_luks(GString *opts, const SpPolicy *policy, const SpEncryption *enc,
+             const char *prefix)
+{
+    g_autofree char *cipher = NULL;
+    g_autofree char *iter = NULL;
+    const char *keys[] = {"cipher-alg", "cipher-mode", "ivgen-alg",
+                          "ivgen-hash-alg", "hash-alg", "iter-time"};
+    const char *vals[G_N_ELEMENTS(keys)];
+
+    if (enc->cipher_name && enc->cipher_size)
+        cipher = g_strdup_printf("%s-%u", enc->cipher_name, enc->cipher_size);
+    else if (enc->cipher_name)
+        cipher = g_strdup(enc->cipher_name);
+    iter = g_strdup_printf("%u", policy->luks_iter_time_ms ? policy->luks_iter_time_ms
+                                                            : 2000);
+    vals[0] = or_default(cipher, policy->luks_cipher_alg, "aes-256");
+    vals[1] = or_default(enc->cipher_mode, policy->luks_cipher_mode, "xts");
+    vals[2] = or_default(enc->ivgen_name, policy->luks_ivgen_alg, "plain64");
+    vals[3] = or_default(enc->ivgen_hash, policy->luks_ivgen_hash, "sha256");
+    vals[4] = or_default(enc->cipher_hash, policy->luks_hash, "sha256");
+    vals[5] = iter;
+
+    if (*prefix) {
+        g_autofree char *k = g_strconcat(prefix, "format", NULL);
+        opt_add(opts, k, "luks");
+    }
+    g_autofree char *ks = g_strconcat(prefix, "key-secret", NULL);
+    opt_add(opts, ks, SP_PLAN_SECRET_ID);
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        g_autofree char *k = g_strconcat(prefix, keys[i], NULL);
+        opt_add(opts, k, vals[i]);
+    }
+}
+
+/* The qcow2-only elements are refused on other formats rather than dropped,
+ * so that nothing the user asked for is silently ignored. */
+static gboolean
+check_qcow2_only(const SpVolume *vol, SpFormat img, GError **error)
+{
+    const char *el = NULL;
+
+    if (img == SP_FORMAT_QCOW2)
+        return TRUE;
+    if (vol->compat)
+        el = "target/compat";
+    else if (vol->lazy_refcounts)
+        el = "target/features/lazy_refcounts";
+    else if (vol->extended_l2)
+        el = "target/features/extended_l2";
+    else if (vol->cluster_size)
+        el = "target/clusterSize";
+    if (!el)
+        return TRUE;
+    g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                _("volume '%s': element '%s' is only supported for qcow2, not %s"),
+                vol->name, el, sp_format_to_string(img));
+    return FALSE;
+}
+
+/* preallocation, nocow, compat, cluster_size, lazy_refcounts, extended_l2 in
+ * libvirt's order. @prealloc: "falloc", "metadata" or NULL. */
+static gboolean
+opt_add_qcow2(GString *opts, const SpVolume *vol, const char *prealloc,
+              GError **error)
+{
+    const char *compat = vol->compat;
+
+    if ((vol->lazy_refcounts || vol->extended_l2) && compat &&
+        !g_str_equal(compat, "1.1")) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': element 'target/compat': %s does not support "
+                      "lazy_refcounts or extended_l2 (needs 1.1)"),
+                    vol->name, compat);
+        return FALSE;
+    }
+    /* qemu's default compat is already 1.1, but say so when a feature
+     * depends on it so a different qemu default cannot break the image. */
+    if (!compat && (vol->lazy_refcounts || vol->extended_l2))
+        compat = "1.1";
+    if (prealloc)
+        opt_add(opts, "preallocation", prealloc);
+    if (vol->nocow)
+        opt_add(opts, "nocow", "on");
+    if (compat)
+        opt_add(opts, "compat", compat);
+    if (vol->cluster_size) {
+        g_autofree char *cs = size_arg(vol->cluster_size);
+        opt_add(opts, "cluster_size", cs);
+    }
+    if (vol->lazy_refcounts)
+        opt_add(opts, "lazy_refcounts", "on");
+    if (vol->extended_l2)
+        opt_add(opts, "extended_l2", "on");
+    return TRUE;
+}
+
+static const char *
+prealloc_mode(const SpVolume *vol, gboolean prealloc_metadata)
+{
+    if (prealloc_metadata)
+        return "metadata";
+    if (vol->has_allocation && vol->capacity && vol->allocation >= vol->capacity)
+        return "falloc";
+    return NULL;
+}
+
+static char *
+secret_object(void)
+{
+    return g_strdup_printf("secret,id=%s,file=/dev/fd/%d", SP_PLAN_SECRET_ID,
+                           SP_SECRET_CHILD_FD);
+}
+
+static gboolean
+plan_create_new(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
+                const SpPlanCreateArgs *args, const char *target, GError **error)
+{
+    SpFormat img = sp_volume_image_format(vol);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) opts = g_string_new(NULL);
+    g_autofree char *backing = NULL;
+    SpOperation *op;
+
+    if (!check_qcow2_only(vol, img, error))
+        return FALSE;
+    if (vol->encryption.enabled && img != SP_FORMAT_QCOW2 && img != SP_FORMAT_LUKS) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': element 'target/encryption': not supported "
+                      "for format %s"),
+                    vol->name, sp_format_to_string(vol->format));
+        return FALSE;
+    }
+    if (vol->backing_path && img != SP_FORMAT_QCOW2) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': element 'backingStore': format %s cannot "
+                      "have a backing store"),
+                    vol->name, sp_format_to_string(img));
+        return FALSE;
+    }
+    if (img == SP_FORMAT_RAW) {
+        op = plan_add(p, SP_OP_RAW_CREATE);
+        op->size = vol->capacity;
+        op->allocation = vol->has_allocation ? MIN(vol->allocation, vol->capacity) : 0;
+        op->nocow = vol->nocow;
+        return TRUE;
+    }
+    if (img == SP_FORMAT_ISO || img == SP_FORMAT_GPT || img == SP_FORMAT_MBR ||
+        img == SP_FORMAT_UNKNOWN) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': element 'target/format': cannot create a %s image"),
+                    vol->name, sp_format_to_string(img));
+        return FALSE;
+    }
+    if (img == SP_FORMAT_LUKS && !vol->encryption.enabled) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': element 'target/encryption': format luks "
+                      "needs <encryption format='luks'>"),
+                    vol->name);
+        return FALSE;
+    }
+    if (vol->backing_path) {
+        if (vol->backing_format == SP_FORMAT_UNKNOWN) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("volume '%s': element 'backingStore/format': missing"),
+                        vol->name);
+            return FALSE;
+        }
+        backing = sp_fs_normalize_abs(vol->backing_path, error);
+        if (!backing)
+            return FALSE;
+    }
+
+    g_ptr_array_add(argv, g_strdup(qemu_img_path(policy)));
+    g_ptr_array_add(argv, g_strdup("create"));
+    g_ptr_array_add(argv, g_strdup("-f"));
+    g_ptr_array_add(argv, g_strdup(sp_format_to_string(img)));
+    if (backing) {
+        /* The path goes through -o so its ',' are escaped; -F is the
+         * explicit backing format. */
+        g_ptr_array_add(argv, g_strdup("-F"));
+        g_ptr_array_add(argv, g_strdup(sp_format_to_string(vol->backing_format)));
+        opt_add(opts, "backing_file", backing);
+    }
+    if (vol->encryption.enabled) {
+        g_ptr_array_add(argv, g_strdup("--object"));
+        g_ptr_array_add(argv, secret_object());
+        opt_add_luks(opts, policy, &vol->encryption,
+                     img == SP_FORMAT_QCOW2 ? "encrypt." : "");
+    }
+
+    op = plan_add(p, SP_OP_QEMU_IMG);
+    op->needs_secret = vol->encryption.enabled;
+    op->size = vol->capacity;
+    if (img == SP_FORMAT_QCOW2) {
+        if (!opt_add_qcow2(opts, vol, prealloc_mode(vol, args->prealloc_metadata),
+                           error))
+            return FALSE;
+    } else if (img == SP_FORMAT_LUKS) {
+        const char *pm = prealloc_mode(vol, args->prealloc_metadata);
+        if (pm)
+            opt_add(opts, "preallocation", pm);
+        /* luks has no nocow option: the executor flags the empty file. */
+        op->nocow = vol->nocow;
+    } else {
+        op->nocow = vol->nocow;
+    }
+    if (opts->len) {
+        g_ptr_array_add(argv, g_strdup("-o"));
+        g_ptr_array_add(argv, g_strdup(opts->str));
+    }
+    g_ptr_array_add(argv, g_strdup(target));
+    g_ptr_array_add(argv, size_arg(vol->capacity));
+    g_ptr_array_add(argv, NULL);
+    op->argv = (char **)g_ptr_array_free(g_steal_pointer(&argv), FALSE);
+    return TRUE;
+}
+
+static gboolean
+plan_clone(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
+           const SpPlanCreateArgs *args, const char *target, GError **error)
+{
+    const SpVolume *src = args->source;
+    SpFormat src_img = sp_volume_image_format(src);
+    SpFormat dst_img = sp_volume_image_format(vol);
+    /* As libvirt: a clone is never smaller than its source. */
+    guint64 capacity = MAX(vol->capacity, src->capacity);
+    g_autofree char *src_path = NULL;
+    g_autoptr(GString) opts = g_string_new(NULL);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    SpOperation *op;
+
+    if (src->encryption.enabled || vol->encryption.enabled) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': cloning from or to an encrypted volume is "
+                      "not supported"),
+                    vol->name);
+        return FALSE;
+    }
+    if (vol->backing_path) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': element 'backingStore': not allowed when "
+                      "cloning"),
+                    vol->name);
+        return FALSE;
+    }
+    if (src_img == SP_FORMAT_UNKNOWN || dst_img == SP_FORMAT_UNKNOWN ||
+        dst_img == SP_FORMAT_ISO) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': cannot clone %s into %s"), vol->name,
+                    sp_format_to_string(src_img), sp_format_to_string(dst_img));
+        return FALSE;
+    }
+    if (!check_qcow2_only(vol, dst_img, error))
+        return FALSE;
+    if (!args->source_path) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': clone source path missing"), vol->name);
+        return FALSE;
+    }
+    src_path = sp_fs_normalize_abs(args->source_path, error);
+    if (!src_path)
+        return FALSE;
+
+    if (src_img == SP_FORMAT_RAW && dst_img == SP_FORMAT_RAW) {
+        op = plan_add(p, SP_OP_RAW_CLONE);
+        op->size = capacity;
+        op->nocow = vol->nocow;
+        return TRUE;
+    }
+
+    g_ptr_array_add(argv, g_strdup(qemu_img_path(policy)));
+    g_ptr_array_add(argv, g_strdup("convert"));
+    g_ptr_array_add(argv, g_strdup("-f"));
+    g_ptr_array_add(argv, g_strdup(sp_format_to_string(src_img)));
+    g_ptr_array_add(argv, g_strdup("-O"));
+    g_ptr_array_add(argv, g_strdup(sp_format_to_string(dst_img)));
+    op = plan_add(p, SP_OP_QEMU_IMG);
+    op->size = src->capacity;
+    if (dst_img == SP_FORMAT_QCOW2) {
+        if (!opt_add_qcow2(opts, vol, prealloc_mode(vol, args->prealloc_metadata),
+                           error))
+            return FALSE;
+    } else {
+        op->nocow = vol->nocow;
+    }
+    if (opts->len) {
+        g_ptr_array_add(argv, g_strdup("-o"));
+        g_ptr_array_add(argv, g_strdup(opts->str));
+    }
+    g_ptr_array_add(argv, g_steal_pointer(&src_path));
+    g_ptr_array_add(argv, g_strdup(target));
+    g_ptr_array_add(argv, NULL);
+    op->argv = (char **)g_ptr_array_free(g_steal_pointer(&argv), FALSE);
+
+    if (capacity > src->capacity) {
+        if (dst_img == SP_FORMAT_RAW) {
+            op = plan_add(p, SP_OP_RAW_RESIZE);
+            op->size = capacity;
+        } else {
+            op = plan_add(p, SP_OP_QEMU_IMG);
+            op->size = capacity;
+            op->argv = g_new0(char *, 7);
+            op->argv[0] = g_strdup(qemu_img_path(policy));
+            op->argv[1] = g_strdup("resize");
+            op->argv[2] = g_strdup("-f");
+            op->argv[3] = g_strdup(sp_format_to_string(dst_img));
+            op->argv[4] = g_strdup(target);
+            op->argv[5] = size_arg(capacity);
+        }
+    }
+    return TRUE;
+}
+
+SpPlan *
+sp_plan_create(const SpPolicy *policy, const SpVolume *vol,
+               const SpPlanCreateArgs *args, GError **error)
+{
+    g_autoptr(SpPlan) p = NULL;
+    g_autofree char *pool = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *target = NULL;
+    g_autofree char *joined = NULL;
+
+    g_return_val_if_fail(vol && vol->name && args && args->pool_path, NULL);
+    pool = sp_fs_normalize_abs(args->pool_path, error);
+    if (!pool)
+        return NULL;
+    joined = g_build_filename(pool, vol->name, NULL);
+    path = sp_fs_normalize_abs(joined, error);
+    if (!path)
+        return NULL;
+    target = sp_fs_normalize_abs(args->target_path ? args->target_path : path, error);
+    if (!target)
+        return NULL;
+    p = plan_new(vol->name, path);
+    if (args->source) {
+        if (!plan_clone(p, policy, vol, args, target, error))
+            return NULL;
+    } else if (!plan_create_new(p, policy, vol, args, target, error)) {
+        return NULL;
+    }
+    return g_steal_pointer(&p);
+}
+
+SpPlan *
+sp_plan_resize(const SpPolicy *policy, const SpVolume *vol, const char *path,
+               guint64 current, guint64 capacity, gboolean shrink,
+               GError **error)
+{
+    SpFormat img = sp_volume_image_format(vol);
+    g_autoptr(SpPlan) p = NULL;
+    g_autofree char *abs = NULL;
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    SpOperation *op;
+
+    abs = sp_fs_normalize_abs(path, error);
+    if (!abs)
+        return NULL;
+    if (capacity < current && !shrink) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': new capacity %" G_GUINT64_FORMAT
+                      " is smaller than current %" G_GUINT64_FORMAT
+                      "; pass --shrink"),
+                    vol->name, capacity, current);
+        return NULL;
+    }
+    if (img == SP_FORMAT_UNKNOWN || img == SP_FORMAT_ISO) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': cannot resize a volume of format %s"),
+                    vol->name, sp_format_to_string(img));
+        return NULL;
+    }
+    p = plan_new(vol->name, abs);
+    if (img == SP_FORMAT_RAW) {
+        op = plan_add(p, SP_OP_RAW_RESIZE);
+        op->size = capacity;
+        return g_steal_pointer(&p);
+    }
+    op = plan_add(p, SP_OP_QEMU_IMG);
+    op->size = capacity;
+    g_ptr_array_add(argv, g_strdup(qemu_img_path(policy)));
+    g_ptr_array_add(argv, g_strdup("resize"));
+    if (vol->encryption.enabled) {
+        /* An encrypted image only opens with its key: --image-opts names the
+         * driver explicitly (it replaces -f) and the key secret. */
+        g_autofree char *file = sp_plan_escape_opt(abs);
+        op->needs_secret = TRUE;
+        g_ptr_array_add(argv, g_strdup("--object"));
+        g_ptr_array_add(argv, secret_object());
+        g_ptr_array_add(argv, g_strdup("--image-opts"));
+        if (shrink)
+            g_ptr_array_add(argv, g_strdup("--shrink"));
+        if (img == SP_FORMAT_QCOW2)
+            g_ptr_array_add(argv, g_strdup_printf(
+                "driver=qcow2,encrypt.key-secret=%s,file.driver=file,file.filename=%s",
+                SP_PLAN_SECRET_ID, file));
+        else
+            g_ptr_array_add(argv, g_strdup_printf(
+                "driver=luks,key-secret=%s,file.driver=file,file.filename=%s",
+                SP_PLAN_SECRET_ID, file));
+    } else {
+        g_ptr_array_add(argv, g_strdup("-f"));
+        g_ptr_array_add(argv, g_strdup(sp_format_to_string(img)));
+        if (shrink)
+            g_ptr_array_add(argv, g_strdup("--shrink"));
+        g_ptr_array_add(argv, g_strdup(abs));
+    }
+    g_ptr_array_add(argv, size_arg(capacity));
+    g_ptr_array_add(argv, NULL);
+    op->argv = (char **)g_ptr_array_free(g_steal_pointer(&argv), FALSE);
+    return g_steal_pointer(&p);
+}
+
+char *
+sp_plan_to_json(const SpPlan *p)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "volume");
+    json_builder_add_string_value(b, p->volume);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, p->path);
+    json_builder_set_member_name(b, "operations");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < p->ops->len; i++) {
+        const SpOperation *op = g_ptr_array_index(p->ops, i);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "op");
+        json_builder_add_string_value(b, sp_op_kind_to_string(op->kind));
+        /* In-process operations run no program: their argv is empty. */
+        json_builder_set_member_name(b, "argv");
+        json_builder_begin_array(b);
+        for (char **a = op->argv; a && *a; a++)
+            json_builder_add_string_value(b, *a);
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "size");
+        json_builder_add_int_value(b, (gint64)op->size);
+        if (op->kind == SP_OP_RAW_CREATE) {
+            json_builder_set_member_name(b, "allocation");
+            json_builder_add_int_value(b, (gint64)op->allocation);
+        }
+        json_builder_set_member_name(b, "needs_secret");
+        json_builder_add_boolean_value(b, op->needs_secret);
+        if (op->nocow) {
+            json_builder_set_member_name(b, "nocow");
+            json_builder_add_boolean_value(b, TRUE);
+        }
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_root(gen, root);
+    return json_generator_to_data(gen, NULL);
+}

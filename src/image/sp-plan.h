@@ -20,7 +20,15 @@ typedef struct {
     guint64 size;         /* raw ops: target size */
     guint64 allocation;   /* raw ops: bytes to fallocate */
     gboolean needs_secret;/* argv reads a secret on /dev/fd/SP_SECRET_CHILD_FD */
+    gboolean nocow;       /* raw ops: set FS_NOCOW_FL on the empty file */
 } SpOperation;
+
+/* Stable name of an operation kind for JSON ("raw-create", "qemu-img", ...). */
+const char *sp_op_kind_to_string(SpOpKind kind);
+
+/* The id of the secret object in argv ("--object secret,id=sp-sec0,..."). */
+#define SP_PLAN_SECRET_ID "sp-sec0"
+
 
 typedef struct {
     char *volume;         /* volume name */

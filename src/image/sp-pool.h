@@ -17,6 +17,10 @@
 /* backing path and format as created (for dumpxml and delete checks) */
 #define SP_XATTR_BACKING "user.safepool.backing"
 #define SP_XATTR_BACKING_FORMAT "user.safepool.backing-format"
+/* The volume XML as created (compat, features, cipher, secret, label...):
+ * vol-dumpxml starts from it; the xattrs above and the file itself
+ * (size, mode, owner) override what it says. */
+#define SP_XATTR_DEFINITION "user.safepool.xml"
 
 typedef struct SpPool SpPool;
 

@@ -1,15 +1,279 @@
-/* Placeholder: the volume commands are being written. */
-#include "tools/sp-cli.h"
+/* safepool validate / plan / vol-create: volume XML in, checked, planned or
+ * built in a directory pool (interface.md). */
+#include "tools/cmd-vol.h"
 
-#define SP_STUB(fn) \
-    int fn(SpCli *cli, int argc, char **argv) \
-    { \
-        return sp_cli_usage(cli, argv[0], "not implemented yet"); \
+#include <stdio.h>
+#include <string.h>
+
+#include "conf/sp-volume.h"
+#include "image/sp-plan.h"
+#include "image/sp-pool.h"
+#include "util/sp-secret.h"
+
+SpPool *
+sp_cmd_open_pool(SpCli *cli, const char *command, const char *pool_dir,
+                 int *exit_code)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *abs = NULL;
+    const SpPolicy *policy;
+    SpPool *pool;
+
+    if (!pool_dir) {
+        *exit_code = sp_cli_usage(cli, command, _("--pool-dir DIR is required"));
+        return NULL;
     }
-SP_STUB(sp_cmd_validate)
-SP_STUB(sp_cmd_plan)
-SP_STUB(sp_cmd_vol_create)
-SP_STUB(sp_cmd_vol_resize)
-SP_STUB(sp_cmd_vol_delete)
-SP_STUB(sp_cmd_vol_list)
-SP_STUB(sp_cmd_vol_dumpxml)
+    policy = sp_cli_policy(cli, &error);
+    if (!policy) {
+        *exit_code = sp_cli_fail(cli, error);
+        return NULL;
+    }
+    /* Lexically absolute: symlinks are not resolved, the pool opener
+     * refuses a symlinked last component itself. */
+    abs = g_canonicalize_filename(pool_dir, NULL);
+    pool = sp_pool_open(abs, policy, &error);
+    if (!pool) {
+        *exit_code = sp_cli_fail(cli, error);
+        return NULL;
+    }
+    return pool;
+}
+
+/* "volume XML element 'capacity': ..." -> "capacity"; else "volume". */
+static char *
+element_of(const char *message)
+{
+    const char *p = strstr(message, "element '");
+    const char *e;
+
+    if (!p)
+        return g_strdup("volume");
+    p += strlen("element '");
+    e = strchr(p, '\'');
+    return e ? g_strndup(p, e - p) : g_strdup("volume");
+}
+
+static void
+add_problem_from_error(GPtrArray *problems, const GError *error)
+{
+    SpProblem *p = g_new0(SpProblem, 1);
+
+    p->code = error->domain == SP_ERROR ? error->code : SP_ERROR_FAILED;
+    p->element = element_of(error->message);
+    p->message = g_strdup(error->message);
+    g_ptr_array_add(problems, p);
+}
+
+static const char *
+problem_code_name(int code)
+{
+    g_autoptr(GError) e = g_error_new_literal(SP_ERROR, code, "");
+    return sp_error_code_name(e);
+}
+
+int
+sp_cmd_validate(SpCli *cli, int argc, char **argv)
+{
+    g_autofree char *pool_dir = NULL;
+    g_autofree char *pool_abs = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) problems =
+        g_ptr_array_new_with_free_func((GDestroyNotify)sp_problem_free);
+    g_autoptr(SpVolume) vol = NULL;
+    const SpPolicy *policy;
+    int rc;
+    GOptionEntry entries[] = {
+        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir,
+         N_("Pool directory (its volumes may be backing stores)"), "DIR"},
+        {NULL},
+    };
+
+    if (!sp_cli_parse(cli, "validate", "VOLUME.xml",
+                      _("Check volume XML against the schema and the policy."),
+                      entries, &argc, &argv, &rc))
+        return rc;
+    if (argc != 2)
+        return sp_cli_usage(cli, "validate", _("expected one VOLUME.xml"));
+    policy = sp_cli_policy(cli, &error);
+    if (!policy)
+        return sp_cli_fail(cli, error);
+    if (pool_dir)
+        pool_abs = g_canonicalize_filename(pool_dir, NULL);
+
+    vol = sp_volume_parse_file(argv[1], &error);
+    if (!vol)
+        add_problem_from_error(problems, error);
+    else if (!sp_volume_check_policy(vol, policy, pool_abs, problems, &error) &&
+             problems->len == 0)
+        add_problem_from_error(problems, error);
+
+    if (cli->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "valid");
+        json_builder_add_boolean_value(b, problems->len == 0);
+        json_builder_set_member_name(b, "errors");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < problems->len; i++) {
+            const SpProblem *p = g_ptr_array_index(problems, i);
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "code");
+            json_builder_add_string_value(b, problem_code_name(p->code));
+            json_builder_set_member_name(b, "element");
+            json_builder_add_string_value(b, p->element ? p->element : "volume");
+            json_builder_set_member_name(b, "message");
+            json_builder_add_string_value(b, p->message);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        g_autoptr(JsonNode) root = json_builder_get_root(b);
+        sp_cli_print_json(root);
+    } else if (problems->len == 0) {
+        printf(_("%s: valid\n"), argv[1]);
+    }
+    for (guint i = 0; i < problems->len; i++) {
+        const SpProblem *p = g_ptr_array_index(problems, i);
+        g_autofree char *line = g_strdup(p->message);
+        g_strdelimit(line, "\r\n", ' ');
+        fprintf(stderr, "safepool: %s\n", line);
+    }
+    return problems->len == 0 ? 0 : 1;
+}
+
+int
+sp_cmd_plan(SpCli *cli, int argc, char **argv)
+{
+    g_autofree char *pool_dir = NULL;
+    g_autofree char *from = NULL;
+    gboolean prealloc_metadata = FALSE;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpVolume) vol = NULL;
+    g_autoptr(SpPool) pool = NULL;
+    g_autoptr(SpPlan) plan = NULL;
+    g_autofree char *json = NULL;
+    SpCreateArgs args = {0};
+    int rc;
+    GOptionEntry entries[] = {
+        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir, N_("Pool directory"), "DIR"},
+        {"from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Clone from volume NAME"), "NAME"},
+        {"prealloc-metadata", 0, 0, G_OPTION_ARG_NONE, &prealloc_metadata,
+         N_("Preallocate qcow2 metadata"), NULL},
+        {NULL},
+    };
+
+    if (!sp_cli_parse(cli, "plan", "VOLUME.xml",
+                      _("Print, without running anything, the operations vol-create "
+                        "would run (JSON)."),
+                      entries, &argc, &argv, &rc))
+        return rc;
+    if (argc != 2)
+        return sp_cli_usage(cli, "plan", _("expected one VOLUME.xml"));
+    pool = sp_cmd_open_pool(cli, "plan", pool_dir, &rc);
+    if (!pool)
+        return rc;
+    vol = sp_volume_parse_file(argv[1], &error);
+    if (!vol)
+        return sp_cli_fail(cli, error);
+    args.from = from;
+    args.prealloc_metadata = prealloc_metadata;
+    plan = sp_pool_plan_create(pool, vol, &args, &error);
+    if (!plan)
+        return sp_cli_fail(cli, error);
+    json = sp_plan_to_json(plan);
+    printf("%s\n", json);
+    return 0;
+}
+
+/* Read a --secret-file; usage error when given but unreadable is not ours
+ * to decide: a missing file is an operation failure (exit 3/1). */
+static SpSecret *
+load_secret(SpCli *cli, const char *path, int *exit_code)
+{
+    g_autoptr(GError) error = NULL;
+    SpSecret *s = sp_secret_new_from_file(path, &error);
+
+    if (!s)
+        *exit_code = sp_cli_fail(cli, error);
+    return s;
+}
+
+void
+sp_cmd_print_volume_path(SpCli *cli, const char *name, const char *path)
+{
+    if (cli->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "volume");
+        json_builder_add_string_value(b, name);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, path);
+        json_builder_end_object(b);
+        g_autoptr(JsonNode) root = json_builder_get_root(b);
+        sp_cli_print_json(root);
+    } else {
+        printf("%s\n", path);
+    }
+}
+
+int
+sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
+{
+    g_autofree char *pool_dir = NULL;
+    g_autofree char *from = NULL;
+    g_autofree char *secret_file = NULL;
+    g_autofree char *from_secret_file = NULL;
+    gboolean prealloc_metadata = FALSE;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpVolume) vol = NULL;
+    g_autoptr(SpPool) pool = NULL;
+    g_autoptr(SpSecret) secret = NULL;
+    g_autoptr(SpSecret) from_secret = NULL;
+    g_autofree char *path = NULL;
+    SpCreateArgs args = {0};
+    int rc;
+    GOptionEntry entries[] = {
+        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir, N_("Pool directory"), "DIR"},
+        {"from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Clone from volume NAME"), "NAME"},
+        {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
+         N_("LUKS passphrase of the new volume"), "FILE"},
+        {"from-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &from_secret_file,
+         N_("LUKS passphrase of the source volume"), "FILE"},
+        {"prealloc-metadata", 0, 0, G_OPTION_ARG_NONE, &prealloc_metadata,
+         N_("Preallocate qcow2 metadata"), NULL},
+        {NULL},
+    };
+
+    if (!sp_cli_parse(cli, "vol-create", "VOLUME.xml",
+                      _("Create a volume from libvirt volume XML (or clone volume "
+                        "NAME into it) and print its path."),
+                      entries, &argc, &argv, &rc))
+        return rc;
+    if (argc != 2)
+        return sp_cli_usage(cli, "vol-create", _("expected one VOLUME.xml"));
+    if (!pool_dir)
+        return sp_cli_usage(cli, "vol-create", _("--pool-dir DIR is required"));
+    vol = sp_volume_parse_file(argv[1], &error);
+    if (!vol)
+        return sp_cli_fail(cli, error);
+    if (vol->encryption.enabled && !secret_file)
+        return sp_cli_usage(cli, "vol-create",
+                            _("volume '%s' is encrypted: --secret-file FILE is required"),
+                            vol->name);
+    if (secret_file && !(secret = load_secret(cli, secret_file, &rc)))
+        return rc;
+    if (from_secret_file && !(from_secret = load_secret(cli, from_secret_file, &rc)))
+        return rc;
+    pool = sp_cmd_open_pool(cli, "vol-create", pool_dir, &rc);
+    if (!pool)
+        return rc;
+    args.from = from;
+    args.secret = secret;
+    args.from_secret = from_secret;
+    args.prealloc_metadata = prealloc_metadata;
+    path = sp_pool_create(pool, vol, &args, &error);
+    if (!path)
+        return sp_cli_fail(cli, error);
+    sp_cmd_print_volume_path(cli, vol->name, path);
+    return 0;
+}
