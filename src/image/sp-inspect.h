@@ -33,3 +33,6 @@ SpInspectResult *sp_inspect_fd(int fd, SpFormat expected,
 gboolean sp_inspect_check(int fd, SpFormat expected, const SpPolicy *policy,
                           const char *what, guint64 *virtual_size,
                           GError **error);
+
+/* The violations of @r joined with ", " (for messages). */
+char *sp_inspect_violations_string(const SpInspectResult *r);

@@ -1,8 +1,125 @@
-/* Placeholder: `safepool inspect` is being written. */
+/* `safepool inspect [--expect FORMAT] [--json] FILE...`: runs the image
+ * inspector on files and reports format, size and violations. */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <stdio.h>
+
+#include "image/sp-inspect.h"
 #include "tools/sp-cli.h"
+
+static void
+add_result_json(JsonBuilder *b, const char *path, const SpInspectResult *r)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, path);
+    json_builder_set_member_name(b, "format");
+    json_builder_add_string_value(b, sp_format_to_string(r->format));
+    json_builder_set_member_name(b, "virtual_size");
+    json_builder_add_int_value(b, (gint64)MIN(r->virtual_size, (guint64)G_MAXINT64));
+    json_builder_set_member_name(b, "safe");
+    json_builder_add_boolean_value(b, r->safe);
+    json_builder_set_member_name(b, "violations");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < r->violations->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(r->violations, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "bytes_read");
+    json_builder_add_int_value(b, (gint64)r->bytes_read);
+    json_builder_end_object(b);
+}
+
+static void
+add_error_json(JsonBuilder *b, const char *path, const GError *error)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, path);
+    json_builder_set_member_name(b, "error");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "code");
+    json_builder_add_string_value(b, sp_error_code_name(error));
+    json_builder_set_member_name(b, "message");
+    json_builder_add_string_value(b, error->message);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+}
+
+static SpInspectResult *
+inspect_path(const char *path, SpFormat expected, const SpPolicy *policy,
+             GError **error)
+{
+    g_autofd int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    g_autoptr(GError) local = NULL;
+    SpInspectResult *r;
+
+    if (fd < 0) {
+        sp_error_set_errno(error, errno, _("%s: open"), path);
+        return NULL;
+    }
+    r = sp_inspect_fd(fd, expected, policy, &local);
+    if (!r)
+        g_set_error(error, SP_ERROR, local->domain == SP_ERROR ? local->code : SP_ERROR_FAILED,
+                    "%s: %s", path, local->message);
+    return r;
+}
 
 int
 sp_cmd_inspect(SpCli *cli, int argc, char **argv)
 {
-    return sp_cli_usage(cli, argv[0], "not implemented yet");
+    g_autofree char *expect = NULL;
+    GOptionEntry entries[] = {
+        {"expect", 0, 0, G_OPTION_ARG_STRING, &expect,
+         N_("Inspect as this format; another format is a violation"), N_("FORMAT")},
+        {NULL},
+    };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    SpFormat expected = SP_FORMAT_UNKNOWN;
+    const SpPolicy *policy;
+    int exit_code = 0;
+
+    if (!sp_cli_parse(cli, "inspect", N_("FILE..."),
+                      N_("Identify image files and check that they are safe"),
+                      entries, &argc, &argv, &exit_code))
+        return exit_code;
+    if (argc < 2)
+        return sp_cli_usage(cli, "inspect", "%s", _("no FILE given"));
+    if (expect) {
+        expected = sp_format_from_string(expect);
+        if (expected == SP_FORMAT_UNKNOWN)
+            return sp_cli_usage(cli, "inspect", _("--expect '%s': unknown format"), expect);
+    }
+    policy = sp_cli_policy(cli, &error);
+    if (!policy)
+        return sp_cli_fail(cli, error);
+
+    json_builder_begin_array(b);
+    for (int i = 1; i < argc; i++) {
+        g_autoptr(GError) ferr = NULL;
+        g_autoptr(SpInspectResult) r = inspect_path(argv[i], expected, policy, &ferr);
+
+        if (!r) {
+            fprintf(stderr, "safepool: %s\n", ferr->message);
+            exit_code = MAX(exit_code, sp_error_exit_code(ferr));
+            add_error_json(b, argv[i], ferr);
+            continue;
+        }
+        if (!r->safe)
+            exit_code = MAX(exit_code, 1);
+        add_result_json(b, argv[i], r);
+        if (!cli->json) {
+            g_autofree char *list = sp_inspect_violations_string(r);
+            printf("%s: %s, virtual size %" G_GUINT64_FORMAT ", %s%s%s\n", argv[i],
+                   sp_format_to_string(r->format), r->virtual_size,
+                   r->safe ? "safe" : "unsafe", r->safe ? "" : ": ", list);
+        }
+    }
+    json_builder_end_array(b);
+    if (cli->json) {
+        g_autoptr(JsonNode) root = json_builder_get_root(b);
+        sp_cli_print_json(root);
+    }
+    return exit_code;
 }

@@ -1,0 +1,100 @@
+/* Internals shared by the inspector's format families: one context per
+ * inspected file, a budgeted read helper and the per-format entry points. */
+#pragma once
+
+#include <glib.h>
+#include <string.h>
+
+#include "image/sp-inspect.h"
+
+/* Bytes of the file read up front: covers every signature the detector
+ * looks at (ISO/UDF descriptors live in 32..64 KiB). */
+#define SP_INSP_HEAD_SIZE (64 * 1024)
+
+typedef struct {
+    int fd;
+    guint64 file_size;
+    guint64 budget;         /* max bytes this inspection may read */
+    guint64 bytes_read;
+    const SpPolicy *policy; /* never NULL (defaults filled in) */
+    guint8 *head;           /* first head_len bytes of the file */
+    gsize head_len;
+    GPtrArray *violations;
+    guint64 virtual_size;
+    gboolean vpc_footer_only; /* VHD recognised only by a trailing footer */
+} SpInspCtx;
+
+/* Read up to @len bytes at @off (short only at EOF or when the read budget
+ * is spent; the latter adds "read-limit-exceeded"). -1 + @error on I/O
+ * errors. */
+gssize sp_insp_read(SpInspCtx *ctx, void *buf, gsize len, guint64 off,
+                    GError **error);
+
+/* Add a violation once (stable name, see docs/inspector.md). */
+void sp_insp_violation(SpInspCtx *ctx, const char *name);
+
+static inline guint16
+sp_le16(const guint8 *p)
+{
+    return (guint16)(p[0] | (p[1] << 8));
+}
+static inline guint32
+sp_le32(const guint8 *p)
+{
+    return (guint32)p[0] | ((guint32)p[1] << 8) | ((guint32)p[2] << 16) |
+           ((guint32)p[3] << 24);
+}
+static inline guint64
+sp_le64(const guint8 *p)
+{
+    return (guint64)sp_le32(p) | ((guint64)sp_le32(p + 4) << 32);
+}
+static inline guint16
+sp_be16(const guint8 *p)
+{
+    return (guint16)((p[0] << 8) | p[1]);
+}
+static inline guint32
+sp_be32(const guint8 *p)
+{
+    return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) |
+           ((guint32)p[2] << 8) | (guint32)p[3];
+}
+static inline guint64
+sp_be64(const guint8 *p)
+{
+    return ((guint64)sp_be32(p) << 32) | (guint64)sp_be32(p + 4);
+}
+
+/* Whether the head holds @len bytes equal to @magic at @off. */
+static inline gboolean
+sp_insp_head_has(const SpInspCtx *ctx, gsize off, const void *magic,
+                 gsize len)
+{
+    return off + len <= ctx->head_len &&
+           memcmp(ctx->head + off, magic, len) == 0;
+}
+
+/* Probes look only at ctx->head (and for VHD at the trailing footer). */
+gboolean sp_insp_probe_qcow2(const SpInspCtx *ctx);
+gboolean sp_insp_probe_qed(const SpInspCtx *ctx);
+gboolean sp_insp_probe_vmdk(const SpInspCtx *ctx);
+gboolean sp_insp_probe_vpc(const SpInspCtx *ctx);
+gboolean sp_insp_probe_vhdx(const SpInspCtx *ctx);
+gboolean sp_insp_probe_vdi(const SpInspCtx *ctx);
+gboolean sp_insp_probe_iso(const SpInspCtx *ctx);
+gboolean sp_insp_probe_luks(const SpInspCtx *ctx);
+/* Returns SP_FORMAT_GPT, SP_FORMAT_MBR or SP_FORMAT_UNKNOWN. */
+SpFormat sp_insp_probe_part(const SpInspCtx *ctx);
+/* A fixed VHD has its only footer in the last 512 bytes. */
+gboolean sp_insp_probe_vpc_footer(SpInspCtx *ctx, GError **error);
+
+/* Checks: set ctx->virtual_size, add violations. FALSE only on I/O error. */
+gboolean sp_insp_check_qcow2(SpInspCtx *ctx, GError **error);
+gboolean sp_insp_check_qed(SpInspCtx *ctx, GError **error);
+gboolean sp_insp_check_vmdk(SpInspCtx *ctx, GError **error);
+gboolean sp_insp_check_vpc(SpInspCtx *ctx, GError **error);
+gboolean sp_insp_check_vhdx(SpInspCtx *ctx, GError **error);
+gboolean sp_insp_check_vdi(SpInspCtx *ctx, GError **error);
+gboolean sp_insp_check_luks(SpInspCtx *ctx, GError **error);
+gboolean sp_insp_check_part(SpInspCtx *ctx, SpFormat part, GError **error);

@@ -1,0 +1,189 @@
+/* qcow2 (v2/v3) and qed: the formats whose headers can name other host
+ * files (backing file, external data file). */
+#include "image/inspect-private.h"
+
+#define QCOW2_V2_HEADER 72
+#define QCOW2_V3_HEADER 104
+#define QCOW2_MIN_CLUSTER_BITS 9
+#define QCOW2_MAX_CLUSTER_BITS 21
+
+#define QCOW2_INCOMPAT_DIRTY (1ull << 0)
+#define QCOW2_INCOMPAT_CORRUPT (1ull << 1)
+#define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)
+#define QCOW2_INCOMPAT_COMPRESSION (1ull << 3)
+#define QCOW2_INCOMPAT_EXTL2 (1ull << 4)
+#define QCOW2_INCOMPAT_KNOWN 0x1full
+
+#define QCOW2_EXT_END 0x00000000u
+#define QCOW2_EXT_BACKING_FORMAT 0xe2792acau
+#define QCOW2_EXT_FEATURE_TABLE 0x6803f857u
+#define QCOW2_EXT_BITMAPS 0x23852875u
+#define QCOW2_EXT_CRYPTO 0x0537be77u
+#define QCOW2_EXT_DATA_FILE 0x44415441u
+
+gboolean
+sp_insp_probe_qcow2(const SpInspCtx *ctx)
+{
+    return sp_insp_head_has(ctx, 0, "QFI\xfb", 4);
+}
+
+gboolean
+sp_insp_probe_qed(const SpInspCtx *ctx)
+{
+    return sp_insp_head_has(ctx, 0, "QED\0", 4);
+}
+
+/* Walk the header extensions, which qemu reads from the end of the header
+ * to the end of the first cluster. */
+static void
+check_extensions(SpInspCtx *ctx, const guint8 *h, gsize hlen, gsize want,
+                 gsize start)
+{
+    gsize off = start;
+
+    while (TRUE) {
+        guint32 type, len;
+
+        if (off + 8 > hlen) {
+            /* qemu stops at the cluster end; we stop at what we could read */
+            if (hlen < want)
+                sp_insp_violation(ctx, "qcow2-header-extension");
+            return;
+        }
+        type = sp_be32(h + off);
+        len = sp_be32(h + off + 4);
+        if (type == QCOW2_EXT_END)
+            return;
+        off += 8;
+        if (len > hlen - off) {
+            sp_insp_violation(ctx, "qcow2-header-extension");
+            return;
+        }
+        switch (type) {
+        case QCOW2_EXT_BACKING_FORMAT:
+            sp_insp_violation(ctx, "qcow2-backing-format");
+            break;
+        case QCOW2_EXT_DATA_FILE:
+            sp_insp_violation(ctx, "qcow2-data-file");
+            break;
+        default:
+            /* feature table, bitmaps, crypto header, and unknown ones are
+             * ignored by qemu and name nothing outside the image */
+            break;
+        }
+        off += ((gsize)len + 7) & ~(gsize)7;
+    }
+}
+
+gboolean
+sp_insp_check_qcow2(SpInspCtx *ctx, GError **error)
+{
+    const guint8 *h = ctx->head;
+    g_autofree guint8 *cluster = NULL;
+    const guint8 *c;
+    gsize clen, want;
+    guint32 version, cluster_bits, header_len, backing_size, l1_size;
+    guint64 cluster_size, backing_off, l1_off, incompat;
+
+    if (ctx->head_len < QCOW2_V2_HEADER) {
+        sp_insp_violation(ctx, "truncated-header");
+        return TRUE;
+    }
+    version = sp_be32(h + 4);
+    backing_off = sp_be64(h + 8);
+    backing_size = sp_be32(h + 16);
+    cluster_bits = sp_be32(h + 20);
+    ctx->virtual_size = sp_be64(h + 24);
+    l1_size = sp_be32(h + 36);
+    l1_off = sp_be64(h + 40);
+
+    if (version != 2 && version != 3) {
+        sp_insp_violation(ctx, "qcow2-bad-version");
+        return TRUE;
+    }
+    header_len = QCOW2_V2_HEADER;
+    incompat = 0;
+    if (version == 3) {
+        if (ctx->head_len < QCOW2_V3_HEADER) {
+            sp_insp_violation(ctx, "truncated-header");
+            return TRUE;
+        }
+        incompat = sp_be64(h + 72);
+        header_len = sp_be32(h + 100);
+        if (header_len < QCOW2_V3_HEADER || header_len % 8 != 0) {
+            sp_insp_violation(ctx, "qcow2-header-length");
+            return TRUE;
+        }
+    }
+    if (cluster_bits < QCOW2_MIN_CLUSTER_BITS ||
+        cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
+        sp_insp_violation(ctx, "qcow2-cluster-size");
+        return TRUE;
+    }
+    cluster_size = 1ull << cluster_bits;
+    if (header_len > cluster_size) {
+        sp_insp_violation(ctx, "qcow2-header-length");
+        return TRUE;
+    }
+
+    if (backing_off != 0 || backing_size != 0)
+        sp_insp_violation(ctx, "qcow2-backing-file");
+    if (backing_off != 0 &&
+        (backing_off > cluster_size || backing_size > cluster_size - backing_off))
+        sp_insp_violation(ctx, "qcow2-backing-offset-out-of-header");
+
+    if (incompat & QCOW2_INCOMPAT_DATA_FILE)
+        sp_insp_violation(ctx, "qcow2-data-file");
+    if (incompat & QCOW2_INCOMPAT_CORRUPT)
+        sp_insp_violation(ctx, "qcow2-corrupt");
+    if ((incompat & QCOW2_INCOMPAT_EXTL2) && !ctx->policy->allow_extended_l2)
+        sp_insp_violation(ctx, "qcow2-extended-l2-refused");
+    if (incompat & ~QCOW2_INCOMPAT_KNOWN)
+        sp_insp_violation(ctx, "qcow2-unknown-incompatible-feature");
+    if (sp_be32(h + 32) > 2)
+        sp_insp_violation(ctx, "qcow2-encryption-method");
+
+    /* The L1 table must lie inside the file: an image that claims more
+     * than it holds is refused before qemu walks it. */
+    if (l1_off % cluster_size != 0 || l1_off > ctx->file_size ||
+        (guint64)l1_size * 8 > ctx->file_size - l1_off)
+        sp_insp_violation(ctx, "qcow2-l1-beyond-eof");
+    else if (l1_off == 0 && l1_size != 0)
+        sp_insp_violation(ctx, "qcow2-l1-beyond-eof");
+
+    /* Header extensions live in the rest of the first cluster. */
+    want = clen = (gsize)MIN(cluster_size, ctx->file_size);
+    if (clen <= ctx->head_len) {
+        c = ctx->head;
+    } else {
+        gssize n;
+        cluster = g_malloc(clen);
+        memcpy(cluster, ctx->head, ctx->head_len);
+        n = sp_insp_read(ctx, cluster + ctx->head_len, clen - ctx->head_len,
+                         ctx->head_len, error);
+        if (n < 0)
+            return FALSE;
+        clen = ctx->head_len + (gsize)n;
+        c = cluster;
+    }
+    check_extensions(ctx, c, clen, want, header_len);
+    return TRUE;
+}
+
+/* QED is refused outright (its backing-file handling and probing history
+ * make it not worth supporting); its size is still reported. */
+gboolean
+sp_insp_check_qed(SpInspCtx *ctx, GError **error)
+{
+    const guint8 *h = ctx->head;
+
+    sp_insp_violation(ctx, "qed-refused");
+    if (ctx->head_len < 64) {
+        sp_insp_violation(ctx, "truncated-header");
+        return TRUE;
+    }
+    ctx->virtual_size = sp_le64(h + 48);
+    if (sp_le32(h + 56) != 0 || sp_le32(h + 60) != 0)
+        sp_insp_violation(ctx, "qed-backing-file");
+    return TRUE;
+}
