@@ -51,8 +51,6 @@ sp_volume_parse_scaled(const char *element, const char *text,
     guint64 value = 0;
     guint64 scale;
 
-    if (*p == '+')
-        p++;
     if (*t == '-') {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("volume XML element '%s': '%s' is negative"), element,
@@ -132,11 +130,29 @@ is_element(const xmlNode *n, const char *name)
 /* Refuse children other than @allowed (each at most once unless listed in
  * @repeat), namespaced elements and stray text: an element we do not
  * understand must not be silently dropped. */
+/* Refuse attributes not named in space-separated @attrs. */
+static gboolean
+check_attrs(const Walk *w, const xmlNode *node, const char *attrs)
+{
+    for (const xmlAttr *a = node->properties; a; a = a->next) {
+        g_auto(GStrv) names = g_strsplit(attrs ? attrs : "", " ", -1);
+        if (a->ns || !g_strv_contains((const char *const *)names,
+                                      (const char *)a->name))
+            return walk_fail(w, node, _("unknown attribute '%s'"),
+                             (const char *)a->name);
+    }
+    return TRUE;
+}
+
 static gboolean
 check_children(const Walk *w, const xmlNode *node,
-               const char *const *allowed, const char *repeat)
+               const char *const *allowed, const char *repeat,
+               const char *attrs)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+    if (!check_attrs(w, node, attrs))
+        return FALSE;
 
     for (const xmlNode *c = node->children; c; c = c->next) {
         const char *name = (const char *)c->name;
@@ -184,10 +200,12 @@ attr(const xmlNode *node, const char *name)
 
 /* Text of a leaf element; any child element is an error. */
 static gboolean
-leaf_text(const Walk *w, const xmlNode *node, char **out)
+leaf_text(const Walk *w, const xmlNode *node, const char *attrs, char **out)
 {
     xmlChar *v;
 
+    if (!check_attrs(w, node, attrs))
+        return FALSE;
     for (const xmlNode *c = node->children; c; c = c->next) {
         if (c->type == XML_ELEMENT_NODE)
             return walk_fail(w, c, _("unknown element"));
@@ -208,7 +226,7 @@ scaled(const Walk *w, const xmlNode *node, guint64 *out)
     g_autofree char *path = sp_volume_node_path(node);
     GError *local = NULL;
 
-    if (!leaf_text(w, node, &text))
+    if (!leaf_text(w, node, "unit", &text))
         return FALSE;
     if (!sp_volume_parse_scaled(path, text, unit, out, &local)) {
         local->code = w->code;
@@ -223,7 +241,7 @@ format_type(const Walk *w, const xmlNode *node, SpFormat *out)
 {
     g_autofree char *type = attr(node, "type");
 
-    if (!check_children(w, node, NULL, NULL))
+    if (!check_children(w, node, NULL, NULL, "type"))
         return FALSE;
     if (!type || !*type)
         return walk_fail(w, node, _("attribute 'type' is required"));
@@ -240,7 +258,7 @@ parse_id(const Walk *w, const xmlNode *node, gint64 *out)
     g_autofree char *text = NULL;
     guint64 v;
 
-    if (!leaf_text(w, node, &text))
+    if (!leaf_text(w, node, NULL, &text))
         return FALSE;
     g_strstrip(text);
     if (g_str_equal(text, "-1")) {
@@ -261,12 +279,12 @@ parse_permissions(const Walk *w, const xmlNode *node, SpVolume *v)
                                        NULL};
     const xmlNode *c;
 
-    if (!check_children(w, node, kids, NULL))
+    if (!check_children(w, node, kids, NULL, NULL))
         return FALSE;
     if ((c = child(node, "mode"))) {
         g_autofree char *text = NULL;
         guint64 m;
-        if (!leaf_text(w, c, &text))
+        if (!leaf_text(w, c, NULL, &text))
             return FALSE;
         g_strstrip(text);
         if (!*text || strlen(text) > 5 ||
@@ -280,7 +298,7 @@ parse_permissions(const Walk *w, const xmlNode *node, SpVolume *v)
     if ((c = child(node, "group")) && !parse_id(w, c, &v->group))
         return FALSE;
     if ((c = child(node, "label"))) {
-        if (!leaf_text(w, c, &v->label))
+        if (!leaf_text(w, c, NULL, &v->label))
             return FALSE;
     }
     return TRUE;
@@ -293,7 +311,7 @@ parse_secret(const Walk *w, const xmlNode *node, SpEncryption *e)
     g_autofree char *uuid = attr(node, "uuid");
     g_autofree char *usage = attr(node, "usage");
 
-    if (!check_children(w, node, NULL, NULL))
+    if (!check_children(w, node, NULL, NULL, "type uuid usage"))
         return FALSE;
     if (g_strcmp0(type, "passphrase") != 0)
         return walk_fail(w, node, _("type '%s' is not 'passphrase'"),
@@ -325,7 +343,7 @@ parse_encryption(const Walk *w, const xmlNode *node, SpEncryption *e)
     static const char *const kids[] = {"secret", "cipher", "ivgen", NULL};
     const xmlNode *c;
 
-    if (!check_children(w, node, kids, "secret"))
+    if (!check_children(w, node, kids, "secret", "format engine"))
         return FALSE;
     e->enabled = TRUE;
     e->format = attr(node, "format");
@@ -338,7 +356,7 @@ parse_encryption(const Walk *w, const xmlNode *node, SpEncryption *e)
     if ((c = child(node, "cipher"))) {
         g_autofree char *size = attr(c, "size");
         guint64 sz;
-        if (!check_children(w, c, NULL, NULL))
+        if (!check_children(w, c, NULL, NULL, "name size mode hash"))
             return FALSE;
         e->cipher_name = attr(c, "name");
         e->cipher_mode = attr(c, "mode");
@@ -351,7 +369,7 @@ parse_encryption(const Walk *w, const xmlNode *node, SpEncryption *e)
         e->cipher_size = (guint)sz;
     }
     if ((c = child(node, "ivgen"))) {
-        if (!check_children(w, c, NULL, NULL))
+        if (!check_children(w, c, NULL, NULL, "name hash"))
             return FALSE;
         e->ivgen_name = attr(c, "name");
         e->ivgen_hash = attr(c, "hash");
@@ -367,17 +385,69 @@ parse_features(const Walk *w, const xmlNode *node, SpVolume *v)
     static const char *const kids[] = {"lazy_refcounts", "extended_l2", NULL};
     const xmlNode *c;
 
-    if (!check_children(w, node, kids, NULL))
+    if (!check_children(w, node, kids, NULL, NULL))
         return FALSE;
     if ((c = child(node, "lazy_refcounts"))) {
-        if (!check_children(w, c, NULL, NULL))
+        if (!check_children(w, c, NULL, NULL, NULL))
             return FALSE;
         v->lazy_refcounts = TRUE;
     }
     if ((c = child(node, "extended_l2"))) {
-        if (!check_children(w, c, NULL, NULL))
+        if (!check_children(w, c, NULL, NULL, NULL))
             return FALSE;
         v->extended_l2 = TRUE;
+    }
+    return TRUE;
+}
+
+static gboolean
+check_leaf(const Walk *w, const xmlNode *node, const char *pattern)
+{
+    g_autofree char *text = NULL;
+
+    if (!leaf_text(w, node, NULL, &text))
+        return FALSE;
+    if (pattern && !g_regex_match_simple(pattern, g_strstrip(text), 0, 0))
+        return walk_fail(w, node, _("'%s' is not valid here"), text);
+    return TRUE;
+}
+
+/* Output-only elements libvirt accepts on input and ignores: checked for
+ * shape so that errors in them name them, then dropped. */
+static gboolean
+check_timestamps(const Walk *w, const xmlNode *node)
+{
+    static const char *const kids[] = {"atime", "btime", "ctime", "mtime",
+                                       NULL};
+
+    if (!check_children(w, node, kids, NULL, NULL))
+        return FALSE;
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE &&
+            !check_leaf(w, c, "^[0-9]+(\\.[0-9]{0,9})?$"))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+check_source(const Walk *w, const xmlNode *node)
+{
+    static const char *const devs[] = {"device", NULL};
+    static const char *const exts[] = {"extent", NULL};
+
+    if (!check_children(w, node, devs, "device", NULL))
+        return FALSE;
+    for (const xmlNode *d = node->children; d; d = d->next) {
+        if (d->type != XML_ELEMENT_NODE)
+            continue;
+        if (!check_children(w, d, exts, "extent", "path"))
+            return FALSE;
+        for (const xmlNode *e = d->children; e; e = e->next) {
+            if (e->type == XML_ELEMENT_NODE &&
+                !check_children(w, e, NULL, NULL, "start end"))
+                return FALSE;
+        }
     }
     return TRUE;
 }
@@ -390,9 +460,13 @@ parse_target(const Walk *w, const xmlNode *node, SpVolume *v)
         "compat", "clusterSize", "nocow",       "features",   NULL};
     const xmlNode *c;
 
-    if (!check_children(w, node, kids, NULL))
+    if (!check_children(w, node, kids, NULL, NULL))
         return FALSE;
     /* <path> and <timestamps> are output-only in libvirt: ignored. */
+    if ((c = child(node, "path")) && !check_leaf(w, c, NULL))
+        return FALSE;
+    if ((c = child(node, "timestamps")) && !check_timestamps(w, c))
+        return FALSE;
     if ((c = child(node, "format")) && !format_type(w, c, &v->format))
         return FALSE;
     if ((c = child(node, "permissions")) && !parse_permissions(w, c, v))
@@ -401,11 +475,12 @@ parse_target(const Walk *w, const xmlNode *node, SpVolume *v)
         !parse_encryption(w, c, &v->encryption))
         return FALSE;
     if ((c = child(node, "compat"))) {
-        if (!leaf_text(w, c, &v->compat))
+        if (!leaf_text(w, c, NULL, &v->compat))
             return FALSE;
         g_strstrip(v->compat);
-        if (!*v->compat)
-            return walk_fail(w, c, _("a version is required"));
+        if (!g_regex_match_simple("^[0-9]+\\.[0-9]+$", v->compat, 0, 0))
+            return walk_fail(w, c, _("'%s' is not a version like '1.1'"),
+                             v->compat);
     }
     if ((c = child(node, "clusterSize"))) {
         if (!scaled(w, c, &v->cluster_size))
@@ -414,7 +489,7 @@ parse_target(const Walk *w, const xmlNode *node, SpVolume *v)
             return walk_fail(w, c, _("must not be 0"));
     }
     if ((c = child(node, "nocow"))) {
-        if (!check_children(w, c, NULL, NULL))
+        if (!check_children(w, c, NULL, NULL, NULL))
             return FALSE;
         v->nocow = TRUE;
     }
@@ -430,17 +505,25 @@ parse_backing(const Walk *w, const xmlNode *node, SpVolume *v)
                                        "timestamps", NULL};
     const xmlNode *c;
 
-    if (!check_children(w, node, kids, NULL))
+    if (!check_children(w, node, kids, NULL, NULL))
         return FALSE;
     c = child(node, "path");
     if (!c)
         return walk_fail(w, node, _("element 'path' is required"));
-    if (!leaf_text(w, c, &v->backing_path))
+    if (!leaf_text(w, c, NULL, &v->backing_path))
         return FALSE;
     if (!*v->backing_path)
         return walk_fail(w, c, _("must not be empty"));
     if ((c = child(node, "format")) &&
         !format_type(w, c, &v->backing_format))
+        return FALSE;
+    if ((c = child(node, "permissions"))) {
+        /* The backing file's permissions are not ours to set. */
+        g_autoptr(SpVolume) scratch = sp_volume_new();
+        if (!parse_permissions(w, c, scratch))
+            return FALSE;
+    }
+    if ((c = child(node, "timestamps")) && !check_timestamps(w, c))
         return FALSE;
     return TRUE;
 }
@@ -461,14 +544,18 @@ build_volume(const Walk *w, const xmlNode *root, SpVolume *v)
         return walk_fail(w, root, _("the root element must be 'volume'"));
     if (type && !g_strv_contains(types, type))
         return walk_fail(w, root, _("volume type '%s' is not known"), type);
-    if (!check_children(w, root, kids, NULL))
+    if (!check_children(w, root, kids, NULL, "type"))
         return FALSE;
     c = child(root, "name");
     if (!c)
         return walk_fail(w, root, _("element 'name' is required"));
-    if (!leaf_text(w, c, &v->name))
+    if (!leaf_text(w, c, NULL, &v->name))
         return FALSE;
     /* <key> and <source> describe an existing volume: ignored on input. */
+    if ((c = child(root, "key")) && !check_leaf(w, c, NULL))
+        return FALSE;
+    if ((c = child(root, "source")) && !check_source(w, c))
+        return FALSE;
     if ((c = child(root, "capacity"))) {
         if (!scaled(w, c, &v->capacity))
             return FALSE;

@@ -48,6 +48,31 @@ sink_clear(ErrorSink *sink)
     g_clear_pointer(&sink->message, g_free);
 }
 
+/* libxml2 reports a bad child of an <interleave> on the parent ("Extra
+ * element capacity in interleave"); blame the child it names instead. */
+static const xmlNode *
+blamed_child(const xmlNode *node, const char *message)
+{
+    const char *p = strstr(message, "lement ");
+    g_autofree char *name = NULL;
+    gsize n = 0;
+
+    if (!p)
+        return node;
+    p += strlen("lement ");
+    while (p[n] && (g_ascii_isalnum(p[n]) || p[n] == '_'))
+        n++;
+    name = g_strndup(p, n);
+    if (g_str_equal(name, (const char *)node->name))
+        return node;
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE &&
+            g_str_equal((const char *)c->name, name))
+            return c;
+    }
+    return node;
+}
+
 /* Keep only the first error: later ones are usually consequences of it. */
 static void
 sink_error(void *data, xmlErrorPtr err)
@@ -62,6 +87,8 @@ sink_error(void *data, xmlErrorPtr err)
         node = err->node;
     else if (sink->ctxt)
         node = sink->ctxt->node;
+    if (node && !sink->ctxt && err->message)
+        node = blamed_child(node, err->message);
     msg = g_strdup(err->message ? err->message : "invalid");
     g_strstrip(msg);
     for (char *c = msg; *c; c++) {
