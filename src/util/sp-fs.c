@@ -68,6 +68,22 @@ sp_fs_set_open_error(GError **error, int errsv, const char *relpath)
     }
 }
 
+/* Whether @relpath names a symlink (resolved beneath @dirfd; O_PATH with
+ * O_NOFOLLOW returns the link itself even under RESOLVE_NO_SYMLINKS). */
+static gboolean
+sp_fs_is_symlink_beneath(int dirfd, const char *relpath)
+{
+    struct stat st;
+    int fd = sp_openat2_raw(dirfd, relpath, O_PATH, 0);
+    gboolean is_link;
+
+    if (fd < 0)
+        return FALSE;
+    is_link = fstat(fd, &st) == 0 && S_ISLNK(st.st_mode);
+    close(fd);
+    return is_link;
+}
+
 static gboolean
 sp_fs_check_relpath(const char *relpath, GError **error)
 {
@@ -142,6 +158,11 @@ sp_fs_open_dir(const char *path, GError **error)
     fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         int errsv = errno;
+        struct stat st;
+
+        /* O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR. */
+        if (errsv == ENOTDIR && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+            errsv = ELOOP;
         if (errsv == ELOOP)
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("directory '%s': is a symlink"), path);
@@ -160,8 +181,14 @@ sp_fs_openat(int dirfd, const char *relpath, int flags, mode_t mode,
     if (!sp_fs_check_relpath(relpath, error))
         return -1;
     fd = sp_openat2_raw(dirfd, relpath, flags, mode);
-    if (fd < 0)
-        sp_fs_set_open_error(error, errno, relpath);
+    if (fd < 0) {
+        int errsv = errno;
+        /* O_DIRECTORY on a symlink says ENOTDIR; report it as the symlink
+         * it is, so a planted link reads the same everywhere. */
+        if (errsv == ENOTDIR && sp_fs_is_symlink_beneath(dirfd, relpath))
+            errsv = ELOOP;
+        sp_fs_set_open_error(error, errsv, relpath);
+    }
     return fd;
 }
 
@@ -530,65 +557,4 @@ sp_fs_fgetxattr(int fd, const char *name, gsize *len, GError **error)
     g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
                 _("get xattr '%s': keeps changing size"), name);
     return NULL;
-}
-
-char *
-sp_fs_normalize_abs(const char *path, GError **error)
-{
-    g_autoptr(GString) out = NULL;
-    g_auto(GStrv) parts = NULL;
-
-    if (!path || !*path) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("path '': an empty path is not allowed"));
-        return NULL;
-    }
-    for (const char *p = path; *p; p++) {
-        if ((guchar)*p < 0x20 || *p == 0x7f) {
-            g_autofree char *esc = g_strescape(path, NULL);
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("path '%s': control characters are not allowed"),
-                        esc);
-            return NULL;
-        }
-    }
-    if (path[0] != '/') {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("path '%s': not an absolute path"), path);
-        return NULL;
-    }
-    out = g_string_new(NULL);
-    parts = g_strsplit(path, "/", -1);
-    for (gsize i = 0; parts[i]; i++) {
-        if (!*parts[i] || g_str_equal(parts[i], "."))
-            continue;
-        if (g_str_equal(parts[i], "..")) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("path '%s': '..' is not allowed"), path);
-            return NULL;
-        }
-        g_string_append_c(out, '/');
-        g_string_append(out, parts[i]);
-    }
-    if (out->len == 0)
-        g_string_append_c(out, '/');
-    return g_string_free(g_steal_pointer(&out), FALSE);
-}
-
-char *
-sp_fs_relative_to(const char *root, const char *path)
-{
-    g_autofree char *r = sp_fs_normalize_abs(root, NULL);
-    g_autofree char *p = sp_fs_normalize_abs(path, NULL);
-    gsize rlen;
-
-    if (!r || !p)
-        return NULL;
-    if (g_str_equal(r, "/"))
-        return g_str_equal(p, "/") ? NULL : g_strdup(p + 1);
-    rlen = strlen(r);
-    /* "/a/bc" shares the prefix "/a/b" but is not below it. */
-    if (strncmp(p, r, rlen) != 0 || p[rlen] != '/' || p[rlen + 1] == '\0')
-        return NULL;
-    return g_strdup(p + rlen + 1);
 }

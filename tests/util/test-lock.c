@@ -1,0 +1,229 @@
+/* sp-lock: per-name OFD locks in one pool lock file, and the byte-0 lock
+ * on temporaries that must not collide with qemu's own image locks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/sp-error.h"
+#include "util/sp-exec.h"
+#include "util/sp-fs.h"
+#include "util/sp-lock.h"
+
+typedef struct {
+    char *dir;
+    int dfd;
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    f->dir = g_dir_make_tmp("sp-test-lock-XXXXXX", &error);
+    g_assert_no_error(error);
+    f->dfd = sp_fs_open_dir(f->dir, &error);
+    g_assert_no_error(error);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *parent = g_path_get_dirname(f->dir);
+    g_autofree char *base = g_path_get_basename(f->dir);
+    g_autofd int pfd = sp_fs_open_dir(parent, &error);
+
+    close(f->dfd);
+    g_assert_true(sp_fs_rm_rf(pfd, base, &error));
+    g_assert_no_error(error);
+    g_free(f->dir);
+}
+
+static void
+assert_locked(int dfd, const char *name, gboolean exclusive)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpLock) lock = sp_lock_acquire(dfd, name, exclusive, &error);
+    g_autofree char *expected =
+        g_strdup_printf("volume '%s': locked by another operation", name);
+
+    g_assert_null(lock);
+    g_assert_error(error, SP_ERROR, SP_ERROR_LOCKED);
+    g_assert_cmpstr(error->message, ==, expected);
+}
+
+static SpLock *
+take(int dfd, const char *name, gboolean exclusive)
+{
+    g_autoptr(GError) error = NULL;
+    SpLock *lock = sp_lock_acquire(dfd, name, exclusive, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(lock);
+    return lock;
+}
+
+/* Two acquires in one process are two open file descriptions: they
+ * conflict like two processes would. */
+static void
+test_exclusive_conflicts(Fixture *f, gconstpointer data)
+{
+    g_autoptr(SpLock) a = take(f->dfd, "vol1", TRUE);
+    g_autoptr(SpLock) other = take(f->dfd, "vol2", TRUE);
+
+    assert_locked(f->dfd, "vol1", TRUE);
+    assert_locked(f->dfd, "vol1", FALSE);
+    assert_locked(f->dfd, "vol2", TRUE);
+}
+
+static void
+test_shared(Fixture *f, gconstpointer data)
+{
+    g_autoptr(SpLock) a = take(f->dfd, "base.qcow2", FALSE);
+    g_autoptr(SpLock) b = take(f->dfd, "base.qcow2", FALSE);
+
+    assert_locked(f->dfd, "base.qcow2", TRUE);
+    g_clear_pointer(&a, sp_lock_release);
+    /* One reader is still there. */
+    assert_locked(f->dfd, "base.qcow2", TRUE);
+    g_clear_pointer(&b, sp_lock_release);
+    a = take(f->dfd, "base.qcow2", TRUE);
+}
+
+static void
+test_release(Fixture *f, gconstpointer data)
+{
+    SpLock *a = take(f->dfd, "vol", TRUE);
+
+    assert_locked(f->dfd, "vol", TRUE);
+    sp_lock_release(a);
+    a = take(f->dfd, "vol", TRUE);
+    sp_lock_release(a);
+}
+
+/* Another process (here a forked child) sees the lock too. */
+static void
+test_other_process(Fixture *f, gconstpointer data)
+{
+    g_autoptr(SpLock) a = take(f->dfd, "vol", TRUE);
+    int status = 0;
+    pid_t pid = fork();
+
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        GError *error = NULL;
+        SpLock *l = sp_lock_acquire(f->dfd, "vol", FALSE, &error);
+        SpLock *o = sp_lock_acquire(f->dfd, "other", TRUE, &error);
+        _exit(!l && o ? 0 : 1);
+    }
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+static void
+test_lock_file(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = g_build_filename(f->dir, SP_LOCK_FILE, NULL);
+    g_autofree char *target = g_build_filename(f->dir, "target", NULL);
+    g_autoptr(SpLock) a = take(f->dfd, "vol", TRUE);
+    SpLock *b;
+    struct stat st;
+
+    g_assert_cmpint(lstat(path, &st), ==, 0);
+    g_assert_true(S_ISREG(st.st_mode));
+    g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+    g_assert_cmpint(st.st_size, ==, 0);
+
+    /* A lock file replaced by a symlink is refused, not followed. */
+    g_assert_true(g_file_set_contents(target, "keep", -1, NULL));
+    g_assert_cmpint(unlink(path), ==, 0);
+    g_assert_cmpint(symlink(target, path), ==, 0);
+    b = sp_lock_acquire(f->dfd, "x", TRUE, &error);
+    g_assert_null(b);
+    g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, SP_LOCK_FILE));
+}
+
+static void
+test_byte0(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = NULL;
+    g_autofd int fd1 = -1;
+    g_autofd int fd2 = -1;
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+                        .l_start = 100, .l_len = 1 };
+
+    fd1 = sp_fs_create_tmp(f->dfd, "vol", &name, &error);
+    g_assert_no_error(error);
+    fd2 = sp_fs_openat(f->dfd, name, O_RDWR, 0, &error);
+    g_assert_no_error(error);
+
+    g_assert_true(sp_lock_fd_byte0(fd1, TRUE, &error));
+    g_assert_no_error(error);
+    g_assert_false(sp_lock_fd_byte0(fd2, FALSE, &error));
+    g_assert_error(error, SP_ERROR, SP_ERROR_LOCKED);
+    g_clear_error(&error);
+    /* qemu's own lock bytes start at 100: untouched by ours. */
+    g_assert_cmpint(fcntl(fd2, F_OFD_SETLK, &fl), ==, 0);
+
+    g_clear_fd(&fd1, NULL);
+    g_assert_true(sp_lock_fd_byte0(fd2, TRUE, &error));
+    g_assert_no_error(error);
+}
+
+/* qemu-img really can open a temporary whose creator holds byte 0. */
+static void
+test_byte0_qemu_img(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *qemu_img = g_find_program_in_path("qemu-img");
+    g_autofree char *out = NULL;
+    g_autofd int fd = -1;
+
+    if (!qemu_img) {
+        g_test_skip("qemu-img not installed");
+        return;
+    }
+    fd = sp_fs_create_tmp(f->dfd, "vol", &name, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(ftruncate(fd, 1024 * 1024), ==, 0);
+    g_assert_true(sp_lock_fd_byte0(fd, TRUE, &error));
+    path = g_build_filename(f->dir, name, NULL);
+    {
+        const char *argv[] = { qemu_img, "resize", "-f", "raw", path, "2M",
+                               NULL };
+        g_assert_true(sp_exec_run(argv, NULL, &out, &error));
+        g_assert_no_error(error);
+    }
+    {
+        struct stat st;
+        g_assert_cmpint(fstat(fd, &st), ==, 0);
+        g_assert_cmpint(st.st_size, ==, 2 * 1024 * 1024);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn)                                                        \
+    g_test_add("/util/lock/" path, Fixture, NULL, fixture_setup, fn,          \
+               fixture_teardown)
+    ADD("exclusive-conflicts", test_exclusive_conflicts);
+    ADD("shared", test_shared);
+    ADD("release", test_release);
+    ADD("other-process", test_other_process);
+    ADD("lock-file", test_lock_file);
+    ADD("byte0", test_byte0);
+    ADD("byte0-qemu-img", test_byte0_qemu_img);
+#undef ADD
+    return g_test_run();
+}
