@@ -180,7 +180,8 @@ sp_pool_check_volume_image(SpPool *pool, int fd, const SpVolume *vol,
     for (guint i = 0; i < r->violations->len; i++) {
         const char *v = g_ptr_array_index(r->violations, i);
         /* The volume's own, recorded backing file is expected. */
-        if (g_str_has_prefix(v, "qcow2-backing") &&
+        if ((g_str_equal(v, "qcow2-backing-file") ||
+             g_str_equal(v, "qcow2-backing-format")) &&
             qcow2_backing_is(fd, vol->backing_path))
             continue;
         if (g_str_equal(v, "format-mismatch"))
