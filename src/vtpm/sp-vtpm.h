@@ -32,6 +32,7 @@ typedef struct {
 } SpVtpmSpec;
 
 void sp_vtpm_spec_clear(SpVtpmSpec *spec);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpVtpmSpec, sp_vtpm_spec_clear)
 
 /* Open @path as a vTPM root (creating it root:root 0711 when @create and
  * it is missing), take its lock and remove stale temporaries. A root that
