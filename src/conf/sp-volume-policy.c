@@ -186,9 +186,8 @@ check_backing(const SpVolume *v, const SpPolicy *policy,
     }
     norm = sp_fs_normalize_abs(v->backing_path, &local);
     if (!norm) {
-        g_autofree char *shown = g_strescape(v->backing_path, NULL);
-        report(r, SP_EL_BACKING_PATH, _("'%s': %s"), shown,
-               local ? local->message : _("not a clean path"));
+        report(r, SP_EL_BACKING_PATH, "%s",
+               local ? local->message : _("not a clean absolute path"));
         return;
     }
     if (pool_path) {

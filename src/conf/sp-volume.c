@@ -150,8 +150,6 @@ name_problem(const char *name)
             return _("',' is not allowed");
         if (c == ':')
             return _("':' is not allowed");
-        if (c == '\\')
-            return _("'\\' is not allowed");
         if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
             return _("control characters are not allowed");
     }
