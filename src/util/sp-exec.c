@@ -184,7 +184,7 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
 {
     static const char *const envp[] = { "LC_ALL=C", "PATH=" SP_EXEC_PATH,
                                         NULL };
-    static const SpExecOptions defaults = { .stdin_fd = -1 };
+    static const SpExecOptions defaults = SP_EXEC_OPTIONS_INIT;
     g_autofree int *src = NULL;
     g_autofree int *dst = NULL;
     g_autofree char *prog = NULL;

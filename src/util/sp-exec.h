@@ -26,6 +26,10 @@ typedef struct {
     gpointer on_spawn_data;
 } SpExecOptions;
 
+/* Start from this so an unset stdin is /dev/null, not the caller's fd 0:
+ * SpExecOptions o = SP_EXEC_OPTIONS_INIT; o.timeout_sec = 60; */
+#define SP_EXEC_OPTIONS_INIT { .stdin_fd = -1 }
+
 /* Run @argv (argv[0] an absolute path). On non-zero exit, signal or timeout,
  * returns FALSE with SP_ERROR_FAILED "<argv0 basename> failed: <stderr first
  * line(s)>". Captured stdout returned in @out_stdout if non-NULL. */

@@ -25,7 +25,6 @@ static const guint64 extents[][2] = {
 static void
 make_source(int fd)
 {
-    g_autoptr(GError) error = NULL;
     g_autofree guint8 *buf = g_malloc(2 * MIB);
 
     g_assert_cmpint(ftruncate(fd, (off_t)GIB), ==, 0);
@@ -104,7 +103,6 @@ check_copy(const char *src_dir, const char *dst_dir, gboolean try_reflink,
 static char *
 make_tmp_in(const char *parent)
 {
-    g_autoptr(GError) error = NULL;
     g_autofree char *tmpl = g_build_filename(parent, "sp-test-copy-XXXXXX",
                                              NULL);
     char *dir = g_mkdtemp(g_steal_pointer(&tmpl));

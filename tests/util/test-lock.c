@@ -77,6 +77,8 @@ test_exclusive_conflicts(Fixture *f, gconstpointer data)
     assert_locked(f->dfd, "vol1", TRUE);
     assert_locked(f->dfd, "vol1", FALSE);
     assert_locked(f->dfd, "vol2", TRUE);
+    g_assert_nonnull(a);
+    g_assert_nonnull(other);
 }
 
 static void
@@ -122,6 +124,7 @@ test_other_process(Fixture *f, gconstpointer data)
     g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
     g_assert_true(WIFEXITED(status));
     g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    g_assert_nonnull(a);
 }
 
 static void
@@ -131,6 +134,7 @@ test_lock_file(Fixture *f, gconstpointer data)
     g_autofree char *path = g_build_filename(f->dir, SP_LOCK_FILE, NULL);
     g_autofree char *target = g_build_filename(f->dir, "target", NULL);
     g_autoptr(SpLock) a = take(f->dfd, "vol", TRUE);
+    g_autofree char *content = NULL;
     SpLock *b;
     struct stat st;
 
@@ -147,6 +151,10 @@ test_lock_file(Fixture *f, gconstpointer data)
     g_assert_null(b);
     g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
     g_assert_nonnull(strstr(error->message, SP_LOCK_FILE));
+    /* The symlink's target was not created into or truncated. */
+    g_assert_true(g_file_get_contents(target, &content, NULL, NULL));
+    g_assert_cmpstr(content, ==, "keep");
+    g_assert_nonnull(a);
 }
 
 static void

@@ -175,6 +175,15 @@ test_mlocked(void)
     gint64 before, during;
     SpSecret *s;
 
+#if defined(__SANITIZE_ADDRESS__)
+    g_test_skip("AddressSanitizer turns mlock into a no-op");
+    return;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    g_test_skip("AddressSanitizer turns mlock into a no-op");
+    return;
+#endif
+#endif
     if (geteuid() != 0) {
         g_test_skip("mlock may be limited by RLIMIT_MEMLOCK when not root");
         return;
