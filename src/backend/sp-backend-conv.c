@@ -1,0 +1,183 @@
+/* libvirt volume definitions <-> safepool structs, and LUKS secrets from
+ * libvirt's secret driver. A libvirt update means re-checking this file. */
+#include "backend/sp-backend.h"
+
+#include "datatypes.h"
+#include "driver.h"
+#include "viridentity.h"
+#include "virerror.h"
+#include "virsecret.h"
+#include "viruuid.h"
+#include "virbitmap.h"
+
+#define VIR_FROM_THIS VIR_FROM_STORAGE
+
+static SpFormat
+sp_format_from_libvirt(int format)
+{
+    const char *name;
+
+    if (format <= VIR_STORAGE_FILE_NONE)
+        return SP_FORMAT_UNKNOWN;
+    name = virStorageFileFormatTypeToString(format);
+    return name ? sp_format_from_string(name) : SP_FORMAT_UNKNOWN;
+}
+
+static int
+sp_format_to_libvirt(SpFormat format)
+{
+    int f;
+
+    /* LUKS is raw + <encryption format='luks'> in libvirt's model */
+    if (format == SP_FORMAT_LUKS || format == SP_FORMAT_UNKNOWN)
+        return VIR_STORAGE_FILE_RAW;
+    f = virStorageFileFormatTypeFromString(sp_format_to_string(format));
+    return f > 0 ? f : VIR_STORAGE_FILE_RAW;
+}
+
+SpVolume *
+sp_backend_volume_from_def(const virStorageVolDef *def, GError **error)
+{
+    g_autoptr(SpVolume) v = sp_volume_new();
+    const virStorageSource *t = &def->target;
+    const virStorageEncryption *enc = t->encryption;
+
+    v->name = g_strdup(def->name);
+    v->capacity = t->capacity;
+    v->has_allocation = t->has_allocation;
+    v->allocation = t->allocation;
+    if (t->format == VIR_STORAGE_FILE_NONE || t->format == VIR_STORAGE_FILE_RAW) {
+        v->format = SP_FORMAT_RAW;
+    } else {
+        v->format = sp_format_from_libvirt(t->format);
+        if (v->format == SP_FORMAT_UNKNOWN) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        "volume XML element 'target/format': format '%s' is "
+                        "not supported by safepool",
+                        NULLSTR(virStorageFileFormatTypeToString(t->format)));
+            return NULL;
+        }
+    }
+    if (t->perms) {
+        if (t->perms->mode != (mode_t)-1) {
+            v->has_mode = TRUE;
+            v->mode = t->perms->mode;
+        }
+        v->owner = t->perms->uid == (uid_t)-1 ? -1 : (gint64)t->perms->uid;
+        v->group = t->perms->gid == (gid_t)-1 ? -1 : (gint64)t->perms->gid;
+        v->label = g_strdup(t->perms->label);
+    }
+    if (enc) {
+        v->encryption.enabled = TRUE;
+        v->encryption.format =
+            g_strdup(virStorageEncryptionFormatTypeToString(enc->format));
+        v->encryption.n_secrets = enc->nsecrets;
+        if (enc->nsecrets > 0 && enc->secrets[0]) {
+            const virSecretLookupTypeDef *l = &enc->secrets[0]->seclookupdef;
+
+            if (l->type == VIR_SECRET_LOOKUP_TYPE_UUID) {
+                char uuid[VIR_UUID_STRING_BUFLEN];
+
+                virUUIDFormat(l->u.uuid, uuid);
+                v->encryption.secret_uuid = g_strdup(uuid);
+            } else if (l->type == VIR_SECRET_LOOKUP_TYPE_USAGE) {
+                v->encryption.secret_usage = g_strdup(l->u.usage);
+            }
+        }
+        v->encryption.cipher_name = g_strdup(enc->encinfo.cipher_name);
+        v->encryption.cipher_size = enc->encinfo.cipher_size;
+        v->encryption.cipher_mode = g_strdup(enc->encinfo.cipher_mode);
+        v->encryption.cipher_hash = g_strdup(enc->encinfo.cipher_hash);
+        v->encryption.ivgen_name = g_strdup(enc->encinfo.ivgen_name);
+        v->encryption.ivgen_hash = g_strdup(enc->encinfo.ivgen_hash);
+    }
+    v->compat = g_strdup(t->compat);
+    if (t->features) {
+        v->lazy_refcounts =
+            virBitmapIsBitSet(t->features, VIR_STORAGE_FILE_FEATURE_LAZY_REFCOUNTS);
+        v->extended_l2 =
+            virBitmapIsBitSet(t->features, VIR_STORAGE_FILE_FEATURE_EXTENDED_L2);
+    }
+    v->cluster_size = t->clusterSize;
+    v->nocow = t->nocow;
+    if (t->backingStore && t->backingStore->path) {
+        v->backing_path = g_strdup(t->backingStore->path);
+        v->backing_format = sp_format_from_libvirt(t->backingStore->format);
+    }
+    return g_steal_pointer(&v);
+}
+
+void
+sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
+                    const char *pool_path)
+{
+    virStorageSource *t = &def->target;
+
+    def->type = VIR_STORAGE_VOL_FILE;
+    if (!t->path)
+        t->path = g_build_filename(pool_path, info->name, NULL);
+    if (!def->key)
+        def->key = g_strdup(t->path);
+    t->format = sp_format_to_libvirt(info->format);
+    t->capacity = info->capacity;
+    t->allocation = info->allocation;
+    t->physical = info->allocation;
+    if (!t->perms)
+        t->perms = g_new0(virStoragePerms, 1);
+    t->perms->mode = info->mode & 07777;
+    t->perms->uid = info->owner;
+    t->perms->gid = info->group;
+    if (info->encrypted) {
+        if (!t->encryption) {
+            t->encryption = g_new0(virStorageEncryption, 1);
+            t->encryption->format = VIR_STORAGE_ENCRYPTION_FORMAT_LUKS;
+        }
+    }
+    if (info->backing_path) {
+        if (!t->backingStore)
+            t->backingStore = virStorageSourceNew();
+        g_free(t->backingStore->path);
+        t->backingStore->path = g_strdup(info->backing_path);
+        t->backingStore->type = VIR_STORAGE_TYPE_FILE;
+        t->backingStore->format = sp_format_to_libvirt(info->backing_format);
+    }
+}
+
+gboolean
+sp_backend_secret(const virStorageEncryption *enc, SpSecret **secret,
+                  GError **error)
+{
+    VIR_IDENTITY_AUTORESTORE virIdentity *oldident = NULL;
+    g_autoptr(virConnect) conn = NULL;
+    g_autofree uint8_t *data = NULL;
+    size_t len = 0;
+    virErrorPtr err;
+
+    *secret = NULL;
+    if (!enc)
+        return TRUE;
+    if (enc->nsecrets != 1 || !enc->secrets[0]) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    "volume XML element 'encryption/secret': exactly one "
+                    "<secret type='passphrase'> is needed, %zu given",
+                    enc->nsecrets);
+        return FALSE;
+    }
+    /* as storage_util.c does: the storage driver asks the secret driver
+     * with its own (elevated) identity */
+    if (!(oldident = virIdentityElevateCurrent()) ||
+        !(conn = virGetConnectSecret()) ||
+        virSecretGetSecretString(conn, &enc->secrets[0]->seclookupdef,
+                                 VIR_SECRET_USAGE_TYPE_VOLUME,
+                                 &data, &len) < 0) {
+        err = virGetLastError();
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    "volume XML element 'encryption/secret': %s",
+                    err && err->message ? err->message : "secret not available");
+        virResetLastError();
+        return FALSE;
+    }
+    *secret = sp_secret_new(data, len);
+    memset(data, 0, len);
+    return TRUE;
+}

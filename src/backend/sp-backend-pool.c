@@ -1,0 +1,98 @@
+/* Pool callbacks: a dir pool is a directory; listing reports the format
+ * recorded at creation, never a probed one. */
+#include "backend/sp-backend.h"
+
+#include <sys/statvfs.h>
+
+#include "storage_util.h"
+#include "virerror.h"
+#include "virlog.h"
+
+#define VIR_FROM_THIS VIR_FROM_STORAGE
+
+VIR_LOG_INIT("storage.safepool.pool");
+
+int
+sp_backend_check_pool(virStoragePoolObj *obj, bool *active)
+{
+    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
+
+    *active = g_file_test(def->target.path, G_FILE_TEST_IS_DIR);
+    return 0;
+}
+
+/* Opening the pool sweeps temporaries left by a crash (their creator's
+ * byte-0 lock is gone). */
+int
+sp_backend_start_pool(virStoragePoolObj *obj)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpPolicy) policy = NULL;
+    g_autoptr(SpPool) pool = NULL;
+
+    if (!(policy = sp_backend_policy(&error)) ||
+        !(pool = sp_backend_pool_open(obj, policy, &error))) {
+        sp_backend_report(error);
+        return -1;
+    }
+    if (sp_pool_swept(pool) > 0)
+        VIR_INFO("safepool: pool '%s': swept %u stale temporaries",
+                 virStoragePoolObjGetDef(obj)->name, sp_pool_swept(pool));
+    return 0;
+}
+
+/* The stock helper only creates the pool directory with the pool's
+ * configured permissions: safe as it is. */
+int
+sp_backend_build_pool(virStoragePoolObj *obj, unsigned int flags)
+{
+    virCheckFlags(0, -1);
+    return virStorageBackendBuildLocal(obj);
+}
+
+/* The stock helper rmdirs the (empty) directory: safe as it is. */
+int
+sp_backend_delete_pool(virStoragePoolObj *obj, unsigned int flags)
+{
+    return virStorageBackendDeleteLocal(obj, flags);
+}
+
+int
+sp_backend_refresh_pool(virStoragePoolObj *obj)
+{
+    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpPolicy) policy = NULL;
+    g_autoptr(SpPool) pool = NULL;
+    g_autoptr(GPtrArray) vols = NULL;
+    struct statvfs sb;
+    guint i;
+
+    if (!(policy = sp_backend_policy(&error)) ||
+        !(pool = sp_backend_pool_open(obj, policy, &error)) ||
+        !(vols = sp_pool_list(pool, &error))) {
+        sp_backend_report(error);
+        return -1;
+    }
+    for (i = 0; i < vols->len; i++) {
+        const SpVolInfo *info = g_ptr_array_index(vols, i);
+        virStorageVolDef *vol = g_new0(virStorageVolDef, 1);
+
+        vol->name = g_strdup(info->name);
+        sp_backend_def_fill(vol, info, def->target.path);
+        if (virStoragePoolObjAddVol(obj, vol) < 0) {
+            virStorageVolDefFree(vol);
+            return -1;
+        }
+    }
+    if (fstatvfs(sp_pool_fd(pool), &sb) < 0) {
+        virReportSystemError(errno, "cannot statvfs pool '%s'",
+                             def->target.path);
+        return -1;
+    }
+    def->capacity = (unsigned long long)sb.f_frsize * sb.f_blocks;
+    def->available = (unsigned long long)sb.f_frsize * sb.f_bavail;
+    def->allocation = def->capacity -
+        (unsigned long long)sb.f_frsize * sb.f_bfree;
+    return 0;
+}

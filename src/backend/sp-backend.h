@@ -1,0 +1,73 @@
+/* safepool's libvirt storage backend: shared declarations of the adapter.
+ * Only src/backend/ includes libvirt's internal headers (design.md). */
+#pragma once
+
+#include <config.h>
+
+#include "internal.h"
+#include "storage_backend.h"
+#include "virstorageobj.h"
+
+#include <glib.h>
+
+#include "conf/sp-policy.h"
+#include "conf/sp-volume.h"
+#include "image/sp-pool.h"
+#include "util/sp-error.h"
+#include "util/sp-secret.h"
+
+/* The backend registered for VIR_STORAGE_POOL_DIR. */
+extern virStorageBackend sp_backend_dir;
+
+/* Report @error (SP_ERROR or other) as the libvirt error of the current
+ * thread: a fitting virErrorNumber and safepool's one-line message. */
+void sp_backend_report(const GError *error);
+/* The virErrorNumber used for @error (table in docs/module.md). */
+int sp_backend_error_code(const GError *error);
+
+/* The site policy, read afresh for every operation ($SAFEPOOL_CONFIG in
+ * libvirtd's environment, else /etc/safepool/safepool.conf, else defaults). */
+SpPolicy *sp_backend_policy(GError **error);
+
+/* Open the pool directory of @obj (its target path) under @policy. */
+SpPool *sp_backend_pool_open(virStoragePoolObj *obj, const SpPolicy *policy,
+                             GError **error);
+
+/* The single place a libvirt volume definition becomes safepool's struct. */
+SpVolume *sp_backend_volume_from_def(const virStorageVolDef *def,
+                                     GError **error);
+
+/* Fill libvirt's definition of a listed volume from what safepool recorded
+ * (format from the xattr, never probed). */
+void sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
+                         const char *pool_path);
+
+/* The LUKS passphrase named by @enc, from libvirt's secret driver.
+ * *secret stays NULL when @enc is NULL or disabled. */
+gboolean sp_backend_secret(const virStorageEncryption *enc, SpSecret **secret,
+                           GError **error);
+
+/* Callbacks (sp-backend-vol.c, sp-backend-pool.c, sp-backend-stream.c). */
+int sp_backend_check_pool(virStoragePoolObj *obj, bool *active);
+int sp_backend_start_pool(virStoragePoolObj *obj);
+int sp_backend_build_pool(virStoragePoolObj *obj, unsigned int flags);
+int sp_backend_refresh_pool(virStoragePoolObj *obj);
+int sp_backend_delete_pool(virStoragePoolObj *obj, unsigned int flags);
+int sp_backend_create_vol(virStoragePoolObj *obj, virStorageVolDef *vol);
+int sp_backend_build_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
+                         unsigned int flags);
+int sp_backend_build_vol_from(virStoragePoolObj *obj, virStorageVolDef *vol,
+                              virStorageVolDef *inputvol, unsigned int flags);
+int sp_backend_refresh_vol(virStoragePoolObj *obj, virStorageVolDef *vol);
+int sp_backend_delete_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
+                          unsigned int flags);
+int sp_backend_resize_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
+                          unsigned long long capacity, unsigned int flags);
+int sp_backend_upload_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
+                          virStreamPtr stream, unsigned long long offset,
+                          unsigned long long len, unsigned int flags);
+int sp_backend_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
+                            virStreamPtr stream, unsigned long long offset,
+                            unsigned long long len, unsigned int flags);
+int sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
+                        unsigned int algorithm, unsigned int flags);
