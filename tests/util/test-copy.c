@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,6 +155,69 @@ test_copy_cross_fs(void)
     g_assert_cmpint(g_rmdir(dst), ==, 0);
 }
 
+static gboolean
+run(const char *const *argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *err = NULL;
+    int status = 0;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                      NULL, NULL, NULL, &err, &status, &error) ||
+        !g_spawn_check_wait_status(status, &error)) {
+        g_test_message("%s: %s %s", argv[0], error->message, err ? err : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* On xfs with reflink=1 the clone is a FICLONE: instant, shares extents. */
+static void
+test_copy_xfs_reflink(void)
+{
+    g_autofree char *dir = make_tmp_in(g_get_tmp_dir());
+    g_autofree char *img = g_build_filename(dir, "xfs.img", NULL);
+    g_autofree char *mnt = g_build_filename(dir, "mnt", NULL);
+    const char *mkfs = "/usr/sbin/mkfs.xfs";
+    const char *mount_bin = "/usr/bin/mount";
+    int fd;
+
+    if (geteuid() != 0 || !g_file_test(mkfs, G_FILE_TEST_IS_EXECUTABLE) ||
+        !g_file_test(mount_bin, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("needs root, mkfs.xfs and mount");
+        g_assert_cmpint(g_rmdir(dir), ==, 0);
+        return;
+    }
+    /* A private mount namespace: the mount (and its auto-clearing loop
+     * device) goes away with this process even if an assertion aborts. */
+    if (unshare(CLONE_NEWNS) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        g_test_skip("cannot create a private mount namespace");
+        g_assert_cmpint(g_rmdir(dir), ==, 0);
+        return;
+    }
+    fd = open(img, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)(2 * GIB)), ==, 0);
+    close(fd);
+    g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
+    {
+        const char *mk[] = { mkfs, "-q", "-m", "reflink=1", img, NULL };
+        const char *mo[] = { mount_bin, "-o", "loop", img, mnt, NULL };
+        g_assert_true(run(mk));
+        if (!run(mo)) {
+            g_test_skip("loop mount of xfs failed");
+            goto out;
+        }
+    }
+    check_copy(mnt, mnt, TRUE, "reflink");
+    g_assert_cmpint(umount(mnt), ==, 0);
+out:
+    g_assert_cmpint(g_rmdir(mnt), ==, 0);
+    g_assert_cmpint(unlink(img), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -160,5 +225,7 @@ main(int argc, char **argv)
     g_test_add_func("/util/copy/same-fs", test_copy_same_fs);
     g_test_add_func("/util/copy/try-reflink", test_copy_try_reflink);
     g_test_add_func("/util/copy/cross-fs", test_copy_cross_fs);
+    /* Last: it moves this process into its own mount namespace. */
+    g_test_add_func("/util/copy/xfs-reflink", test_copy_xfs_reflink);
     return g_test_run();
 }
