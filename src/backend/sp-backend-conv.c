@@ -12,6 +12,23 @@
 
 #define VIR_FROM_THIS VIR_FROM_STORAGE
 
+/* (virStorageEncryptionFormatTypeToString is not exported by libvirt.so) */
+static const char *
+sp_encryption_format_name(int format)
+{
+    switch (format) {
+    case VIR_STORAGE_ENCRYPTION_FORMAT_DEFAULT:
+        return "default";
+    case VIR_STORAGE_ENCRYPTION_FORMAT_QCOW:
+        return "qcow";
+    case VIR_STORAGE_ENCRYPTION_FORMAT_LUKS:
+        return "luks";
+    case VIR_STORAGE_ENCRYPTION_FORMAT_LUKS2:
+        return "luks2";
+    }
+    return "unknown";
+}
+
 static SpFormat
 sp_format_from_libvirt(int format)
 {
@@ -43,6 +60,8 @@ sp_backend_volume_from_def(const virStorageVolDef *def, GError **error)
     const virStorageEncryption *enc = t->encryption;
 
     v->name = g_strdup(def->name);
+    /* libvirt requires <capacity> (a clone inherits the source's) */
+    v->has_capacity = TRUE;
     v->capacity = t->capacity;
     v->has_allocation = t->has_allocation;
     v->allocation = t->allocation;
@@ -69,8 +88,7 @@ sp_backend_volume_from_def(const virStorageVolDef *def, GError **error)
     }
     if (enc) {
         v->encryption.enabled = TRUE;
-        v->encryption.format =
-            g_strdup(virStorageEncryptionFormatTypeToString(enc->format));
+        v->encryption.format = g_strdup(sp_encryption_format_name(enc->format));
         v->encryption.n_secrets = enc->nsecrets;
         if (enc->nsecrets > 0 && enc->secrets[0]) {
             const virSecretLookupTypeDef *l = &enc->secrets[0]->seclookupdef;

@@ -53,8 +53,10 @@ sp_upload_take(virStreamPtr st)
     SpUploadCtx *c = NULL;
 
     g_mutex_lock(&sp_uploads_lock);
-    if (sp_uploads)
-        g_hash_table_steal_extended(sp_uploads, st, NULL, (gpointer *)&c);
+    /* (libvirt's glibcompat.h renames g_hash_table_steal_extended to a
+     * symbol libvirt does not export: lookup + steal instead) */
+    if (sp_uploads && (c = g_hash_table_lookup(sp_uploads, st)))
+        g_hash_table_steal(sp_uploads, st);
     g_mutex_unlock(&sp_uploads_lock);
     return c;
 }
