@@ -34,30 +34,46 @@ sp_insp_probe_qed(const SpInspCtx *ctx)
 }
 
 /* Walk the header extensions, which qemu reads from the end of the header
- * to the end of the first cluster. */
-static void
-check_extensions(SpInspCtx *ctx, const guint8 *h, gsize hlen, gsize want,
-                 gsize start)
-{
-    gsize off = start;
+ * up to the end of the first cluster: only their 8-byte headers are read
+ * (from the head when there), never their payload. */
+#define QCOW2_MAX_EXTENSIONS 1024
 
-    while (TRUE) {
+static gboolean
+check_extensions(SpInspCtx *ctx, guint64 start, guint64 cluster_end,
+                 GError **error)
+{
+    guint64 off = start;
+
+    for (guint i = 0;; i++) {
+        guint8 eh[8];
         guint32 type, len;
 
-        if (off + 8 > hlen) {
-            /* qemu stops at the cluster end; we stop at what we could read */
-            if (hlen < want)
-                sp_insp_violation(ctx, "qcow2-header-extension");
-            return;
-        }
-        type = sp_be32(h + off);
-        len = sp_be32(h + off + 4);
-        if (type == QCOW2_EXT_END)
-            return;
-        off += 8;
-        if (len > hlen - off) {
+        if (off + 8 > cluster_end)
+            return TRUE;
+        if (i == QCOW2_MAX_EXTENSIONS) {
             sp_insp_violation(ctx, "qcow2-header-extension");
-            return;
+            return TRUE;
+        }
+        if (off + 8 <= ctx->head_len) {
+            memcpy(eh, ctx->head + off, 8);
+        } else {
+            gssize n = sp_insp_read(ctx, eh, 8, off, error);
+            if (n < 0)
+                return FALSE;
+            if (n < 8) {
+                /* past EOF (qemu fails to read it) or out of budget */
+                sp_insp_violation(ctx, "qcow2-header-extension");
+                return TRUE;
+            }
+        }
+        type = sp_be32(eh);
+        len = sp_be32(eh + 4);
+        if (type == QCOW2_EXT_END)
+            return TRUE;
+        off += 8;
+        if (len > cluster_end - off) {
+            sp_insp_violation(ctx, "qcow2-header-extension");
+            return TRUE;
         }
         switch (type) {
         case QCOW2_EXT_BACKING_FORMAT:
@@ -71,7 +87,7 @@ check_extensions(SpInspCtx *ctx, const guint8 *h, gsize hlen, gsize want,
              * ignored by qemu and name nothing outside the image */
             break;
         }
-        off += ((gsize)len + 7) & ~(gsize)7;
+        off += ((guint64)len + 7) & ~(guint64)7;
     }
 }
 
@@ -79,9 +95,6 @@ gboolean
 sp_insp_check_qcow2(SpInspCtx *ctx, GError **error)
 {
     const guint8 *h = ctx->head;
-    g_autofree guint8 *cluster = NULL;
-    const guint8 *c;
-    gsize clen, want;
     guint32 version, cluster_bits, header_len, backing_size, l1_size;
     guint64 cluster_size, backing_off, l1_off, incompat;
 
@@ -152,22 +165,7 @@ sp_insp_check_qcow2(SpInspCtx *ctx, GError **error)
         sp_insp_violation(ctx, "qcow2-l1-beyond-eof");
 
     /* Header extensions live in the rest of the first cluster. */
-    want = clen = (gsize)MIN(cluster_size, ctx->file_size);
-    if (clen <= ctx->head_len) {
-        c = ctx->head;
-    } else {
-        gssize n;
-        cluster = g_malloc(clen);
-        memcpy(cluster, ctx->head, ctx->head_len);
-        n = sp_insp_read(ctx, cluster + ctx->head_len, clen - ctx->head_len,
-                         ctx->head_len, error);
-        if (n < 0)
-            return FALSE;
-        clen = ctx->head_len + (gsize)n;
-        c = cluster;
-    }
-    check_extensions(ctx, c, clen, want, header_len);
-    return TRUE;
+    return check_extensions(ctx, header_len, cluster_size, error);
 }
 
 /* QED is refused outright (its backing-file handling and probing history

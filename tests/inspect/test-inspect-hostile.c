@@ -1,0 +1,432 @@
+/* Hand-built hostile and foreign images: each is identified, sized as
+ * qemu-img sizes it, and refused (or accepted) with the exact violations. */
+#include "inspect-test-util.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+static char *tmp;
+
+static char *
+p(const char *name)
+{
+    return g_build_filename(tmp, name, NULL);
+}
+
+/* Inspect @name as @expected; assert format, size (qemu-img's, opened as
+ * @qemu_fmt; NULL: qemu-img must refuse the file) and violations. */
+static void
+check(const char *name, SpFormat expected, const SpPolicy *pol, SpFormat format,
+      const char *qemu_fmt, const char *const *names)
+{
+    g_autofree char *path = p(name);
+    g_autoptr(SpInspectResult) r = it_inspect(path, expected, pol);
+
+    g_assert_cmpstr(sp_format_to_string(r->format), ==, sp_format_to_string(format));
+    if (qemu_fmt)
+        g_assert_cmpuint(r->virtual_size, ==, (guint64)it_qemu_vsize(path, qemu_fmt));
+    it_assert_violations(r, name, names);
+}
+#define CHECK(name, exp, fmt, qfmt, ...) \
+    check(name, exp, NULL, fmt, qfmt, (const char *const[]){__VA_ARGS__, NULL})
+#define CHECK_POL(name, exp, pol, fmt, qfmt, ...) \
+    check(name, exp, pol, fmt, qfmt, (const char *const[]){__VA_ARGS__, NULL})
+
+static void
+create(const char *fmt, const char *opts, const char *name, const char *size)
+{
+    g_autofree char *path = p(name);
+
+    if (opts)
+        IT_RUN("qemu-img", "create", "-q", "-f", fmt, "-o", opts, path, size);
+    else
+        IT_RUN("qemu-img", "create", "-q", "-f", fmt, path, size);
+}
+
+static void
+copy(const char *from, const char *to)
+{
+    g_autofree char *a = p(from), *b = p(to);
+    IT_RUN("cp", "--sparse=always", a, b);
+}
+
+/* A 1 MiB "raw" disk whose first sector a guest turned into a qcow2 header
+ * naming /etc/shadow as its backing file. */
+static void
+build_shadow_raw(const char *name)
+{
+    g_autofree char *path = p(name);
+    g_autofree guint8 *img = g_malloc0(1024 * 1024);
+    const char *target = "/etc/shadow";
+
+    memcpy(img, "QFI\xfb", 4);
+    *(guint32 *)(img + 4) = GUINT32_TO_BE(2);
+    *(guint64 *)(img + 8) = GUINT64_TO_BE(0x100);
+    *(guint32 *)(img + 16) = GUINT32_TO_BE((guint32)strlen(target));
+    *(guint32 *)(img + 20) = GUINT32_TO_BE(16);
+    *(guint64 *)(img + 24) = GUINT64_TO_BE(1024 * 1024);
+    *(guint32 *)(img + 36) = GUINT32_TO_BE(1);
+    *(guint64 *)(img + 40) = GUINT64_TO_BE(0x10000);
+    *(guint64 *)(img + 48) = GUINT64_TO_BE(0x20000);
+    *(guint32 *)(img + 56) = GUINT32_TO_BE(1);
+    memcpy(img + 0x100, target, strlen(target));
+    it_write(path, img, 1024 * 1024);
+}
+
+static void
+test_qcow2_in_raw(void)
+{
+    build_shadow_raw("shadow.raw");
+    CHECK("shadow.raw", SP_FORMAT_UNKNOWN, SP_FORMAT_QCOW2, "qcow2", "qcow2-backing-file");
+    CHECK("shadow.raw", SP_FORMAT_RAW, SP_FORMAT_QCOW2, "qcow2", "qcow2-backing-file",
+          "format-mismatch");
+    CHECK("shadow.raw", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, "qcow2", "qcow2-backing-file");
+}
+
+static void
+test_qcow2_header_fields(void)
+{
+    g_autofree char *bo = p("bo.qcow2"), *uf = p("uf.qcow2"), *bv = p("bv.qcow2");
+    g_autofree char *cs = p("cs.qcow2"), *l1 = p("l1.qcow2"), *tr = p("tr.qcow2");
+    g_autofree char *tr3 = p("tr3.qcow2"), *amb = p("amb.qcow2");
+    guint32 vdi_sig = GUINT32_TO_LE(0xBEDA107F);
+
+    create("qcow2", NULL, "base.qcow2", "4M");
+    copy("base.qcow2", "bo.qcow2");
+    it_patch_be64(bo, 8, 0x100000);   /* name beyond the 64 KiB header cluster */
+    it_patch_be32(bo, 16, 10);
+    CHECK("bo.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "qcow2-backing-file",
+          "qcow2-backing-offset-out-of-header");
+
+    copy("base.qcow2", "uf.qcow2");
+    it_patch_be64(uf, 72, 1ull << 12);
+    CHECK("uf.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL,
+          "qcow2-unknown-incompatible-feature");
+
+    copy("base.qcow2", "bv.qcow2");
+    it_patch_be32(bv, 4, 4);
+    CHECK("bv.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "qcow2-bad-version");
+
+    copy("base.qcow2", "cs.qcow2");
+    it_patch_be32(cs, 20, 30);
+    CHECK("cs.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "qcow2-cluster-size");
+
+    copy("base.qcow2", "l1.qcow2");
+    it_patch_be64(l1, 40, 1ull << 40);
+    CHECK("l1.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "qcow2-l1-beyond-eof");
+
+    /* truncated headers: qemu-img cannot open them either */
+    copy("base.qcow2", "tr.qcow2");
+    it_truncate(tr, 60);
+    g_assert_cmpint(it_qemu_vsize(tr, "qcow2"), ==, -1);
+    CHECK("tr.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "truncated-header");
+    CHECK("tr.qcow2", SP_FORMAT_RAW, SP_FORMAT_QCOW2, NULL, "truncated-header",
+          "format-mismatch");
+    copy("base.qcow2", "tr3.qcow2");
+    it_truncate(tr3, 90);
+    CHECK("tr3.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "truncated-header");
+
+    /* two signatures at once */
+    copy("base.qcow2", "amb.qcow2");
+    it_patch(amb, 0x40, &vdi_sig, 4);
+    CHECK("amb.qcow2", SP_FORMAT_UNKNOWN, SP_FORMAT_UNKNOWN, NULL, "ambiguous-format");
+    CHECK("amb.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_UNKNOWN, NULL, "ambiguous-format",
+          "format-mismatch");
+}
+
+static void
+test_qed_backing(void)
+{
+    g_autofree char *base = p("qb.raw"), *top = p("top.qed");
+
+    create("raw", NULL, "qb.raw", "1M");
+    IT_RUN("qemu-img", "create", "-q", "-f", "qed", "-b", base, "-F", "raw", top);
+    CHECK("top.qed", SP_FORMAT_QED, SP_FORMAT_QED, "qed", "qed-refused",
+          "qed-backing-file");
+}
+
+static const char passwd_desc[] =
+    "# Disk DescriptorFile\n"
+    "version=1\n"
+    "CID=12345678\n"
+    "parentCID=ffffffff\n"
+    "createType=\"monolithicFlat\"\n"
+    "RW 8 FLAT \"/etc/passwd\" 0\n";
+
+static void
+test_vmdk_descriptors(void)
+{
+    g_autofree char *pw = p("passwd.vmdk"), *two = p("two.vmdk");
+    g_autofree char *dd = p("dotdot.vmdk"), *unk = p("unknown.vmdk");
+    g_autofree char *par = p("parent.vmdk");
+    const char *two_desc = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+                           "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+                           "RW 2048 SPARSE \"two.vmdk\"\nRW 2048 SPARSE \"two.vmdk\"\n"
+                           "ddb.adapterType = \"ide\"\n";
+    const char *dd_desc = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+                          "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+                          "RW 2048 SPARSE \"../../x.vmdk\"\n";
+
+    it_write(pw, passwd_desc, strlen(passwd_desc));
+    CHECK("passwd.vmdk", SP_FORMAT_UNKNOWN, SP_FORMAT_VMDK, "vmdk", "vmdk-create-type",
+          "vmdk-extent-type", "vmdk-extent-other-file", "vmdk-descriptor-path");
+    CHECK("passwd.vmdk", SP_FORMAT_RAW, SP_FORMAT_VMDK, "vmdk", "vmdk-create-type",
+          "vmdk-extent-type", "vmdk-extent-other-file", "vmdk-descriptor-path",
+          "format-mismatch");
+
+    /* a sparse vmdk whose embedded descriptor lists two extents */
+    create("vmdk", NULL, "two.vmdk", "1M");
+    it_patch(two, 512, two_desc, strlen(two_desc) + 1);
+    CHECK("two.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", "vmdk-extent-count");
+
+    /* descriptor-only file escaping with .. */
+    it_write(dd, dd_desc, strlen(dd_desc));
+    CHECK("dotdot.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, NULL, "vmdk-extent-other-file",
+          "vmdk-descriptor-path");
+
+    /* lines the inspector does not know are refused */
+    create("vmdk", NULL, "unknown.vmdk", "1M");
+    {
+        const char *d = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+                        "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+                        "changeTrackPath=\"/etc/hosts\"\nRW 2048 SPARSE \"unknown.vmdk\"\n";
+        it_patch(unk, 512, d, strlen(d) + 1);
+    }
+    CHECK("unknown.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk",
+          "vmdk-descriptor-unknown-line");
+
+    /* a parent named in the embedded descriptor */
+    create("vmdk", NULL, "parent.vmdk", "1M");
+    {
+        const char *d = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+                        "parentCID=12345678\ncreateType=\"monolithicSparse\"\n"
+                        "parentFileNameHint=\"/var/lib/x.vmdk\"\n"
+                        "RW 2048 SPARSE \"parent.vmdk\"\n";
+        it_patch(par, 512, d, strlen(d) + 1);
+    }
+    CHECK("parent.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, NULL, "vmdk-parent");
+}
+
+/* streamOptimized with the grain directory "at the end": the footer must
+ * repeat the header; here it claims another capacity. */
+static void
+build_footer_mismatch(const char *name)
+{
+    g_autofree char *path = p(name);
+    g_autofree char *data = NULL;
+    gsize len;
+    guint8 tail[1536] = {0};
+    guint64 at_end = G_MAXUINT64;
+    g_autoptr(GError) error = NULL;
+
+    create("vmdk", "subformat=streamOptimized", name, "10M");
+    g_assert_true(g_file_get_contents(path, &data, &len, &error));
+    g_assert_cmpuint(len % 512, ==, 0);
+    *(guint32 *)(tail + 12) = GUINT32_TO_LE(3);      /* footer marker */
+    memcpy(tail + 512, data, 512);                   /* footer = header ... */
+    *(guint64 *)(tail + 512 + 12) = GUINT64_TO_LE(4096); /* ... but 2 MiB */
+    it_patch(path, 56, &at_end, 8);                  /* header: GD at end */
+    it_patch(path, len, tail, sizeof(tail));         /* + EOS marker (zeros) */
+}
+
+static void
+test_vmdk_footer(void)
+{
+    g_autofree char *ok = p("ok-footer.vmdk");
+    g_autofree char *data = NULL;
+    gsize len;
+    guint8 tail[1536] = {0};
+    guint64 at_end = G_MAXUINT64;
+    g_autoptr(GError) error = NULL;
+
+    build_footer_mismatch("footer.vmdk");
+    CHECK("footer.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", "vmdk-footer-mismatch");
+
+    /* the same layout with an agreeing footer is fine */
+    create("vmdk", "subformat=streamOptimized", "ok-footer.vmdk", "10M");
+    g_assert_true(g_file_get_contents(ok, &data, &len, &error));
+    *(guint32 *)(tail + 12) = GUINT32_TO_LE(3);
+    memcpy(tail + 512, data, 512);
+    it_patch(ok, 56, &at_end, 8);
+    it_patch(ok, len, tail, sizeof(tail));
+    CHECK("ok-footer.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", NULL);
+
+    /* a VMware 3 "COWD" sparse file */
+    {
+        g_autofree char *cowd = p("cowd.vmdk");
+        guint8 h[2048] = "COWD";
+        it_write(cowd, h, sizeof(h));
+        CHECK("cowd.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, NULL, "vmdk-cowd-refused");
+    }
+}
+
+static void
+test_iso(void)
+{
+    g_autofree char *dir = p("isodir"), *file = p("isodir/hello.txt");
+    g_autofree char *iso = p("a.iso"), *hyb = p("hybrid.iso"), *udf = p("udf.img");
+    g_autofree guint8 *u = g_malloc0(256 * 1024);
+
+    g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
+    it_write(file, "hello\n", 6);
+    IT_RUN("xorriso", "-as", "mkisofs", "-quiet", "-o", iso, dir);
+    CHECK("a.iso", SP_FORMAT_UNKNOWN, SP_FORMAT_ISO, "raw", NULL);
+    CHECK("a.iso", SP_FORMAT_RAW, SP_FORMAT_ISO, "raw", NULL);
+    CHECK("a.iso", SP_FORMAT_ISO, SP_FORMAT_ISO, "raw", NULL);
+    CHECK("a.iso", SP_FORMAT_QCOW2, SP_FORMAT_ISO, "raw", "format-mismatch");
+
+    /* with an MBR partition table in its system area it is still an iso */
+    IT_RUN("cp", iso, hyb);
+    it_run("label: dos\nstart=64, size=100, type=83\n",
+           (const char *const[]){"sfdisk", "--wipe", "never", "--no-reread",
+                                 "--no-tell-kernel", "-q", hyb, NULL});
+    CHECK("hybrid.iso", SP_FORMAT_UNKNOWN, SP_FORMAT_ISO, "raw", NULL);
+    CHECK("hybrid.iso", SP_FORMAT_RAW, SP_FORMAT_ISO, "raw", NULL);
+
+    /* UDF volume recognition sequence (BEA01, NSR02, TEA01) */
+    memcpy(u + 16 * 2048 + 1, "BEA01", 5);
+    memcpy(u + 17 * 2048 + 1, "NSR02", 5);
+    memcpy(u + 18 * 2048 + 1, "TEA01", 5);
+    it_write(udf, u, 256 * 1024);
+    CHECK("udf.img", SP_FORMAT_UNKNOWN, SP_FORMAT_ISO, "raw", NULL);
+}
+
+static void
+test_partitions(void)
+{
+    g_autofree char *gpt = p("gpt.img"), *mbr = p("mbr.img");
+    g_autofree char *bad = p("badflag.img"), *hyb = p("hybrid-gpt.img");
+    g_autofree char *fat = p("fat.img");
+    guint8 flag = 0x12, type = 0x83;
+
+    it_truncate(gpt, 0);
+    it_truncate(gpt, 4 * 1024 * 1024);
+    IT_RUN("sgdisk", "-n", "1:2048:6143", "-t", "1:8300", gpt);
+    CHECK("gpt.img", SP_FORMAT_UNKNOWN, SP_FORMAT_GPT, "raw", NULL);
+    CHECK("gpt.img", SP_FORMAT_RAW, SP_FORMAT_GPT, "raw", NULL);
+
+    it_truncate(mbr, 0);
+    it_truncate(mbr, 4 * 1024 * 1024);
+    it_run("label: dos\nstart=2048, size=4096, type=83, bootable\n",
+           (const char *const[]){"sfdisk", "-q", "--no-reread", "--no-tell-kernel",
+                                 mbr, NULL});
+    CHECK("mbr.img", SP_FORMAT_UNKNOWN, SP_FORMAT_MBR, "raw", NULL);
+    CHECK("mbr.img", SP_FORMAT_RAW, SP_FORMAT_MBR, "raw", NULL);
+
+    IT_RUN("cp", mbr, bad);
+    it_patch(bad, 446, &flag, 1);
+    CHECK("badflag.img", SP_FORMAT_RAW, SP_FORMAT_MBR, "raw", "mbr-boot-flag");
+
+    IT_RUN("cp", gpt, hyb);
+    it_patch(hyb, 446 + 16 + 4, &type, 1);
+    CHECK("hybrid-gpt.img", SP_FORMAT_RAW, SP_FORMAT_GPT, "raw",
+          "gpt-protective-not-alone");
+
+    /* a bare FAT filesystem ends its boot sector in 0x55AA too: raw */
+    if (g_find_program_in_path("mkfs.vfat")) {
+        it_truncate(fat, 4 * 1024 * 1024);
+        IT_RUN("mkfs.vfat", fat);
+        CHECK("fat.img", SP_FORMAT_UNKNOWN, SP_FORMAT_RAW, "raw", NULL);
+    }
+}
+
+static void
+luks_format(const char *type, const char *name, const char *size)
+{
+    g_autofree char *path = p(name), *key = p("luks.key");
+
+    it_write(key, "hunter2hunter2", 14);
+    IT_RUN("truncate", "-s", size, path);
+    IT_RUN("cryptsetup", "luksFormat", "--batch-mode", "--type", type, "--pbkdf",
+           "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", key, path);
+}
+
+static void
+test_luks(void)
+{
+    g_autofree char *l1 = p("c1.luks"), *l2 = p("c2.luks"), *cut = p("cut.luks");
+    g_autofree char *v3 = p("v3.luks"), *key = p("q.key"), *ql = p("q.luks");
+    g_autofree char *obj = NULL;
+    g_autoptr(SpPolicy) only1 = it_policy();
+    g_autoptr(SpInspectResult) r = NULL;
+
+    luks_format("luks1", "c1.luks", "4M");
+    CHECK("c1.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, "luks", NULL);
+    CHECK("c1.luks", SP_FORMAT_RAW, SP_FORMAT_LUKS, "luks", "format-mismatch");
+
+    /* qemu 7.2 cannot open LUKS2: the size is the data segment's */
+    luks_format("luks2", "c2.luks", "20M");
+    g_assert_cmpint(it_qemu_vsize(l2, "luks"), ==, -1);
+    r = it_inspect(l2, SP_FORMAT_LUKS, NULL);
+    g_assert_cmpint(r->format, ==, SP_FORMAT_LUKS);
+    g_assert_cmpuint(r->virtual_size, ==, 4 * 1024 * 1024);
+    IT_VIOLATIONS(r, l2, NULL);
+    only1->luks_versions = 1u << 1;
+    CHECK_POL("c2.luks", SP_FORMAT_LUKS, only1, SP_FORMAT_LUKS, NULL, "luks-version");
+
+    IT_RUN("cp", l1, cut);
+    it_truncate(cut, 1024 * 1024);
+    CHECK("cut.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, NULL, "luks-payload-beyond-eof");
+
+    IT_RUN("cp", l1, v3);
+    it_patch(v3, 6, "\0\3", 2);
+    CHECK("v3.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, NULL, "luks-version");
+
+    it_write(key, "x", 1);
+    obj = g_strdup_printf("secret,id=s0,file=%s", key);
+    IT_RUN("qemu-img", "create", "-q", "--object", obj, "-f", "luks", "-o",
+           "key-secret=s0,iter-time=10", ql, "3M");
+    CHECK("q.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, "luks", NULL);
+}
+
+static void
+test_vhd_vdi_hostile(void)
+{
+    g_autofree char *diff = p("diff.vhd"), *vdiff = p("diff.vdi");
+    g_autofree char *reg = p("badregion.vhdx"), *small = p("small-budget.vhdx");
+    g_autoptr(SpPolicy) tiny = it_policy();
+    guint8 junk = 0x5a;
+
+    create("vpc", NULL, "diff.vhd", "4M");
+    it_patch_be32(diff, 60, 4);
+    CHECK("diff.vhd", SP_FORMAT_VPC, SP_FORMAT_VPC, NULL, "vpc-differencing");
+
+    create("vdi", NULL, "diff.vdi", "4M");
+    {
+        guint32 t = GUINT32_TO_LE(4);
+        it_patch(vdiff, 0x4C, &t, 4);
+    }
+    CHECK("diff.vdi", SP_FORMAT_VDI, SP_FORMAT_VDI, NULL, "vdi-image-type");
+
+    create("vhdx", NULL, "badregion.vhdx", "4M");
+    it_patch(reg, 192 * 1024 + 100, &junk, 1);
+    CHECK("badregion.vhdx", SP_FORMAT_VHDX, SP_FORMAT_VHDX, NULL, "vhdx-region-table");
+
+    /* the read budget holds even when a format wants more */
+    create("vhdx", NULL, "small-budget.vhdx", "4M");
+    tiny->max_image_read = 128 * 1024;
+    CHECK_POL("small-budget.vhdx", SP_FORMAT_VHDX, tiny, SP_FORMAT_VHDX, NULL,
+              "read-limit-exceeded", "vhdx-region-table");
+}
+
+int
+main(int argc, char **argv)
+{
+    int ret;
+
+    g_test_init(&argc, &argv, NULL);
+    tmp = it_tmpdir();
+    g_test_add_func("/inspect/hostile/qcow2-in-raw", test_qcow2_in_raw);
+    g_test_add_func("/inspect/hostile/qcow2-header-fields", test_qcow2_header_fields);
+    g_test_add_func("/inspect/hostile/qed-backing", test_qed_backing);
+    g_test_add_func("/inspect/hostile/vmdk-descriptors", test_vmdk_descriptors);
+    g_test_add_func("/inspect/hostile/vmdk-footer", test_vmdk_footer);
+    g_test_add_func("/inspect/hostile/iso", test_iso);
+    g_test_add_func("/inspect/hostile/partitions", test_partitions);
+    g_test_add_func("/inspect/hostile/luks", test_luks);
+    g_test_add_func("/inspect/hostile/vhd-vdi", test_vhd_vdi_hostile);
+    ret = g_test_run();
+    it_rm_rf(tmp);
+    g_free(tmp);
+    return ret;
+}
