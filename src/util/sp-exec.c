@@ -54,12 +54,12 @@ sp_exec_child_setup(gpointer data)
 
     if (cs->cpu) {
         /* Soft limit sends SIGXCPU, the hard one a second later SIGKILL. */
-        struct rlimit rl = { (rlim_t)cs->cpu, (rlim_t)cs->cpu + 1 };
+        struct rlimit rl = {(rlim_t)cs->cpu, (rlim_t)cs->cpu + 1};
         if (setrlimit(RLIMIT_CPU, &rl) < 0)
             _exit(127);
     }
     if (cs->as) {
-        struct rlimit rl = { (rlim_t)cs->as, (rlim_t)cs->as };
+        struct rlimit rl = {(rlim_t)cs->as, (rlim_t)cs->as};
         if (setrlimit(RLIMIT_AS, &rl) < 0)
             _exit(127);
     }
@@ -108,6 +108,13 @@ sp_exec_fold_stderr(const char *err)
         g_string_append(out, l);
     }
     return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static void
+sp_exec_close_fds(int *fds, gsize n)
+{
+    for (gsize i = 0; i < n; i++)
+        g_clear_fd(&fds[i], NULL);
 }
 
 static gboolean
@@ -182,8 +189,7 @@ gboolean
 sp_exec_run(const char *const *argv, const SpExecOptions *opts,
             char **out_stdout, GError **error)
 {
-    static const char *const envp[] = { "LC_ALL=C", "PATH=" SP_EXEC_PATH,
-                                        NULL };
+    static const char *const envp[] = {"LC_ALL=C", "PATH=" SP_EXEC_PATH, NULL};
     static const SpExecOptions defaults = SP_EXEC_OPTIONS_INIT;
     g_autofree int *src = NULL;
     g_autofree int *dst = NULL;
@@ -217,14 +223,16 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("%s: child fd %d: must be 3 or above"), prog,
                         opts->fds[i].child_fd);
-            goto close_src;
+            sp_exec_close_fds(src, n_fds);
+            return FALSE;
         }
-        src[i] = fcntl(opts->fds[i].parent_fd, F_DUPFD_CLOEXEC,
-                       SP_EXEC_FD_BASE);
+        src[i] =
+            fcntl(opts->fds[i].parent_fd, F_DUPFD_CLOEXEC, SP_EXEC_FD_BASE);
         if (src[i] < 0) {
             sp_error_set_errno(error, errno, _("%s: fd %d"), prog,
                                opts->fds[i].parent_fd);
-            goto close_src;
+            sp_exec_close_fds(src, n_fds);
+            return FALSE;
         }
         dst[i] = opts->fds[i].child_fd;
     }
@@ -234,14 +242,14 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
     if (!g_spawn_async_with_pipes_and_fds(
             NULL, (const char *const *)argv, envp,
             G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CLOEXEC_PIPES,
-            sp_exec_child_setup, &cs, opts->stdin_fd, -1, -1, src, dst,
-            n_fds, &pid, NULL, &out_fd, &err_fd, &spawn_error)) {
+            sp_exec_child_setup, &cs, opts->stdin_fd, -1, -1, src, dst, n_fds,
+            &pid, NULL, &out_fd, &err_fd, &spawn_error)) {
         g_set_error(error, SP_ERROR, SP_ERROR_FAILED, _("%s: %s"), prog,
                     spawn_error->message);
-        goto close_src;
+        sp_exec_close_fds(src, n_fds);
+        return FALSE;
     }
-    for (gsize i = 0; i < n_fds; i++)
-        g_clear_fd(&src[i], NULL);
+    sp_exec_close_fds(src, n_fds);
     /* Also from the parent, so the group exists before we might kill it. */
     setpgid(pid, pid);
     if (opts->on_spawn)
@@ -249,19 +257,19 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
 
     pidfd = sp_exec_pidfd(pid);
     if (opts->timeout_sec)
-        deadline = g_get_monotonic_time() +
-                   (gint64)opts->timeout_sec * G_USEC_PER_SEC;
+        deadline =
+            g_get_monotonic_time() + (gint64)opts->timeout_sec * G_USEC_PER_SEC;
 
     while (out_fd >= 0 || err_fd >= 0) {
         struct pollfd pfd[3];
         int np = 0, r, timeout_ms = -1;
 
         if (out_fd >= 0)
-            pfd[np++] = (struct pollfd){ .fd = out_fd, .events = POLLIN };
+            pfd[np++] = (struct pollfd){.fd = out_fd, .events = POLLIN};
         if (err_fd >= 0)
-            pfd[np++] = (struct pollfd){ .fd = err_fd, .events = POLLIN };
+            pfd[np++] = (struct pollfd){.fd = err_fd, .events = POLLIN};
         if (pidfd >= 0)
-            pfd[np++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+            pfd[np++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
         if (deadline && !timed_out)
             timeout_ms = (int)MIN(sp_exec_remaining_ms(deadline), G_MAXINT);
         if (drain_deadline) {
@@ -279,8 +287,7 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
         if (r == 0) {
             /* A process that left the group (setsid) may still hold our
              * pipes after the child ended: stop waiting for it. */
-            if (drain_deadline &&
-                g_get_monotonic_time() >= drain_deadline)
+            if (drain_deadline && g_get_monotonic_time() >= drain_deadline)
                 break;
             /* Deadline: kill the whole group, then collect what is left. */
             timed_out = TRUE;
@@ -340,11 +347,6 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
     if (out_stdout)
         *out_stdout = g_string_free(g_steal_pointer(&out), FALSE);
     return TRUE;
-
-close_src:
-    for (gsize i = 0; i < n_fds; i++)
-        g_clear_fd(&src[i], NULL);
-    return FALSE;
 }
 
 char *

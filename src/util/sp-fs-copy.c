@@ -36,8 +36,8 @@ sp_copy_range_rw(int in, int out, guint64 off, guint64 end, GError **error)
         if (n == 0)
             break; /* source shrank: the rest stays a hole */
         while (done < (gsize)n) {
-            ssize_t w = pwrite(out, buf + done, (gsize)n - done,
-                               (off_t)(off + done));
+            ssize_t w =
+                pwrite(out, buf + done, (gsize)n - done, (off_t)(off + done));
             if (w < 0) {
                 if (errno == EINTR)
                     continue;
@@ -70,8 +70,8 @@ sp_copy_range(int in, int out, guint64 off, guint64 end, gboolean *use_cfr,
                 break;
             }
             return sp_error_set_errno(
-                error, errno, _("copy: copy_file_range at offset %" G_GUINT64_FORMAT),
-                off);
+                error, errno,
+                _("copy: copy_file_range at offset %" G_GUINT64_FORMAT), off);
         }
         if (n == 0)
             return TRUE; /* source shrank */

@@ -26,7 +26,7 @@
 static int
 sp_openat2_raw(int dirfd, const char *relpath, int flags, mode_t mode)
 {
-    struct open_how how = { 0 };
+    struct open_how how = {0};
     int fd;
     int tries = 0;
 
@@ -34,8 +34,7 @@ sp_openat2_raw(int dirfd, const char *relpath, int flags, mode_t mode)
     /* openat2 refuses a mode without O_CREAT/O_TMPFILE. */
     if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
         how.mode = mode;
-    how.resolve =
-        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 
     /* EAGAIN: a concurrent rename raced the beneath check; retry a little. */
     do {
@@ -278,8 +277,7 @@ sp_fs_mkdtemp(int dirfd, const char *tag, char **out_name, GError **error)
 }
 
 gboolean
-sp_fs_publish(int dirfd, const char *tmpname, const char *name,
-              GError **error)
+sp_fs_publish(int dirfd, const char *tmpname, const char *name, GError **error)
 {
     if (!sp_fs_check_entry(tmpname, error) || !sp_fs_check_entry(name, error))
         return FALSE;
@@ -301,14 +299,14 @@ sp_fs_exchange(int dirfd, const char *a, const char *b, GError **error)
     if (!sp_fs_check_entry(a, error) || !sp_fs_check_entry(b, error))
         return FALSE;
     if (renameat2(dirfd, a, dirfd, b, RENAME_EXCHANGE) < 0)
-        return sp_error_set_errno(error, errno, _("exchange '%s' and '%s'"),
-                                  a, b);
+        return sp_error_set_errno(error, errno, _("exchange '%s' and '%s'"), a,
+                                  b);
     return TRUE;
 }
 
 gboolean
-sp_fs_unlink(int dirfd, const char *name, gboolean is_dir,
-             gboolean missing_ok, GError **error)
+sp_fs_unlink(int dirfd, const char *name, gboolean is_dir, gboolean missing_ok,
+             GError **error)
 {
     g_autofd int pfd = -1;
     const char *leaf = NULL;
@@ -439,8 +437,8 @@ sp_fs_fset_perms(int fd, mode_t mode, uid_t uid, gid_t gid, GError **error)
         return sp_error_set_errno(error, errno, _("set mode %04o"),
                                   (unsigned)mode);
     if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
-        return sp_error_set_errno(error, errno, _("set owner %d:%d"),
-                                  (int)uid, (int)gid);
+        return sp_error_set_errno(error, errno, _("set owner %d:%d"), (int)uid,
+                                  (int)gid);
     /* chown may drop mode bits on some filesystems; re-apply exactly. */
     if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchmod(fd, mode) < 0)
         return sp_error_set_errno(error, errno, _("set mode %04o"),
@@ -484,12 +482,13 @@ sp_fs_pread_full(int fd, void *buf, gsize len, guint64 off, GError **error)
     gsize done = 0;
 
     while (done < len) {
-        ssize_t n = pread(fd, (char *)buf + done, len - done,
-                          (off_t)(off + done));
+        ssize_t n =
+            pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            sp_error_set_errno(error, errno, _("read at offset %" G_GUINT64_FORMAT),
+            sp_error_set_errno(error, errno,
+                               _("read at offset %" G_GUINT64_FORMAT),
                                off + done);
             return -1;
         }

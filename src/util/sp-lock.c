@@ -35,7 +35,7 @@ sp_lock_offset(const char *name)
 static gboolean
 sp_lock_range(int fd, guint64 off, gboolean exclusive)
 {
-    struct flock fl = { 0 };
+    struct flock fl = {0};
 
     fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
     fl.l_whence = SEEK_SET;
@@ -50,8 +50,7 @@ sp_lock_range(int fd, guint64 off, gboolean exclusive)
 }
 
 SpLock *
-sp_lock_acquire(int dirfd, const char *name, gboolean exclusive,
-                GError **error)
+sp_lock_acquire(int dirfd, const char *name, gboolean exclusive, GError **error)
 {
     g_autofd int fd = -1;
     SpLock *lock;

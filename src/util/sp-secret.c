@@ -20,7 +20,7 @@
 struct SpSecret {
     guint8 *data; /* start of the mapping */
     gsize len;
-    gsize size;   /* mapping size, a page multiple */
+    gsize size; /* mapping size, a page multiple */
 };
 
 static SpSecretReleaseHook sp_secret_release_hook;

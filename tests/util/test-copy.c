@@ -18,10 +18,10 @@
 /* Data extents of the source: offset and length. The last one ends 1 MiB
  * before EOF so a trailing hole is covered, the first starts at 0. */
 static const guint64 extents[][2] = {
-    { 0, 1 * MIB },
-    { 300 * MIB + 4096, 2 * MIB },
-    { 700 * MIB, 512 * 1024 },
-    { GIB - 2 * MIB, 1 * MIB },
+    {0, 1 * MIB},
+    {300 * MIB + 4096, 2 * MIB},
+    {700 * MIB, 512 * 1024},
+    {GIB - 2 * MIB, 1 * MIB},
 };
 
 static void
@@ -81,8 +81,8 @@ check_copy(const char *src_dir, const char *dst_dir, gboolean try_reflink,
     make_source(in);
     g_assert_cmpint(ftruncate(out, (off_t)GIB), ==, 0);
 
-    g_assert_true(sp_fs_copy_sparse(in, out, GIB, try_reflink, &method,
-                                    &error));
+    g_assert_true(
+        sp_fs_copy_sparse(in, out, GIB, try_reflink, &method, &error));
     g_assert_no_error(error);
     g_test_message("method: %s", method);
     if (expect_method)
@@ -105,8 +105,8 @@ check_copy(const char *src_dir, const char *dst_dir, gboolean try_reflink,
 static char *
 make_tmp_in(const char *parent)
 {
-    g_autofree char *tmpl = g_build_filename(parent, "sp-test-copy-XXXXXX",
-                                             NULL);
+    g_autofree char *tmpl =
+        g_build_filename(parent, "sp-test-copy-XXXXXX", NULL);
     char *dir = g_mkdtemp(g_steal_pointer(&tmpl));
 
     g_assert_nonnull(dir);
@@ -202,8 +202,8 @@ test_copy_xfs_reflink(void)
     close(fd);
     g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
     {
-        const char *mk[] = { mkfs, "-q", "-m", "reflink=1", img, NULL };
-        const char *mo[] = { mount_bin, "-o", "loop", img, mnt, NULL };
+        const char *mk[] = {mkfs, "-q", "-m", "reflink=1", img, NULL};
+        const char *mo[] = {mount_bin, "-o", "loop", img, mnt, NULL};
         g_assert_true(run(mk));
         if (!run(mo)) {
             g_test_skip("loop mount of xfs failed");

@@ -16,7 +16,7 @@ test_env_exact(void)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *out = NULL;
-    const char *argv[] = { "/usr/bin/env", NULL };
+    const char *argv[] = {"/usr/bin/env", NULL};
 
     /* Would leak into the child if the environment were inherited. */
     g_setenv("SP_TEST_LEAK", "1", TRUE);
@@ -36,8 +36,7 @@ test_stderr_in_error(void)
         "/bin/sh", "-c",
         "echo partial; echo '  first line  ' >&2; echo >&2; echo second >&2;"
         " exit 7",
-        NULL
-    };
+        NULL};
 
     g_assert_false(sp_exec_run(argv, NULL, &out, &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_FAILED);
@@ -50,7 +49,7 @@ static void
 test_killed_by_signal(void)
 {
     g_autoptr(GError) error = NULL;
-    const char *argv[] = { "/bin/sh", "-c", "kill -TERM $$", NULL };
+    const char *argv[] = {"/bin/sh", "-c", "kill -TERM $$", NULL};
 
     g_assert_false(sp_exec_run(argv, NULL, NULL, &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_FAILED);
@@ -62,8 +61,8 @@ static void
 test_argv_checks(void)
 {
     g_autoptr(GError) error = NULL;
-    const char *rel[] = { "env", NULL };
-    const char *missing[] = { "/nonexistent/qemu-img", NULL };
+    const char *rel[] = {"env", NULL};
+    const char *missing[] = {"/nonexistent/qemu-img", NULL};
 
     g_assert_false(sp_exec_run(rel, NULL, NULL, &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
@@ -83,9 +82,9 @@ test_no_shell(void)
     g_autofree char *out = NULL;
     g_autofree char *dir = g_dir_make_tmp("sp-test-exec-XXXXXX", &error);
     g_autofree char *marker = g_build_filename(dir, "pwned", NULL);
-    g_autofree char *evil = g_strdup_printf("$(touch %s); `touch %s` | x > y",
-                                            marker, marker);
-    const char *argv[] = { "/usr/bin/printf", "[%s]\\n", evil, "a b", "", NULL };
+    g_autofree char *evil =
+        g_strdup_printf("$(touch %s); `touch %s` | x > y", marker, marker);
+    const char *argv[] = {"/usr/bin/printf", "[%s]\\n", evil, "a b", "", NULL};
     g_autofree char *expected = g_strdup_printf("[%s]\n[a b]\n[]\n", evil);
 
     g_assert_no_error(error);
@@ -126,12 +125,14 @@ test_timeout_kills_group(void)
     g_autofree char *pidfile = g_build_filename(dir, "grandchild", NULL);
     g_autofree char *content = NULL;
     /* The path travels as $1, never inside the script text. */
-    const char *argv[] = { "/bin/sh", "-c",
-                           "sleep 100 & echo $! > \"$1\"; sleep 100", "sh",
-                           pidfile, NULL };
+    const char *argv[] = {
+        "/bin/sh", "-c",    "sleep 100 & echo $! > \"$1\"; sleep 100",
+        "sh",      pidfile, NULL};
     GPid child = 0;
-    SpExecOptions opts = { .timeout_sec = 1, .stdin_fd = -1,
-                           .on_spawn = record_pid, .on_spawn_data = &child };
+    SpExecOptions opts = {.timeout_sec = 1,
+                          .stdin_fd = -1,
+                          .on_spawn = record_pid,
+                          .on_spawn_data = &child};
     gint64 start = g_get_monotonic_time();
     gint64 elapsed;
     int grandchild;
@@ -159,7 +160,7 @@ test_straggler_does_not_hang(void)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *out = NULL;
-    const char *argv[] = { "/bin/sh", "-c", "sleep 100 & echo done", NULL };
+    const char *argv[] = {"/bin/sh", "-c", "sleep 100 & echo done", NULL};
     gint64 start = g_get_monotonic_time();
 
     g_assert_true(sp_exec_run(argv, NULL, &out, &error));
@@ -189,9 +190,10 @@ test_rlimits(void)
     g_autofree char *cpu = NULL;
     g_auto(GStrv) as_f = NULL;
     g_auto(GStrv) cpu_f = NULL;
-    const char *argv[] = { "/bin/cat", "/proc/self/limits", NULL };
-    SpExecOptions opts = { .stdin_fd = -1, .cpu_limit_sec = 7,
-                           .as_limit_bytes = 512 * 1024 * 1024 };
+    const char *argv[] = {"/bin/cat", "/proc/self/limits", NULL};
+    SpExecOptions opts = {.stdin_fd = -1,
+                          .cpu_limit_sec = 7,
+                          .as_limit_bytes = 512 * 1024 * 1024};
 
     g_assert_true(sp_exec_run(argv, &opts, &out, &error));
     g_assert_no_error(error);
@@ -208,8 +210,8 @@ test_rlimits(void)
 
     /* A program that needs more than the limit fails instead of running. */
     {
-        const char *big[] = { "/usr/bin/head", "-c", "1", "/dev/zero", NULL };
-        SpExecOptions tiny = { .stdin_fd = -1, .as_limit_bytes = 1024 * 1024 };
+        const char *big[] = {"/usr/bin/head", "-c", "1", "/dev/zero", NULL};
+        SpExecOptions tiny = {.stdin_fd = -1, .as_limit_bytes = 1024 * 1024};
         g_clear_error(&error);
         g_assert_false(sp_exec_run(big, &tiny, NULL, &error));
         g_assert_error(error, SP_ERROR, SP_ERROR_FAILED);
@@ -239,11 +241,11 @@ test_fd_mapping(void)
     /* Not CLOEXEC: the runner must still not hand it to the child. */
     g_autofd int leak = fcntl(other, F_DUPFD, 50);
     g_auto(GStrv) fds = NULL;
-    SpExecFd map[] = { { .child_fd = 3, .parent_fd = secret },
-                       { .child_fd = 7, .parent_fd = other } };
-    SpExecOptions opts = { .stdin_fd = -1, .fds = map, .n_fds = 2 };
-    const char *cat[] = { "/bin/cat", "/dev/fd/3", "/dev/fd/7", NULL };
-    const char *ls[] = { "/bin/ls", "-1", "/proc/self/fd", NULL };
+    SpExecFd map[] = {{.child_fd = 3, .parent_fd = secret},
+                      {.child_fd = 7, .parent_fd = other}};
+    SpExecOptions opts = {.stdin_fd = -1, .fds = map, .n_fds = 2};
+    const char *cat[] = {"/bin/cat", "/dev/fd/3", "/dev/fd/7", NULL};
+    const char *ls[] = {"/bin/ls", "-1", "/proc/self/fd", NULL};
 
     g_assert_cmpint(leak, >=, 50);
     g_assert_true(sp_exec_run(cat, &opts, &out, &error));
@@ -271,8 +273,8 @@ test_stdin(void)
     g_autofree char *out = NULL;
     g_autofree char *empty = NULL;
     g_autofd int in = make_memfd("from stdin");
-    const char *cat[] = { "/bin/cat", NULL };
-    SpExecOptions opts = { .stdin_fd = in };
+    const char *cat[] = {"/bin/cat", NULL};
+    SpExecOptions opts = {.stdin_fd = in};
 
     g_assert_true(sp_exec_run(cat, &opts, &out, &error));
     g_assert_no_error(error);
@@ -289,11 +291,10 @@ test_large_output(void)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *out = NULL;
-    const char *seq[] = { "/usr/bin/seq", "1", "300000", NULL };
+    const char *seq[] = {"/usr/bin/seq", "1", "300000", NULL};
     const char *noisy[] = {
         "/bin/sh", "-c",
-        "/usr/bin/seq 1 300000; /usr/bin/seq 1 300000 >&2; exit 1", NULL
-    };
+        "/usr/bin/seq 1 300000; /usr/bin/seq 1 300000 >&2; exit 1", NULL};
     gsize expected = 0;
 
     for (int i = 1; i <= 300000; i++)
@@ -305,7 +306,8 @@ test_large_output(void)
 
     g_assert_false(sp_exec_run(noisy, NULL, NULL, &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_FAILED);
-    g_assert_true(g_str_has_prefix(error->message, "sh failed (exit 1): 1; 2; 3;"));
+    g_assert_true(
+        g_str_has_prefix(error->message, "sh failed (exit 1): 1; 2; 3;"));
     g_assert_cmpuint(strlen(error->message), <, 80 * 1024);
 }
 
@@ -314,7 +316,7 @@ static void
 test_sigchld_untouched(void)
 {
     g_autoptr(GError) error = NULL;
-    const char *argv[] = { "/bin/true", NULL };
+    const char *argv[] = {"/bin/true", NULL};
     struct sigaction before, after;
 
     g_assert_cmpint(sigaction(SIGCHLD, NULL, &before), ==, 0);
@@ -328,8 +330,13 @@ test_sigchld_untouched(void)
 static void
 test_argv_to_string(void)
 {
-    const char *argv[] = { "/usr/bin/qemu-img", "create", "-o",
-                           "cluster_size=65536,a b", "it's", "", NULL };
+    const char *argv[] = {"/usr/bin/qemu-img",
+                          "create",
+                          "-o",
+                          "cluster_size=65536,a b",
+                          "it's",
+                          "",
+                          NULL};
     g_autofree char *s = sp_exec_argv_to_string(argv);
 
     g_assert_cmpstr(s, ==,
@@ -346,8 +353,7 @@ main(int argc, char **argv)
     g_test_add_func("/util/exec/killed-by-signal", test_killed_by_signal);
     g_test_add_func("/util/exec/argv-checks", test_argv_checks);
     g_test_add_func("/util/exec/no-shell", test_no_shell);
-    g_test_add_func("/util/exec/timeout-kills-group",
-                    test_timeout_kills_group);
+    g_test_add_func("/util/exec/timeout-kills-group", test_timeout_kills_group);
     g_test_add_func("/util/exec/straggler-does-not-hang",
                     test_straggler_does_not_hang);
     g_test_add_func("/util/exec/rlimits", test_rlimits);

@@ -178,8 +178,7 @@ test_openat_missing_and_create(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(error->message, "'nope'"));
     g_clear_error(&error);
 
-    fd = sp_fs_openat(f->dfd, "made", O_RDWR | O_CREAT | O_EXCL, 0600,
-                      &error);
+    fd = sp_fs_openat(f->dfd, "made", O_RDWR | O_CREAT | O_EXCL, 0600, &error);
     g_assert_no_error(error);
     g_assert_cmpint(fstat(fd, &st), ==, 0);
     g_assert_true(S_ISREG(st.st_mode));
@@ -189,8 +188,7 @@ test_openat_missing_and_create(Fixture *f, gconstpointer data)
     g_assert_true(flags & FD_CLOEXEC);
 
     g_clear_fd(&fd, NULL);
-    fd = sp_fs_openat(f->dfd, "made", O_RDWR | O_CREAT | O_EXCL, 0600,
-                      &error);
+    fd = sp_fs_openat(f->dfd, "made", O_RDWR | O_CREAT | O_EXCL, 0600, &error);
     g_assert_cmpint(fd, ==, -1);
     g_assert_error(error, SP_ERROR, SP_ERROR_EXISTS);
 }
@@ -364,7 +362,7 @@ test_io_xattr(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autofd int fd = -1;
     g_autofree char *val = NULL;
-    char buf[16] = { 0 };
+    char buf[16] = {0};
     gsize len = 0;
 
     fd = sp_fs_openat(f->dfd, "x", O_RDWR | O_CREAT, 0600, &error);
@@ -379,8 +377,8 @@ test_io_xattr(Fixture *f, gconstpointer data)
     g_assert_null(val);
     g_assert_error(error, SP_ERROR, SP_ERROR_NOT_FOUND);
     g_clear_error(&error);
-    g_assert_true(sp_fs_fsetxattr(fd, "user.safepool.format", "qcow2", 5,
-                                  &error));
+    g_assert_true(
+        sp_fs_fsetxattr(fd, "user.safepool.format", "qcow2", 5, &error));
     g_assert_no_error(error);
     val = sp_fs_fgetxattr(fd, "user.safepool.format", &len, &error);
     g_assert_no_error(error);
@@ -417,22 +415,22 @@ test_normalize_abs(void)
         const char *in;
         const char *out; /* NULL = refused */
     } cases[] = {
-        { "/", "/" },
-        { "//", "/" },
-        { "/a/b", "/a/b" },
-        { "//a//b//", "/a/b" },
-        { "/a/./b/.", "/a/b" },
-        { "/./a", "/a" },
-        { "/a/..b/c..", "/a/..b/c.." },
-        { "/a/../b", NULL },
-        { "/..", NULL },
-        { "/a/b/..", NULL },
-        { "a/b", NULL },
-        { "./a", NULL },
-        { "", NULL },
-        { "/a\nb", NULL },
-        { "/a\tb", NULL },
-        { "/a\x7f", NULL },
+        {"/", "/"},
+        {"//", "/"},
+        {"/a/b", "/a/b"},
+        {"//a//b//", "/a/b"},
+        {"/a/./b/.", "/a/b"},
+        {"/./a", "/a"},
+        {"/a/..b/c..", "/a/..b/c.."},
+        {"/a/../b", NULL},
+        {"/..", NULL},
+        {"/a/b/..", NULL},
+        {"a/b", NULL},
+        {"./a", NULL},
+        {"", NULL},
+        {"/a\nb", NULL},
+        {"/a\tb", NULL},
+        {"/a\x7f", NULL},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -454,17 +452,17 @@ test_relative_to(void)
     static const struct {
         const char *root, *path, *rel;
     } cases[] = {
-        { "/a/b", "/a/b/c/d", "c/d" },
-        { "/a/b/", "/a/b//c", "c" },
-        { "/a/b", "/a/b", NULL },
-        { "/a/b", "/a/b/", NULL },
-        { "/a/b", "/a/bc", NULL },
-        { "/a/b", "/a/bc/d", NULL },
-        { "/a/b", "/a", NULL },
-        { "/a/b", "/x/a/b/c", NULL },
-        { "/a/b", "/a/b/../c", NULL },
-        { "/", "/etc/passwd", "etc/passwd" },
-        { "/", "/", NULL },
+        {"/a/b", "/a/b/c/d", "c/d"},
+        {"/a/b/", "/a/b//c", "c"},
+        {"/a/b", "/a/b", NULL},
+        {"/a/b", "/a/b/", NULL},
+        {"/a/b", "/a/bc", NULL},
+        {"/a/b", "/a/bc/d", NULL},
+        {"/a/b", "/a", NULL},
+        {"/a/b", "/x/a/b/c", NULL},
+        {"/a/b", "/a/b/../c", NULL},
+        {"/", "/etc/passwd", "etc/passwd"},
+        {"/", "/", NULL},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -480,8 +478,8 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-#define ADD(path, fn)                                                        \
-    g_test_add("/util/fs/" path, Fixture, NULL, fixture_setup, fn,            \
+#define ADD(path, fn)                                                          \
+    g_test_add("/util/fs/" path, Fixture, NULL, fixture_setup, fn,             \
                fixture_teardown)
     ADD("openat/symlink-component", test_openat_symlink_component);
     ADD("openat/dotdot", test_openat_dotdot);

@@ -164,8 +164,8 @@ test_byte0(Fixture *f, gconstpointer data)
     g_autofree char *name = NULL;
     g_autofd int fd1 = -1;
     g_autofd int fd2 = -1;
-    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-                        .l_start = 100, .l_len = 1 };
+    struct flock fl = {
+        .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 1};
 
     fd1 = sp_fs_create_tmp(f->dfd, "vol", &name, &error);
     g_assert_no_error(error);
@@ -206,8 +206,8 @@ test_byte0_qemu_img(Fixture *f, gconstpointer data)
     g_assert_true(sp_lock_fd_byte0(fd, TRUE, &error));
     path = g_build_filename(f->dir, name, NULL);
     {
-        const char *argv[] = { qemu_img, "resize", "-f", "raw", path, "2M",
-                               NULL };
+        const char *argv[] = {qemu_img, "resize", "-f", "raw",
+                              path,     "2M",     NULL};
         g_assert_true(sp_exec_run(argv, NULL, &out, &error));
         g_assert_no_error(error);
     }
@@ -222,8 +222,8 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn)                                                        \
-    g_test_add("/util/lock/" path, Fixture, NULL, fixture_setup, fn,          \
+#define ADD(path, fn)                                                          \
+    g_test_add("/util/lock/" path, Fixture, NULL, fixture_setup, fn,           \
                fixture_teardown)
     ADD("exclusive-conflicts", test_exclusive_conflicts);
     ADD("shared", test_shared);

@@ -19,7 +19,7 @@ test_memfd_sealed(void)
     g_autoptr(SpSecret) s =
         sp_secret_new((const guint8 *)passphrase, strlen(passphrase));
     g_autofd int fd = sp_secret_to_memfd(s, &error);
-    char buf[64] = { 0 };
+    char buf[64] = {0};
     int seals;
 
     g_assert_no_error(error);
@@ -146,9 +146,9 @@ test_from_file(void)
     g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
     g_clear_error(&error);
 
-    for (const char *const *n = (const char *const[]){ "one", "two", "bin",
-                                                       "max", "big", "link",
-                                                       NULL };
+    for (const char *const *n =
+             (const char *const[]){"one", "two", "bin", "max", "big", "link",
+                                   NULL};
          *n; n++) {
         g_autofree char *p = g_build_filename(dir, *n, NULL);
         g_assert_cmpint(unlink(p), ==, 0);
@@ -162,7 +162,8 @@ vm_locked_kb(void)
     g_autofree char *status = NULL;
     const char *line;
 
-    g_assert_true(g_file_get_contents("/proc/self/status", &status, NULL, NULL));
+    g_assert_true(
+        g_file_get_contents("/proc/self/status", &status, NULL, NULL));
     line = strstr(status, "VmLck:");
     g_assert_nonnull(line);
     return g_ascii_strtoll(line + strlen("VmLck:"), NULL, 10);
