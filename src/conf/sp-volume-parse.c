@@ -120,6 +120,22 @@ walk_fail(const Walk *w, const xmlNode *node, const char *fmt, ...)
     return FALSE;
 }
 
+/* A required child @name of @parent is absent: name the missing element. */
+static gboolean
+walk_missing(const Walk *w, const xmlNode *parent, const char *name)
+{
+    g_autofree char *path = sp_volume_node_path(parent);
+    g_autofree char *full = NULL;
+
+    if (parent->parent && parent->parent->type == XML_ELEMENT_NODE)
+        full = g_strdup_printf("%s/%s", path, name);
+    else
+        full = g_strdup(name);
+    g_set_error(w->error, SP_ERROR, w->code,
+                _("volume XML element '%s': required but missing"), full);
+    return FALSE;
+}
+
 static gboolean
 is_element(const xmlNode *n, const char *name)
 {
@@ -509,7 +525,7 @@ parse_backing(const Walk *w, const xmlNode *node, SpVolume *v)
         return FALSE;
     c = child(node, "path");
     if (!c)
-        return walk_fail(w, node, _("element 'path' is required"));
+        return walk_missing(w, node, "path");
     if (!leaf_text(w, c, NULL, &v->backing_path))
         return FALSE;
     if (!*v->backing_path)
@@ -548,7 +564,7 @@ build_volume(const Walk *w, const xmlNode *root, SpVolume *v)
         return FALSE;
     c = child(root, "name");
     if (!c)
-        return walk_fail(w, root, _("element 'name' is required"));
+        return walk_missing(w, root, "name");
     if (!leaf_text(w, c, NULL, &v->name))
         return FALSE;
     /* <key> and <source> describe an existing volume: ignored on input. */
