@@ -1,0 +1,30 @@
+#!/bin/bash
+# Run one integration test script against a private libvirtd.
+#   run.sh [--stock|--wrong-version] <script> [args...]
+# Module paths come from meson (SP_MODULE, SP_WRONG_MODULE).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=${SAFEPOOL_SRCDIR:-$(cd "$here/../.." && pwd)}
+mode=module
+case "${1:-}" in
+--stock) mode=stock; shift ;;
+--wrong-version) mode=wrong; shift ;;
+esac
+script=$1; shift
+
+export SP_TEST_TMP=$(mktemp -d /tmp/sp-integration.XXXXXX)
+trap 'rm -rf "$SP_TEST_TMP"' EXIT
+args=()
+case $mode in
+module)
+    "$srcdir/tools/make-backend-dir" "$SP_MODULE" "$SP_TEST_TMP/backends" 2>/dev/null
+    args=(--backend-dir "$SP_TEST_TMP/backends") ;;
+wrong)
+    "$srcdir/tools/make-backend-dir" "$SP_WRONG_MODULE" "$SP_TEST_TMP/backends" 2>/dev/null
+    args=(--backend-dir "$SP_TEST_TMP/backends") ;;
+esac
+export PRIVATE_LIBVIRTD_SHOW_LOG=1
+case $script in
+*.py) exec "$srcdir/tools/private-libvirtd" "${args[@]}" -- /usr/bin/python3 "$here/$script" "$@" ;;
+*) exec "$srcdir/tools/private-libvirtd" "${args[@]}" -- /bin/bash "$here/$script" "$@" ;;
+esac
