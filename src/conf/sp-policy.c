@@ -1,23 +1,23 @@
 /* The site policy: built-in defaults and the GLib key file that overrides
- * them. Every key is checked when loaded, so later code can trust the struct. */
+ * them. Every key is checked when loaded, so later code can trust the struct.
+ */
 #include "conf/sp-policy.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "conf/sp-policy-private.h"
 #include "util/sp-error.h"
 #include "util/sp-fs.h"
 #include "util/sp-i18n.h"
 
 /* Formats a volume may be created as (the inspector-only ones are not). */
-#define SP_VOLUME_FORMATS                                                     \
-    (SP_FORMAT_BIT(SP_FORMAT_RAW) | SP_FORMAT_BIT(SP_FORMAT_QCOW2) |          \
-     SP_FORMAT_BIT(SP_FORMAT_QED) | SP_FORMAT_BIT(SP_FORMAT_VMDK) |           \
-     SP_FORMAT_BIT(SP_FORMAT_VPC) | SP_FORMAT_BIT(SP_FORMAT_VHDX) |           \
+#define SP_VOLUME_FORMATS                                                      \
+    (SP_FORMAT_BIT(SP_FORMAT_RAW) | SP_FORMAT_BIT(SP_FORMAT_QCOW2) |           \
+     SP_FORMAT_BIT(SP_FORMAT_QED) | SP_FORMAT_BIT(SP_FORMAT_VMDK) |            \
+     SP_FORMAT_BIT(SP_FORMAT_VPC) | SP_FORMAT_BIT(SP_FORMAT_VHDX) |            \
      SP_FORMAT_BIT(SP_FORMAT_VDI) | SP_FORMAT_BIT(SP_FORMAT_ISO))
 
 static const char *const default_owners[] = {"root", "libvirt-qemu", NULL};
@@ -25,19 +25,22 @@ static const char *const default_groups[] = {"root", "kvm", "libvirt-qemu",
                                              NULL};
 
 /* The only keys a policy file may contain, per group. */
-static const char *const keys_volumes[] = {
-    "formats", "max_capacity", "default_mode", "allowed_owners",
-    "allowed_groups", "backing_roots", NULL};
+static const char *const keys_volumes[] = {"formats",
+                                           "max_capacity",
+                                           "default_mode",
+                                           "allowed_owners",
+                                           "allowed_groups",
+                                           "backing_roots",
+                                           NULL};
 static const char *const keys_inspector[] = {
     "allow_extended_l2", "luks_versions", "max_image_read", NULL};
-static const char *const keys_qemu_img[] = {
-    "qemu_img", "timeout", "cpu_limit", "address_space_limit", NULL};
+static const char *const keys_qemu_img[] = {"qemu_img", "timeout", "cpu_limit",
+                                            "address_space_limit", NULL};
 static const char *const keys_luks[] = {
-    "cipher_alg", "cipher_mode", "hash", "ivgen_alg", "ivgen_hash",
-    "iter_time", NULL};
+    "cipher_alg", "cipher_mode", "hash", "ivgen_alg",
+    "ivgen_hash", "iter_time",   NULL};
 static const char *const keys_vtpm[] = {
-    "root", "swtpm_user", "swtpm_group", "qemu_conf", "archive_max_size",
-    NULL};
+    "root", "swtpm_user", "swtpm_group", "qemu_conf", "archive_max_size", NULL};
 
 static const struct {
     const char *group;
@@ -47,56 +50,6 @@ static const struct {
     {"qemu-img", keys_qemu_img}, {"luks", keys_luks},
     {"vtpm", keys_vtpm},
 };
-
-/* Numeric id: plain decimal, or libvirt's "+N" form. */
-static gboolean
-parse_numeric_id(const char *s, guint32 *out)
-{
-    guint64 v;
-
-    if (*s == '+')
-        s++;
-    if (!g_ascii_isdigit(*s))
-        return FALSE;
-    if (!g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT32 - 1, &v, NULL))
-        return FALSE;
-    *out = (guint32)v;
-    return TRUE;
-}
-
-static gboolean
-resolve_user(const char *name, uid_t *uid)
-{
-    guint32 id;
-    struct passwd *pw;
-
-    if (parse_numeric_id(name, &id)) {
-        *uid = (uid_t)id;
-        return TRUE;
-    }
-    pw = getpwnam(name);
-    if (!pw)
-        return FALSE;
-    *uid = pw->pw_uid;
-    return TRUE;
-}
-
-static gboolean
-resolve_group(const char *name, gid_t *gid)
-{
-    guint32 id;
-    struct group *gr;
-
-    if (parse_numeric_id(name, &id)) {
-        *gid = (gid_t)id;
-        return TRUE;
-    }
-    gr = getgrnam(name);
-    if (!gr)
-        return FALSE;
-    *gid = gr->gr_gid;
-    return TRUE;
-}
 
 gboolean
 sp_parse_size(const char *s, guint64 *out, GError **error)
@@ -162,11 +115,11 @@ fill_ids(GArray *arr, const char *const *names, gboolean is_group)
     for (guint i = 0; names[i]; i++) {
         if (is_group) {
             gid_t gid;
-            if (resolve_group(names[i], &gid))
+            if (sp_policy_resolve_group(names[i], &gid))
                 g_array_append_val(arr, gid);
         } else {
             uid_t uid;
-            if (resolve_user(names[i], &uid))
+            if (sp_policy_resolve_user(names[i], &uid))
                 g_array_append_val(arr, uid);
         }
     }
@@ -290,8 +243,8 @@ load_uint(const Loader *l, const char *group, const char *key, guint64 max,
 }
 
 static gboolean
-load_abs_path(const Loader *l, const char *group, const char *key,
-              char **out, GError **error)
+load_abs_path(const Loader *l, const char *group, const char *key, char **out,
+              GError **error)
 {
     g_autofree char *v = get_value(l, group, key);
     g_autoptr(GError) local = NULL;
@@ -336,7 +289,7 @@ get_list(const Loader *l, const char *group, const char *key)
 
     if (!list) /* an empty value gives NULL, not an empty list */
         return g_key_file_has_key(l->kf, group, key, NULL) ? g_new0(char *, 1)
-                                                            : NULL;
+                                                           : NULL;
     for (guint i = 0; list[i]; i++)
         g_strstrip(list[i]);
     return list;
@@ -357,15 +310,15 @@ load_ids(const Loader *l, const char *key, gboolean is_group, GArray **out,
             continue;
         if (is_group) {
             gid_t gid;
-            if (!resolve_group(names[i], &gid))
+            if (!sp_policy_resolve_group(names[i], &gid))
                 return bad_value(l, "volumes", key, names[i],
                                  _("no such group"), error);
             g_array_append_val(arr, gid);
         } else {
             uid_t uid;
-            if (!resolve_user(names[i], &uid))
-                return bad_value(l, "volumes", key, names[i],
-                                 _("no such user"), error);
+            if (!sp_policy_resolve_user(names[i], &uid))
+                return bad_value(l, "volumes", key, names[i], _("no such user"),
+                                 error);
             g_array_append_val(arr, uid);
         }
     }
@@ -535,8 +488,8 @@ check_known_keys(const Loader *l, GError **error)
         for (guint k = 0; keys && keys[k]; k++) {
             if (!g_strv_contains(known, keys[k])) {
                 g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                            _("policy file '%s': unknown key '%s.%s'"),
-                            l->path, groups[i], keys[k]);
+                            _("policy file '%s': unknown key '%s.%s'"), l->path,
+                            groups[i], keys[k]);
                 return FALSE;
             }
         }
@@ -583,91 +536,4 @@ sp_policy_load(const char *path, GError **error)
         !load_rest(&l, p, error))
         return NULL;
     return g_steal_pointer(&p);
-}
-
-/* ---- swtpm identity ---------------------------------------------------- */
-
-/* Value of `key = "value"` in libvirt's qemu.conf syntax; NULL if unset or
- * the file is missing. Only the simple string form is understood. */
-static char *
-qemu_conf_string(const char *path, const char *key)
-{
-    g_autofree char *text = NULL;
-    g_auto(GStrv) lines = NULL;
-    char *found = NULL;
-
-    if (!path || !g_file_get_contents(path, &text, NULL, NULL))
-        return NULL;
-    lines = g_strsplit(text, "\n", -1);
-    for (guint i = 0; lines[i]; i++) {
-        char *line = g_strstrip(lines[i]);
-        gsize klen = strlen(key);
-        char *v;
-        char *end;
-
-        if (*line == '#' || strncmp(line, key, klen) != 0)
-            continue;
-        v = line + klen;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        if (*v != '=')
-            continue;
-        v++;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        if (*v != '"')
-            continue;
-        v++;
-        end = strchr(v, '"');
-        if (!end)
-            continue;
-        g_free(found); /* the last assignment wins, as in libvirt */
-        found = g_strndup(v, (gsize)(end - v));
-    }
-    return found;
-}
-
-gboolean
-sp_policy_swtpm_ids(const SpPolicy *p, uid_t *uid, gid_t *gid,
-                    GError **error)
-{
-    g_autofree char *conf_user = NULL;
-    g_autofree char *conf_group = NULL;
-    const char *user = p->swtpm_user;
-    const char *group = p->swtpm_group;
-    const char *user_from = _("policy key vtpm.swtpm_user");
-    const char *group_from = _("policy key vtpm.swtpm_group");
-
-    if (!user) {
-        conf_user = qemu_conf_string(p->qemu_conf, "swtpm_user");
-        user = conf_user;
-        user_from = p->qemu_conf;
-    }
-    if (!group) {
-        conf_group = qemu_conf_string(p->qemu_conf, "swtpm_group");
-        group = conf_group;
-        group_from = p->qemu_conf;
-    }
-
-    if (user) {
-        if (!resolve_user(user, uid)) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("swtpm user '%s' (from %s): no such user"), user,
-                        user_from);
-            return FALSE;
-        }
-    } else if (!resolve_user("tss", uid)) {
-        *uid = 0;
-    }
-    if (group) {
-        if (!resolve_group(group, gid)) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("swtpm group '%s' (from %s): no such group"), group,
-                        group_from);
-            return FALSE;
-        }
-    } else if (!resolve_group("tss", gid)) {
-        *gid = 0;
-    }
-    return TRUE;
 }

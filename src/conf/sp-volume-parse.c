@@ -11,93 +11,6 @@
 #include "util/sp-error.h"
 #include "util/sp-i18n.h"
 
-/* ---- units ------------------------------------------------------------- */
-
-gboolean
-sp_volume_unit_scale(const char *unit, guint64 *scale)
-{
-    static const char letters[] = "kmgtpe";
-    const char *pos;
-    guint64 base;
-    guint64 s = 1;
-
-    if (!unit || !*unit || g_ascii_strcasecmp(unit, "b") == 0 ||
-        g_ascii_strcasecmp(unit, "byte") == 0 ||
-        g_ascii_strcasecmp(unit, "bytes") == 0) {
-        *scale = 1;
-        return TRUE;
-    }
-    pos = strchr(letters, g_ascii_tolower(unit[0]));
-    if (!pos)
-        return FALSE;
-    if (unit[1] == '\0' || g_ascii_strcasecmp(unit + 1, "ib") == 0)
-        base = 1024;
-    else if (g_ascii_tolower(unit[1]) == 'b' && unit[2] == '\0')
-        base = 1000;
-    else
-        return FALSE;
-    for (const char *p = letters; p <= pos; p++)
-        s *= base;
-    *scale = s;
-    return TRUE;
-}
-
-gboolean
-sp_volume_parse_scaled(const char *element, const char *text,
-                       const char *unit, guint64 *out, GError **error)
-{
-    g_autofree char *t = g_strstrip(g_strdup(text ? text : ""));
-    const char *p = t;
-    guint64 value = 0;
-    guint64 scale;
-
-    if (*t == '-') {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume XML element '%s': '%s' is negative"), element,
-                    t);
-        return FALSE;
-    }
-    if (!*p) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume XML element '%s': a size is required"),
-                    element);
-        return FALSE;
-    }
-    for (; *p; p++) {
-        guint d;
-        if (!g_ascii_isdigit(*p)) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("volume XML element '%s': '%s' is not an unsigned "
-                          "decimal integer"),
-                        element, t);
-            return FALSE;
-        }
-        d = (guint)(*p - '0');
-        if (value > (G_MAXUINT64 - d) / 10) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("volume XML element '%s': '%s' is too large"),
-                        element, t);
-            return FALSE;
-        }
-        value = value * 10 + d;
-    }
-    if (!sp_volume_unit_scale(unit, &scale)) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume XML element '%s': unit '%s' is not known"),
-                    element, unit);
-        return FALSE;
-    }
-    if (value > G_MAXUINT64 / scale) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume XML element '%s': '%s %s' is 2^64 bytes or "
-                      "more"),
-                    element, t, unit);
-        return FALSE;
-    }
-    *out = value * scale;
-    return TRUE;
-}
-
 /* ---- tree walk ---------------------------------------------------------- */
 
 typedef struct {
@@ -106,7 +19,7 @@ typedef struct {
 } Walk;
 
 static gboolean G_GNUC_PRINTF(3, 4)
-walk_fail(const Walk *w, const xmlNode *node, const char *fmt, ...)
+    walk_fail(const Walk *w, const xmlNode *node, const char *fmt, ...)
 {
     g_autofree char *path = sp_volume_node_path(node);
     g_autofree char *why = NULL;
@@ -115,8 +28,8 @@ walk_fail(const Walk *w, const xmlNode *node, const char *fmt, ...)
     va_start(ap, fmt);
     why = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_set_error(w->error, SP_ERROR, w->code,
-                _("volume XML element '%s': %s"), path, why);
+    g_set_error(w->error, SP_ERROR, w->code, _("volume XML element '%s': %s"),
+                path, why);
     return FALSE;
 }
 
@@ -152,8 +65,8 @@ check_attrs(const Walk *w, const xmlNode *node, const char *attrs)
 {
     for (const xmlAttr *a = node->properties; a; a = a->next) {
         g_auto(GStrv) names = g_strsplit(attrs ? attrs : "", " ", -1);
-        if (a->ns || !g_strv_contains((const char *const *)names,
-                                      (const char *)a->name))
+        if (a->ns ||
+            !g_strv_contains((const char *const *)names, (const char *)a->name))
             return walk_fail(w, node, _("unknown attribute '%s'"),
                              (const char *)a->name);
     }
@@ -161,9 +74,8 @@ check_attrs(const Walk *w, const xmlNode *node, const char *attrs)
 }
 
 static gboolean
-check_children(const Walk *w, const xmlNode *node,
-               const char *const *allowed, const char *repeat,
-               const char *attrs)
+check_children(const Walk *w, const xmlNode *node, const char *const *allowed,
+               const char *repeat, const char *attrs)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 
@@ -291,8 +203,7 @@ parse_id(const Walk *w, const xmlNode *node, gint64 *out)
 static gboolean
 parse_permissions(const Walk *w, const xmlNode *node, SpVolume *v)
 {
-    static const char *const kids[] = {"mode", "owner", "group", "label",
-                                       NULL};
+    static const char *const kids[] = {"mode", "owner", "group", "label", NULL};
     const xmlNode *c;
 
     if (!check_children(w, node, kids, NULL, NULL))
@@ -530,8 +441,7 @@ parse_backing(const Walk *w, const xmlNode *node, SpVolume *v)
         return FALSE;
     if (!*v->backing_path)
         return walk_fail(w, c, _("must not be empty"));
-    if ((c = child(node, "format")) &&
-        !format_type(w, c, &v->backing_format))
+    if ((c = child(node, "format")) && !format_type(w, c, &v->backing_format))
         return FALSE;
     if ((c = child(node, "permissions"))) {
         /* The backing file's permissions are not ours to set. */
@@ -547,11 +457,11 @@ parse_backing(const Walk *w, const xmlNode *node, SpVolume *v)
 static gboolean
 build_volume(const Walk *w, const xmlNode *root, SpVolume *v)
 {
-    static const char *const kids[] = {
-        "name",     "key",    "source", "capacity",     "allocation",
-        "physical", "target", "backingStore", NULL};
-    static const char *const types[] = {"file",    "block",  "dir", "network",
-                                        "netdir",  "ploop",  NULL};
+    static const char *const kids[] = {"name",     "key",          "source",
+                                       "capacity", "allocation",   "physical",
+                                       "target",   "backingStore", NULL};
+    static const char *const types[] = {"file",   "block", "dir", "network",
+                                        "netdir", "ploop", NULL};
     g_autofree char *type = attr(root, "type");
     const xmlNode *c;
     guint64 ignored;

@@ -17,7 +17,7 @@ typedef struct {
 } Report;
 
 static void G_GNUC_PRINTF(3, 4)
-report(Report *r, const char *element, const char *fmt, ...)
+    report(Report *r, const char *element, const char *fmt, ...)
 {
     g_autofree char *why = NULL;
     char *message;
@@ -88,21 +88,18 @@ check_encryption(const SpVolume *v, Report *r)
         report(r, SP_EL_SECRET,
                _("exactly one passphrase secret is required, %u given"),
                e->n_secrets);
-    if (e->cipher_name &&
-        (!is_token(e->cipher_name) ||
-         (e->cipher_mode && !is_token(e->cipher_mode)) ||
-         (e->cipher_hash && !is_token(e->cipher_hash))))
+    if (e->cipher_name && (!is_token(e->cipher_name) ||
+                           (e->cipher_mode && !is_token(e->cipher_mode)) ||
+                           (e->cipher_hash && !is_token(e->cipher_hash))))
         report(r, SP_EL_CIPHER,
                _("cipher name, mode and hash must be letters, digits, '-' "
                  "or '_'"));
-    if (e->cipher_name &&
-        (e->cipher_size != 128 && e->cipher_size != 192 &&
-         e->cipher_size != 256))
+    if (e->cipher_name && (e->cipher_size != 128 && e->cipher_size != 192 &&
+                           e->cipher_size != 256))
         report(r, SP_EL_CIPHER, _("size %u is not 128, 192 or 256"),
                e->cipher_size);
-    if (e->ivgen_name &&
-        (!is_token(e->ivgen_name) ||
-         (e->ivgen_hash && !is_token(e->ivgen_hash))))
+    if (e->ivgen_name && (!is_token(e->ivgen_name) ||
+                          (e->ivgen_hash && !is_token(e->ivgen_hash))))
         report(r, SP_EL_IVGEN,
                _("ivgen name and hash must be letters, digits, '-' or '_'"));
 }
@@ -152,8 +149,8 @@ check_qcow2_options(const SpVolume *v, const SpPolicy *policy, Report *r)
 }
 
 static void
-check_backing(const SpVolume *v, const SpPolicy *policy,
-              const char *pool_path, Report *r)
+check_backing(const SpVolume *v, const SpPolicy *policy, const char *pool_path,
+              Report *r)
 {
     g_autoptr(GError) local = NULL;
     g_autofree char *norm = NULL;
@@ -180,8 +177,7 @@ check_backing(const SpVolume *v, const SpPolicy *policy,
 
     if (!g_path_is_absolute(v->backing_path)) {
         g_autofree char *shown = g_strescape(v->backing_path, NULL);
-        report(r, SP_EL_BACKING_PATH, _("'%s' is not an absolute path"),
-               shown);
+        report(r, SP_EL_BACKING_PATH, _("'%s' is not an absolute path"), shown);
         return;
     }
     norm = sp_fs_normalize_abs(v->backing_path, &local);
@@ -198,8 +194,8 @@ check_backing(const SpVolume *v, const SpPolicy *policy,
             inside = rel != NULL;
         }
     }
-    for (guint i = 0; !inside && policy->backing_roots &&
-                      policy->backing_roots[i]; i++) {
+    for (guint i = 0;
+         !inside && policy->backing_roots && policy->backing_roots[i]; i++) {
         g_autofree char *rel =
             sp_fs_relative_to(policy->backing_roots[i], norm);
         inside = rel != NULL;
@@ -240,8 +236,7 @@ sp_volume_check_policy(const SpVolume *v, const SpPolicy *policy,
                _("%" G_GUINT64_FORMAT " bytes is more than the policy's "
                  "max_capacity of %" G_GUINT64_FORMAT " bytes"),
                v->capacity, policy->max_capacity);
-    if (v->has_allocation && v->has_capacity &&
-        v->allocation > v->capacity)
+    if (v->has_allocation && v->has_capacity && v->allocation > v->capacity)
         report(&r, SP_EL_ALLOCATION,
                _("%" G_GUINT64_FORMAT " bytes is more than the capacity of "
                  "%" G_GUINT64_FORMAT " bytes"),
@@ -258,12 +253,10 @@ sp_volume_check_policy(const SpVolume *v, const SpPolicy *policy,
     }
     if (v->owner != -1 && !id_allowed(policy->allowed_owners, v->owner))
         report(&r, SP_EL_OWNER,
-               _("uid %" G_GINT64_FORMAT " is not an allowed owner"),
-               v->owner);
+               _("uid %" G_GINT64_FORMAT " is not an allowed owner"), v->owner);
     if (v->group != -1 && !id_allowed(policy->allowed_groups, v->group))
         report(&r, SP_EL_GROUP,
-               _("gid %" G_GINT64_FORMAT " is not an allowed group"),
-               v->group);
+               _("gid %" G_GINT64_FORMAT " is not an allowed group"), v->group);
     if (v->label && !sp_label_is_valid(v->label)) {
         g_autofree char *shown = g_strescape(v->label, NULL);
         report(&r, SP_EL_LABEL, _("'%s' is not a valid SELinux context"),

@@ -16,8 +16,8 @@
 typedef struct {
     xmlParserCtxtPtr ctxt; /* NULL while validating */
     gboolean saw_dtd;
-    char *element;         /* path of the first error's element */
-    char *message;         /* the first error's text */
+    char *element; /* path of the first error's element */
+    char *message; /* the first error's text */
 } ErrorSink;
 
 char *

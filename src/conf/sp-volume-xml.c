@@ -4,8 +4,7 @@
 
 /* @pre, @value escaped as XML text/attribute, then @post. */
 static void
-append_escaped(GString *s, const char *pre, const char *value,
-               const char *post)
+append_escaped(GString *s, const char *pre, const char *value, const char *post)
 {
     g_autofree char *esc = g_markup_escape_text(value, -1);
 
@@ -19,11 +18,14 @@ append_encryption(GString *s, const SpEncryption *e)
 {
     if (!e->enabled)
         return;
-    append_escaped(s, "    <encryption format='", e->format ? e->format : "", "'>\n");
+    append_escaped(s, "    <encryption format='", e->format ? e->format : "",
+                   "'>\n");
     if (e->n_secrets > 0 && e->secret_uuid)
-        append_escaped(s, "      <secret type='passphrase' uuid='", e->secret_uuid, "'/>\n");
+        append_escaped(s, "      <secret type='passphrase' uuid='",
+                       e->secret_uuid, "'/>\n");
     else if (e->n_secrets > 0 && e->secret_usage)
-        append_escaped(s, "      <secret type='passphrase' usage='", e->secret_usage, "'/>\n");
+        append_escaped(s, "      <secret type='passphrase' usage='",
+                       e->secret_usage, "'/>\n");
     if (e->cipher_name) {
         append_escaped(s, "      <cipher name='", e->cipher_name, "'");
         g_string_append_printf(s, " size='%u'", e->cipher_size);
@@ -51,10 +53,9 @@ sp_volume_to_xml(const SpVolume *v, const char *path)
     if (path)
         append_escaped(s, "  <key>", path, "</key>\n");
     if (v->has_capacity)
-        g_string_append_printf(s,
-                               "  <capacity unit='bytes'>%" G_GUINT64_FORMAT
-                               "</capacity>\n",
-                               v->capacity);
+        g_string_append_printf(
+            s, "  <capacity unit='bytes'>%" G_GUINT64_FORMAT "</capacity>\n",
+            v->capacity);
     if (v->has_allocation)
         g_string_append_printf(s,
                                "  <allocation unit='bytes'>%" G_GUINT64_FORMAT
@@ -71,15 +72,11 @@ sp_volume_to_xml(const SpVolume *v, const char *path)
         if (v->has_mode)
             g_string_append_printf(s, "      <mode>%04o</mode>\n", v->mode);
         if (v->owner != -1)
-            g_string_append_printf(s,
-                                   "      <owner>%" G_GINT64_FORMAT
-                                   "</owner>\n",
-                                   v->owner);
+            g_string_append_printf(
+                s, "      <owner>%" G_GINT64_FORMAT "</owner>\n", v->owner);
         if (v->group != -1)
-            g_string_append_printf(s,
-                                   "      <group>%" G_GINT64_FORMAT
-                                   "</group>\n",
-                                   v->group);
+            g_string_append_printf(
+                s, "      <group>%" G_GINT64_FORMAT "</group>\n", v->group);
         if (v->label)
             append_escaped(s, "      <label>", v->label, "</label>\n");
         g_string_append(s, "    </permissions>\n");
@@ -87,10 +84,11 @@ sp_volume_to_xml(const SpVolume *v, const char *path)
     if (v->compat)
         append_escaped(s, "    <compat>", v->compat, "</compat>\n");
     if (v->cluster_size)
-        g_string_append_printf(s,
-                               "    <clusterSize unit='bytes'>%" G_GUINT64_FORMAT
-                               "</clusterSize>\n",
-                               v->cluster_size);
+        g_string_append_printf(
+            s,
+            "    <clusterSize unit='bytes'>%" G_GUINT64_FORMAT
+            "</clusterSize>\n",
+            v->cluster_size);
     if (v->nocow)
         g_string_append(s, "    <nocow/>\n");
     if (v->lazy_refcounts || v->extended_l2) {

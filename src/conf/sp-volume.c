@@ -216,7 +216,7 @@ sp_volume_schema_path(void)
         return g_intern_string(path);
     g_clear_pointer(&path, g_free);
 #endif
-    path = g_build_filename(SAFEPOOL_SCHEMA_INSTALL_DIR, "storagevol.rng",
-                            NULL);
+    path =
+        g_build_filename(SAFEPOOL_SCHEMA_INSTALL_DIR, "storagevol.rng", NULL);
     return g_intern_string(path);
 }

@@ -9,16 +9,16 @@
 #include "conf/sp-policy.h"
 
 typedef struct {
-    gboolean enabled;        /* <encryption> present */
-    char *format;            /* "luks" (anything else is refused by policy) */
-    guint n_secrets;         /* how many <secret> elements were given */
-    char *secret_uuid;       /* <secret type='passphrase' uuid=...> */
-    char *secret_usage;      /* ... or usage=... */
-    char *cipher_name;       /* <cipher name= size= mode= hash=> */
+    gboolean enabled;   /* <encryption> present */
+    char *format;       /* "luks" (anything else is refused by policy) */
+    guint n_secrets;    /* how many <secret> elements were given */
+    char *secret_uuid;  /* <secret type='passphrase' uuid=...> */
+    char *secret_usage; /* ... or usage=... */
+    char *cipher_name;  /* <cipher name= size= mode= hash=> */
     guint cipher_size;
     char *cipher_mode;
     char *cipher_hash;
-    char *ivgen_name;        /* <ivgen name= hash=> */
+    char *ivgen_name; /* <ivgen name= hash=> */
     char *ivgen_hash;
 } SpEncryption;
 
@@ -27,12 +27,12 @@ typedef struct {
     guint64 capacity;
     gboolean has_allocation;
     guint64 allocation;
-    SpFormat format;         /* target/format type=; RAW if absent */
+    SpFormat format; /* target/format type=; RAW if absent */
     gboolean has_mode;
-    guint32 mode;            /* target/permissions/mode (octal) */
-    gint64 owner;            /* -1 = unset */
-    gint64 group;            /* -1 = unset */
-    char *label;             /* target/permissions/label */
+    guint32 mode; /* target/permissions/mode (octal) */
+    gint64 owner; /* -1 = unset */
+    gint64 group; /* -1 = unset */
+    char *label;  /* target/permissions/label */
     SpEncryption encryption;
     char *compat;            /* target/compat: "0.10" or "1.1" */
     gboolean lazy_refcounts; /* target/features/lazy_refcounts */
@@ -50,9 +50,9 @@ typedef struct {
 
 /* One problem found by validation (for `validate --json`). */
 typedef struct {
-    int code;       /* SpErrorCode */
-    char *element;  /* e.g. "name", "capacity", "backingStore/path" */
-    char *message;  /* the one-line message, element named */
+    int code;      /* SpErrorCode */
+    char *element; /* e.g. "name", "capacity", "backingStore/path" */
+    char *message; /* the one-line message, element named */
 } SpProblem;
 
 SpVolume *sp_volume_new(void);
@@ -102,5 +102,4 @@ gboolean sp_volume_unit_scale(const char *unit, guint64 *scale);
  * element @element (named in the error). Negative, non-numeric, unknown unit
  * or >= 2^64 -> SP_ERROR_INVALID "volume XML element '<element>': ...". */
 gboolean sp_volume_parse_scaled(const char *element, const char *text,
-                                const char *unit, guint64 *out,
-                                GError **error);
+                                const char *unit, guint64 *out, GError **error);

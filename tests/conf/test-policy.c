@@ -110,8 +110,8 @@ test_defaults(void)
 static void
 test_sample_documents_defaults(void)
 {
-    g_autofree char *sample = g_build_filename(
-        g_getenv("SAFEPOOL_SRCDIR"), "xml", "safepool.conf", NULL);
+    g_autofree char *sample = g_build_filename(g_getenv("SAFEPOOL_SRCDIR"),
+                                               "xml", "safepool.conf", NULL);
     g_autofree char *text = NULL;
     g_auto(GStrv) lines = NULL;
     g_autoptr(GString) out = g_string_new(NULL);
@@ -170,11 +170,10 @@ test_load_values(void)
         &error);
 
     g_assert_no_error(error);
-    g_assert_cmpuint(p->allowed_formats, ==,
-                     SP_FORMAT_BIT(SP_FORMAT_RAW) |
-                         SP_FORMAT_BIT(SP_FORMAT_QCOW2) |
-                         SP_FORMAT_BIT(SP_FORMAT_VMDK) |
-                         SP_FORMAT_BIT(SP_FORMAT_VPC));
+    g_assert_cmpuint(
+        p->allowed_formats, ==,
+        SP_FORMAT_BIT(SP_FORMAT_RAW) | SP_FORMAT_BIT(SP_FORMAT_QCOW2) |
+            SP_FORMAT_BIT(SP_FORMAT_VMDK) | SP_FORMAT_BIT(SP_FORMAT_VPC));
     g_assert_cmpuint(p->max_capacity, ==, G_GUINT64_CONSTANT(2) << 40);
     g_assert_cmpuint(p->default_mode, ==, 0640);
     g_assert_cmpuint(p->allowed_owners->len, ==, 2);
@@ -308,8 +307,20 @@ test_parse_size(void)
         {"18446744073709551615", G_MAXUINT64},
     };
     static const char *const bad[] = {
-        "", "-1", "+1", " 1", "1 K", "1.5G", "1X", "1KiBB", "1Ki",
-        "16E", "18446744073709551616", "17179869184G", "0x10", "K",
+        "",
+        "-1",
+        "+1",
+        " 1",
+        "1 K",
+        "1.5G",
+        "1X",
+        "1KiBB",
+        "1Ki",
+        "16E",
+        "18446744073709551616",
+        "17179869184G",
+        "0x10",
+        "K",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
@@ -354,12 +365,12 @@ test_swtpm_ids(void)
     /* From qemu.conf, libvirt syntax; the commented line is ignored and the
      * last assignment wins. */
     g_free(p->qemu_conf);
-    p->qemu_conf = write_tmp("qemu.conf",
-                             "# swtpm_user = \"root\"\n"
-                             "user = \"root\"\n"
-                             "swtpm_user = \"daemon\"\n"
-                             "swtpm_user   =   \"nobody\"   # comment\n"
-                             "swtpm_group=\"nogroup\"\n");
+    p->qemu_conf =
+        write_tmp("qemu.conf", "# swtpm_user = \"root\"\n"
+                               "user = \"root\"\n"
+                               "swtpm_user = \"daemon\"\n"
+                               "swtpm_user   =   \"nobody\"   # comment\n"
+                               "swtpm_group=\"nogroup\"\n");
     g_assert_true(sp_policy_swtpm_ids(p, &uid, &gid, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(uid, ==, nobody_uid);

@@ -32,9 +32,14 @@ test_all_problems(void)
         g_ptr_array_new_with_free_func((GDestroyNotify)sp_problem_free);
     g_autoptr(GError) error = NULL;
     static const char *const want[] = {
-        "name", "capacity", "allocation", "target/permissions/mode",
-        "target/permissions/owner", "target/encryption",
-        "target/encryption/secret", "backingStore/path",
+        "name",
+        "capacity",
+        "allocation",
+        "target/permissions/mode",
+        "target/permissions/owner",
+        "target/encryption",
+        "target/encryption/secret",
+        "backingStore/path",
         "backingStore/format",
     };
 
@@ -116,17 +121,28 @@ test_entities_refused_fast(void)
 static void
 test_check_name(void)
 {
-    static const char *const good[] = {"a", "disk.qcow2", "a b", "é.img",
-                                       "x..y", "name-with-dash", "trailing."};
+    static const char *const good[] = {
+        "a",    "disk.qcow2",     "a b",      "é.img",
+        "x..y", "name-with-dash", "trailing."};
     static const struct {
         const char *name;
         const char *why;
     } bad[] = {
-        {"", "empty"},       {".", "'.'"},         {"..", "'..'"},
-        {".x", "'.'"},       {"-x", "'-'"},        {"a/b", "'/'"},
-        {"a,b", "','"},      {"a:b", "':'"},       {"a\nb", "control"},
-        {"a\tb", "control"}, {"a\x7f", "control"}, {"\xff\xfe", "UTF-8"},
-        {"a\xc2\x85" "b", "control"},
+        {"", "empty"},
+        {".", "'.'"},
+        {"..", "'..'"},
+        {".x", "'.'"},
+        {"-x", "'-'"},
+        {"a/b", "'/'"},
+        {"a,b", "','"},
+        {"a:b", "':'"},
+        {"a\nb", "control"},
+        {"a\tb", "control"},
+        {"a\x7f", "control"},
+        {"\xff\xfe", "UTF-8"},
+        {"a\xc2\x85"
+         "b",
+         "control"},
     };
     g_autofree char *long_name = g_strnfill(256, 'x');
     g_autofree char *max_name = g_strnfill(255, 'x');
@@ -177,9 +193,9 @@ static void
 test_backing_without_pool(void)
 {
     g_autoptr(SpPolicy) policy = sp_policy_new_default();
-#define BACKING_TMPL                                                         \
-    "<volume><name>o</name><capacity>1</capacity><target>"                    \
-    "<format type='qcow2'/></target><backingStore><path>%s</path>"            \
+#define BACKING_TMPL                                                           \
+    "<volume><name>o</name><capacity>1</capacity><target>"                     \
+    "<format type='qcow2'/></target><backingStore><path>%s</path>"             \
     "<format type='qcow2'/></backingStore></volume>"
     static const struct {
         const char *path;
@@ -236,13 +252,13 @@ test_extended_l2_policy(void)
 static void
 test_escaping_round_trip(void)
 {
-    g_autoptr(SpVolume) v = parse_ok(
-        "<volume><name>a&amp;b &lt;c&gt; \"d\" 'e'</name>"
-        "<capacity>1</capacity><target><format type='qcow2'/>"
-        "<permissions><label>system_u:object_r:virt_image_t:s0</label>"
-        "</permissions></target><backingStore>"
-        "<path>/p/x&apos;y&amp;z,w</path><format type='raw'/>"
-        "</backingStore></volume>");
+    g_autoptr(SpVolume) v =
+        parse_ok("<volume><name>a&amp;b &lt;c&gt; \"d\" 'e'</name>"
+                 "<capacity>1</capacity><target><format type='qcow2'/>"
+                 "<permissions><label>system_u:object_r:virt_image_t:s0</label>"
+                 "</permissions></target><backingStore>"
+                 "<path>/p/x&apos;y&amp;z,w</path><format type='raw'/>"
+                 "</backingStore></volume>");
     g_autofree char *xml = sp_volume_to_xml(v, "/pool/a&b <c>");
     g_autoptr(GError) error = NULL;
     g_autoptr(SpVolume) again = sp_volume_parse(xml, strlen(xml), &error);
@@ -289,8 +305,7 @@ test_schema_path(void)
     g_assert_nonnull(strstr(error->message, "/nonexistent-sp/storagevol.rng"));
     g_clear_error(&error);
     g_unsetenv("SAFEPOOL_SCHEMA_DIR");
-    g_assert_true(g_str_has_suffix(sp_volume_schema_path(),
-                                   "/storagevol.rng"));
+    g_assert_true(g_str_has_suffix(sp_volume_schema_path(), "/storagevol.rng"));
     g_assert_true(g_file_test(sp_volume_schema_path(), G_FILE_TEST_EXISTS));
     if (saved)
         g_setenv("SAFEPOOL_SCHEMA_DIR", saved, TRUE);

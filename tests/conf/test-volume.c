@@ -13,8 +13,7 @@ static SpPolicy *
 test_policy(void)
 {
     g_autofree char *path = g_build_filename(
-        g_getenv("SAFEPOOL_SRCDIR"), "tests", "data", "policy-test.conf",
-        NULL);
+        g_getenv("SAFEPOOL_SRCDIR"), "tests", "data", "policy-test.conf", NULL);
     g_autoptr(GError) error = NULL;
     SpPolicy *p = sp_policy_load(path, &error);
 
@@ -25,8 +24,8 @@ test_policy(void)
 static GPtrArray *
 list_xml(const char *sub)
 {
-    g_autofree char *dir = g_build_filename(
-        g_getenv("SAFEPOOL_SRCDIR"), "tests", "data", sub, NULL);
+    g_autofree char *dir = g_build_filename(g_getenv("SAFEPOOL_SRCDIR"),
+                                            "tests", "data", sub, NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     const char *n;
@@ -65,8 +64,7 @@ test_valid_files(void)
         xml = sp_volume_to_xml(v, TEST_POOL "/vol");
         again = sp_volume_parse(xml, strlen(xml), &error);
         if (!again)
-            g_error("%s: re-parse of\n%s\nfailed: %s", f, xml,
-                    error->message);
+            g_error("%s: re-parse of\n%s\nfailed: %s", f, xml, error->message);
         if (!sp_volume_equal(v, again))
             g_error("%s: round trip changed the volume:\n%s", f, xml);
         g_assert_true(
@@ -84,8 +82,8 @@ test_valid_files(void)
 static SpVolume *
 parse_data(const char *sub, const char *name)
 {
-    g_autofree char *path = g_build_filename(
-        g_getenv("SAFEPOOL_SRCDIR"), "tests", "data", sub, name, NULL);
+    g_autofree char *path = g_build_filename(g_getenv("SAFEPOOL_SRCDIR"),
+                                             "tests", "data", sub, name, NULL);
     g_autoptr(GError) error = NULL;
     SpVolume *v = sp_volume_parse_file(path, &error);
 
@@ -101,8 +99,7 @@ test_valid_values(void)
     g_autoptr(SpVolume) l2 = parse_data("vol-valid", "qcow2-extended-l2.xml");
     g_autoptr(SpVolume) back =
         parse_data("vol-valid", "qcow2-backing-in-root.xml");
-    g_autoptr(SpVolume) perms =
-        parse_data("vol-valid", "raw-permissions.xml");
+    g_autoptr(SpVolume) perms = parse_data("vol-valid", "raw-permissions.xml");
     g_autoptr(SpVolume) dump = parse_data("vol-valid", "libvirt-dumpxml.xml");
 
     g_assert_cmpstr(luks->name, ==, "luks-raw.img");
@@ -237,8 +234,8 @@ test_units(void)
         {"EiB", G_GUINT64_CONSTANT(1) << 60},
         {"EB", G_GUINT64_CONSTANT(1000000000000000000)},
     };
-    static const char *const bad_units[] = {"X", "KiBB", "Ki", "KBB", "kibi",
-                                            "bit", "Z", "ZiB", "iB", " K"};
+    static const char *const bad_units[] = {"X",   "KiBB", "Ki",  "KBB", "kibi",
+                                            "bit", "Z",    "ZiB", "iB",  " K"};
 
     for (guint i = 0; i < G_N_ELEMENTS(units); i++) {
         g_autoptr(GError) error = NULL;
@@ -246,9 +243,8 @@ test_units(void)
         guint64 v = 0;
         g_assert_true(sp_volume_unit_scale(units[i].unit, &s));
         g_assert_cmpuint(s, ==, units[i].scale);
-        g_assert_true(
-            sp_volume_parse_scaled("capacity", " 3 ", units[i].unit, &v,
-                                   &error));
+        g_assert_true(sp_volume_parse_scaled("capacity", " 3 ", units[i].unit,
+                                             &v, &error));
         g_assert_no_error(error);
         g_assert_cmpuint(v, ==, 3 * units[i].scale);
     }
@@ -278,9 +274,11 @@ test_scaled_limits(void)
         {"99999999999999999999999", NULL, FALSE, 0},
         {"15", "EiB", TRUE, G_GUINT64_CONSTANT(15) << 60},
         {"16", "EiB", FALSE, 0},
-        {"18446744073709551", "KB", TRUE, G_GUINT64_CONSTANT(18446744073709551000)},
+        {"18446744073709551", "KB", TRUE,
+         G_GUINT64_CONSTANT(18446744073709551000)},
         {"18446744073709552", "KB", FALSE, 0},
-        {"18014398509481983", "KiB", TRUE, G_GUINT64_CONSTANT(18014398509481983) * 1024},
+        {"18014398509481983", "KiB", TRUE,
+         G_GUINT64_CONSTANT(18014398509481983) * 1024},
         {"18014398509481984", "KiB", FALSE, 0},
         {"-1", NULL, FALSE, 0},
         {"-0", NULL, FALSE, 0},
@@ -299,7 +297,8 @@ test_scaled_limits(void)
                                              cases[i].unit, &v, &error);
         if (ok != cases[i].ok)
             g_error("'%s' %s: expected %s", cases[i].text,
-                    cases[i].unit ? cases[i].unit : "", cases[i].ok ? "ok" : "error");
+                    cases[i].unit ? cases[i].unit : "",
+                    cases[i].ok ? "ok" : "error");
         if (ok) {
             g_assert_cmpuint(v, ==, cases[i].v);
         } else {
