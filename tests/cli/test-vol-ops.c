@@ -1,0 +1,220 @@
+/* safepool validate / plan / vol-resize / vol-delete / vol-dumpxml and
+ * clones between formats, through the built binary. */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli-util.h"
+#include "conf/sp-volume.h"
+
+static JsonNode *
+parse_json(const char *text)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+
+    g_assert_true(json_parser_load_from_data(p, text, -1, NULL));
+    return json_node_copy(json_parser_get_root(p));
+}
+
+static gint64
+vsize(CliEnv *e, const char *name)
+{
+    g_autofree char *p = g_build_filename(e->pool, name, NULL);
+    g_autoptr(JsonObject) info = cli_qemu_img_info(p, NULL);
+
+    g_assert_nonnull(info);
+    return json_object_get_int_member(info, "virtual-size");
+}
+
+static void
+test_resize(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *r = cli_write_xml(e, "r.xml",
+        "<volume><name>r.img</name><capacity unit='M'>8</capacity>"
+        "<target><format type='raw'/></target></volume>");
+    g_autofree char *q = cli_write_xml(e, "q.xml",
+        "<volume><name>q.qcow2</name><capacity unit='M'>8</capacity>"
+        "<target><format type='qcow2'/></target></volume>");
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, r, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL), ==, 0);
+    const char *names[] = {"r.img", "q.qcow2"};
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, names[i], "16M", NULL), ==, 0);
+        g_assert_cmpint(vsize(e, names[i]), ==, 16 << 20);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(cli_run(e, NULL, &err, "vol-resize", "--pool-dir", e->pool, names[i], "4M", NULL), ==, 1);
+        g_assert_nonnull(strstr(err, "--shrink"));
+        g_assert_nonnull(strstr(err, names[i]));
+        g_assert_cmpint(vsize(e, names[i]), ==, 16 << 20);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, "--shrink", names[i], "4M", NULL), ==, 0);
+        g_assert_cmpint(vsize(e, names[i]), ==, 4 << 20);
+    }
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, "r.img", "12X", NULL), ==, 2);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, "nope.img", "12M", NULL), ==, 1);
+}
+
+static void
+test_delete_backing_in_use(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *base = cli_write_xml(e, "base.xml",
+        "<volume><name>base.img</name><capacity unit='M'>8</capacity>"
+        "<target><format type='raw'/></target></volume>");
+    g_autofree char *ox = g_strdup_printf(
+        "<volume><name>overlay.qcow2</name><capacity unit='M'>8</capacity>"
+        "<target><format type='qcow2'/></target><backingStore><path>%s/base.img</path>"
+        "<format type='raw'/></backingStore></volume>", e->pool);
+    g_autofree char *o = cli_write_xml(e, "o.xml", ox);
+    g_autofree char *bp = g_build_filename(e->pool, "base.img", NULL);
+    g_autofree char *op = g_build_filename(e->pool, "overlay.qcow2", NULL);
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, base, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, o, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, &err, "vol-delete", "--pool-dir", e->pool, "base.img", NULL), ==, 4);
+    g_assert_nonnull(strstr(err, "'base.img'"));
+    g_assert_nonnull(strstr(err, "overlay.qcow2"));
+    g_assert_true(g_file_test(bp, G_FILE_TEST_EXISTS));
+    /* Resizing the overlay (qemu-img reads it) still works with its own
+     * recorded backing file. */
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, "overlay.qcow2", "16M", NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, "overlay.qcow2", NULL), ==, 0);
+    g_assert_false(g_file_test(op, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, "base.img", NULL), ==, 0);
+    g_assert_false(g_file_test(bp, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, "base.img", NULL), ==, 1);
+}
+
+static void
+test_dumpxml_roundtrip(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    const char *xml =
+        "<volume><name>d.qcow2</name><capacity unit='MiB'>64</capacity>"
+        "<target><format type='qcow2'/><permissions><mode>0640</mode>"
+        "<owner>0</owner><group>0</group></permissions><compat>1.1</compat>"
+        "<clusterSize unit='KiB'>64</clusterSize><features><lazy_refcounts/></features>"
+        "</target></volume>";
+    g_autofree char *x = cli_write_xml(e, "d.xml", xml);
+    g_autofree char *out = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpVolume) orig = sp_volume_parse(xml, strlen(xml), &error);
+    g_autoptr(SpVolume) back = NULL;
+
+    g_assert_no_error(error);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, &out, NULL, "vol-dumpxml", "--pool-dir", e->pool, "d.qcow2", NULL), ==, 0);
+    back = sp_volume_parse(out, strlen(out), &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(back->name, ==, orig->name);
+    g_assert_cmpint(back->format, ==, orig->format);
+    g_assert_cmpuint(back->capacity, ==, orig->capacity);
+    g_assert_cmpuint(back->mode, ==, 0640);
+    g_assert_cmpint(back->owner, ==, 0);
+    g_assert_cmpstr(back->compat, ==, "1.1");
+    g_assert_cmpuint(back->cluster_size, ==, 65536);
+    g_assert_true(back->lazy_refcounts);
+    /* The dumped XML is itself valid input. */
+    g_autofree char *dumped = cli_write_xml(e, "dumped.xml", out);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "validate", dumped, NULL), ==, 0);
+}
+
+static void
+test_clone_formats(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *q = cli_write_xml(e, "q.xml",
+        "<volume><name>q.qcow2</name><capacity unit='M'>8</capacity>"
+        "<target><format type='qcow2'/></target></volume>");
+    g_autofree char *r = cli_write_xml(e, "r.xml",
+        "<volume><name>r.img</name><capacity unit='M'>16</capacity>"
+        "<target><format type='raw'/></target></volume>");
+    g_autofree char *q2 = cli_write_xml(e, "q2.xml",
+        "<volume><name>q2.qcow2</name><capacity unit='M'>1</capacity>"
+        "<target><format type='qcow2'/></target></volume>");
+    g_autofree char *qp = g_build_filename(e->pool, "q.qcow2", NULL);
+    g_autofree char *out = NULL;
+
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL), ==, 0);
+    /* qcow2 -> raw, grown to the requested 16M */
+    g_assert_cmpint(cli_run(e, &out, NULL, "plan", "--pool-dir", e->pool, "--from", "q.qcow2", r, NULL), ==, 0);
+    g_autoptr(JsonNode) plan = parse_json(out);
+    JsonObject *op0 = json_array_get_object_element(
+        json_object_get_array_member(json_node_get_object(plan), "operations"), 0);
+    JsonArray *argv = json_object_get_array_member(op0, "argv");
+    g_assert_cmpstr(json_array_get_string_element(argv, 1), ==, "convert");
+    g_assert_cmpstr(json_array_get_string_element(argv, 3), ==, "qcow2");
+    g_assert_cmpstr(json_array_get_string_element(argv, 5), ==, "raw");
+    g_assert_cmpstr(json_array_get_string_element(argv, 6), ==, qp);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, "--from", "q.qcow2", r, NULL), ==, 0);
+    g_autofree char *rp = g_build_filename(e->pool, "r.img", NULL);
+    g_autoptr(JsonObject) ri = cli_qemu_img_info(rp, NULL);
+    g_assert_cmpstr(json_object_get_string_member(ri, "format"), ==, "raw");
+    g_assert_cmpint(json_object_get_int_member(ri, "virtual-size"), ==, 16 << 20);
+    /* raw -> qcow2: keeps the source's larger size */
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, "--from", "r.img", q2, NULL), ==, 0);
+    g_assert_cmpint(vsize(e, "q2.qcow2"), ==, 16 << 20);
+    /* an existing name is a conflict (4); a missing source is rejected (1) */
+    g_assert_cmpint(cli_run(e, NULL, NULL, "plan", "--pool-dir", e->pool, "--from", "r.img", q2, NULL), ==, 4);
+    g_autofree char *q3 = cli_write_xml(e, "q3.xml",
+        "<volume><name>q3.qcow2</name><capacity unit='M'>1</capacity>"
+        "<target><format type='qcow2'/></target></volume>");
+    g_assert_cmpint(cli_run(e, NULL, NULL, "plan", "--pool-dir", e->pool, "--from", "missing.img", q3, NULL), ==, 1);
+}
+
+static void
+test_validate_json(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *good = cli_write_xml(e, "good.xml",
+        "<volume><name>g.img</name><capacity unit='M'>1</capacity></volume>");
+    g_autofree char *bad = cli_write_xml(e, "bad.xml",
+        "<volume><name>g.img</name><capacity unit='M'>1</capacity>"
+        "<allocation unit='M'>2</allocation></volume>");
+    g_autofree char *out = NULL;
+    g_autofree char *out2 = NULL;
+
+    g_assert_cmpint(cli_run(e, &out, NULL, "--json", "validate", good, NULL), ==, 0);
+    g_autoptr(JsonNode) n = parse_json(out);
+    g_assert_true(json_object_get_boolean_member(json_node_get_object(n), "valid"));
+    g_assert_cmpint(cli_run(e, &out2, NULL, "validate", "--json", bad, NULL), ==, 1);
+    g_autoptr(JsonNode) m = parse_json(out2);
+    JsonObject *o = json_node_get_object(m);
+    g_assert_false(json_object_get_boolean_member(o, "valid"));
+    JsonObject *e0 = json_array_get_object_element(json_object_get_array_member(o, "errors"), 0);
+    g_assert_cmpstr(json_object_get_string_member(e0, "element"), ==, "allocation");
+    g_assert_cmpstr(json_object_get_string_member(e0, "code"), ==, "invalid");
+}
+
+static void
+test_help_and_usage(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    const char *cmds[] = {"validate", "plan", "vol-create", "vol-resize", "vol-delete",
+                          "vol-list", "vol-dumpxml"};
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
+        g_autofree char *out = NULL;
+        g_assert_cmpint(cli_run(e, &out, NULL, cmds[i], "--help", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, cmds[i]));
+    }
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-list", NULL), ==, 2);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, NULL), ==, 2);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, "--bogus", "x", NULL), ==, 2);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/vol-ops/resize", test_resize);
+    g_test_add_func("/vol-ops/delete-backing-in-use", test_delete_backing_in_use);
+    g_test_add_func("/vol-ops/dumpxml-roundtrip", test_dumpxml_roundtrip);
+    g_test_add_func("/vol-ops/clone-formats", test_clone_formats);
+    g_test_add_func("/vol-ops/validate-json", test_validate_json);
+    g_test_add_func("/vol-ops/help-and-usage", test_help_and_usage);
+    return g_test_run();
+}
