@@ -29,8 +29,13 @@ sp_openat2_raw(int dirfd, const char *relpath, int flags, mode_t mode)
     struct open_how how = {0};
     int fd;
     int tries = 0;
+    /* A FIFO or device planted under a volume's name must not block the
+     * open: open non-blocking, then restore blocking I/O for the regular
+     * files and directories that real callers expect. */
+    gboolean add_nonblock = !(flags & (O_NONBLOCK | O_PATH));
 
-    how.flags = (guint64)(flags | O_CLOEXEC | O_NOFOLLOW);
+    how.flags = (guint64)(flags | O_CLOEXEC | O_NOFOLLOW |
+                          (add_nonblock ? O_NONBLOCK : 0));
     /* openat2 refuses a mode without O_CREAT/O_TMPFILE. */
     if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
         how.mode = mode;
@@ -40,6 +45,15 @@ sp_openat2_raw(int dirfd, const char *relpath, int flags, mode_t mode)
     do {
         fd = (int)syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
     } while (fd < 0 && (errno == EINTR || (errno == EAGAIN && ++tries < 16)));
+    if (fd >= 0 && add_nonblock) {
+        struct stat st;
+        int fl;
+
+        if (fstat(fd, &st) == 0 &&
+            (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+            (fl = fcntl(fd, F_GETFL)) >= 0)
+            (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    }
     return fd;
 }
 

@@ -72,7 +72,9 @@ sp_secret_new_from_file(const char *path, GError **error)
     struct stat st;
     gssize n;
 
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO in its place must not hang us before the
+     * regular-file check below. */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ELOOP)
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,

@@ -327,6 +327,49 @@ test_sigchld_untouched(void)
     g_assert_true(after.sa_handler == SIG_DFL);
 }
 
+static char *
+status_field(const char *status, const char *name)
+{
+    g_auto(GStrv) lines = g_strsplit(status, "\n", -1);
+
+    for (gsize i = 0; lines[i]; i++) {
+        if (g_str_has_prefix(lines[i], name))
+            return g_strdup(g_strstrip(lines[i] + strlen(name)));
+    }
+    return NULL;
+}
+
+/* libvirtd blocks and ignores signals in its threads; the child must not
+ * inherit that (a blocked SIGTERM would survive a kill, an ignored
+ * SIGPIPE changes how tools fail). */
+static void
+test_child_signals_reset(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *blk = NULL;
+    g_autofree char *ign = NULL;
+    const char *argv[] = {"/bin/cat", "/proc/self/status", NULL};
+    sigset_t block, old;
+    struct sigaction ign_sa = {.sa_handler = SIG_IGN}, old_pipe;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    g_assert_cmpint(sigprocmask(SIG_BLOCK, &block, &old), ==, 0);
+    g_assert_cmpint(sigaction(SIGPIPE, &ign_sa, &old_pipe), ==, 0);
+
+    g_assert_true(sp_exec_run(argv, NULL, &out, &error));
+    g_assert_no_error(error);
+
+    g_assert_cmpint(sigprocmask(SIG_SETMASK, &old, NULL), ==, 0);
+    g_assert_cmpint(sigaction(SIGPIPE, &old_pipe, NULL), ==, 0);
+    blk = status_field(out, "SigBlk:");
+    ign = status_field(out, "SigIgn:");
+    g_assert_cmpstr(blk, ==, "0000000000000000");
+    g_assert_cmpstr(ign, ==, "0000000000000000");
+}
+
 static void
 test_argv_to_string(void)
 {
@@ -361,6 +404,7 @@ main(int argc, char **argv)
     g_test_add_func("/util/exec/stdin", test_stdin);
     g_test_add_func("/util/exec/large-output", test_large_output);
     g_test_add_func("/util/exec/sigchld-untouched", test_sigchld_untouched);
+    g_test_add_func("/util/exec/child-signals-reset", test_child_signals_reset);
     g_test_add_func("/util/exec/argv-to-string", test_argv_to_string);
     return g_test_run();
 }

@@ -193,6 +193,33 @@ test_openat_missing_and_create(Fixture *f, gconstpointer data)
     g_assert_error(error, SP_ERROR, SP_ERROR_EXISTS);
 }
 
+/* A FIFO planted under a volume name neither blocks the open nor reads
+ * as a regular file; a regular file keeps blocking I/O. */
+static void
+test_openat_fifo(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *fifo = g_build_filename(f->pool, "vol", NULL);
+    g_autofd int fd = -1;
+    g_autofd int reg = -1;
+    struct stat st;
+
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    fd = sp_fs_openat(f->dfd, "vol", O_RDONLY, 0, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(fstat(fd, &st), ==, 0);
+    g_assert_true(S_ISFIFO(st.st_mode));
+    g_clear_fd(&fd, NULL);
+    /* Writing needs a reader: ENXIO instead of a hang. */
+    g_assert_cmpint(sp_fs_openat(f->dfd, "vol", O_WRONLY, 0, &error), ==, -1);
+    g_assert_error(error, SP_ERROR, SP_ERROR_FAILED);
+    g_clear_error(&error);
+
+    reg = sp_fs_openat(f->dfd, "reg", O_RDWR | O_CREAT, 0600, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(fcntl(reg, F_GETFL) & O_NONBLOCK, ==, 0);
+}
+
 static void
 test_open_dir_symlink(Fixture *f, gconstpointer data)
 {
@@ -485,6 +512,7 @@ main(int argc, char **argv)
     ADD("openat/dotdot", test_openat_dotdot);
     ADD("openat/absolute", test_openat_absolute);
     ADD("openat/missing-and-create", test_openat_missing_and_create);
+    ADD("openat/fifo", test_openat_fifo);
     ADD("open-dir/symlink", test_open_dir_symlink);
     ADD("tmp/publish-noreplace", test_tmp_publish_noreplace);
     ADD("tmp/mkdtemp-exchange-unlink", test_mkdtemp_exchange_unlink);

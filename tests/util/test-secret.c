@@ -141,6 +141,16 @@ test_from_file(void)
     g_assert_error(error, SP_ERROR, SP_ERROR_NOT_FOUND);
     g_clear_error(&error);
 
+    {
+        g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        s = sp_secret_new_from_file(fifo, &error);
+        g_assert_null(s);
+        g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
+        g_clear_error(&error);
+        g_assert_cmpint(unlink(fifo), ==, 0);
+    }
+
     s = sp_secret_new_from_file(dir, &error);
     g_assert_null(s);
     g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
