@@ -4,6 +4,7 @@
  * the checks that need no file. */
 #include <string.h>
 
+#include "conf/sp-volume-read.h"
 #include "conf/sp-volume.h"
 #include "util/sp-error.h"
 
@@ -309,6 +310,124 @@ test_scaled_limits(void)
     }
 }
 
+/* The shipped samples (xml/vol-*.xml) pass the default policy. */
+static void
+test_samples(void)
+{
+    g_autoptr(SpPolicy) policy = sp_policy_new_default();
+    g_autofree char *dir =
+        g_build_filename(g_getenv("SAFEPOOL_SRCDIR"), "xml", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *n;
+    guint count = 0;
+
+    g_assert_nonnull(d);
+    while ((n = g_dir_read_name(d))) {
+        g_autofree char *path = NULL;
+        g_autoptr(SpVolume) v = NULL;
+        g_autoptr(GError) error = NULL;
+
+        if (!g_str_has_prefix(n, "vol-") || !g_str_has_suffix(n, ".xml"))
+            continue;
+        path = g_build_filename(dir, n, NULL);
+        v = sp_volume_parse_file(path, &error);
+        if (!v || !sp_volume_check_policy(v, policy, "/var/lib/libvirt/images",
+                                          NULL, &error))
+            g_error("%s: %s", n, error->message);
+        count++;
+    }
+    g_assert_cmpuint(count, >=, 5);
+}
+
+/* Structural breakage the schema alone must refuse (not only the walk). */
+static const char *const schema_refuses[] = {
+    "capacity-negative.xml",
+    "capacity-not-number.xml",
+    "capacity-overflow-2p64.xml",
+    "capacity-hex.xml",
+    "capacity-fraction.xml",
+    "capacity-empty.xml",
+    "capacity-twice.xml",
+    "unit-unknown.xml",
+    "unit-kibb.xml",
+    "unit-words.xml",
+    "allocation-negative.xml",
+    "unknown-element.xml",
+    "unknown-element-target.xml",
+    "unknown-attribute.xml",
+    "unknown-volume-type.xml",
+    "text-in-target.xml",
+    "format-foo.xml",
+    "format-missing-type.xml",
+    "mode-not-octal.xml",
+    "owner-name.xml",
+    "name-missing.xml",
+    "backing-no-path.xml",
+    "encryption-secret-type-volume.xml",
+    "encryption-secret-uuid-and-usage.xml",
+    "encryption-secret-bad-uuid.xml",
+    "compat-not-version.xml",
+    "features-unknown.xml",
+    "xinclude.xml",
+    "root-not-volume.xml",
+    "root-namespaced.xml",
+    "backing-format-unknown.xml",
+};
+
+static xmlDoc *
+read_doc(const char *path)
+{
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    g_autoptr(GError) error = NULL;
+    xmlDoc *doc;
+
+    g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+    doc = sp_volume_read_xml(text, len, &error);
+    g_assert_no_error(error);
+    return doc;
+}
+
+/* schemas/storagevol.rng by itself: accepts every valid file, refuses the
+ * structural breakage; cross-checked with xmllint when it is installed. */
+static void
+test_schema_alone(void)
+{
+    g_autoptr(GPtrArray) valid = list_xml("vol-valid");
+    g_autofree char *inv = g_build_filename(
+        g_getenv("SAFEPOOL_SRCDIR"), "tests", "data", "vol-invalid", NULL);
+    g_autofree char *xmllint = g_find_program_in_path("xmllint");
+    const char *schema = sp_volume_schema_path();
+
+    for (guint i = 0; i < valid->len + G_N_ELEMENTS(schema_refuses); i++) {
+        gboolean expect_ok = i < valid->len;
+        g_autofree char *path =
+            expect_ok
+                ? g_strdup(valid->pdata[i])
+                : g_build_filename(inv, schema_refuses[i - valid->len], NULL);
+        xmlDoc *doc = read_doc(path);
+        g_autoptr(GError) error = NULL;
+        gboolean ok = sp_volume_validate_doc(doc, &error);
+
+        xmlFreeDoc(doc);
+        if (ok != expect_ok)
+            g_error("%s: schema %s it", path, ok ? "accepted" : "refused");
+        if (!ok)
+            g_assert_error(error, SP_ERROR, SP_ERROR_XML);
+        if (xmllint) {
+            const char *argv[] = {xmllint, "--noout", "--nonet", "--relaxng",
+                                  schema,  path,      NULL};
+            int status = -1;
+            g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                                       G_SPAWN_STDOUT_TO_DEV_NULL |
+                                           G_SPAWN_STDERR_TO_DEV_NULL,
+                                       NULL, NULL, NULL, NULL, &status, NULL));
+            if (g_spawn_check_wait_status(status, NULL) != expect_ok)
+                g_error("%s: xmllint disagrees", path);
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -318,5 +437,7 @@ main(int argc, char **argv)
     g_test_add_func("/volume/invalid-files", test_invalid_files);
     g_test_add_func("/volume/units", test_units);
     g_test_add_func("/volume/scaled-limits", test_scaled_limits);
+    g_test_add_func("/volume/samples", test_samples);
+    g_test_add_func("/volume/schema-alone", test_schema_alone);
     return g_test_run();
 }
