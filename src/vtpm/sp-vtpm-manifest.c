@@ -185,7 +185,7 @@ static gboolean
 bad(GError **error, const char *path, const char *why)
 {
     g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                _("archive manifest: entry '%s': %s"), path, why);
+                _("manifest: entry '%s': %s"), path, why);
     return FALSE;
 }
 
@@ -252,7 +252,7 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
     if (len > SP_VTPM_MANIFEST_MAX || len > G_MAXSSIZE ||
         !json_parser_load_from_data(parser, data, (gssize) len, &local)) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("archive manifest: %s"),
+                    _("manifest: %s"),
                     local ? local->message : _("too large"));
         return NULL;
     }
@@ -262,7 +262,7 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
     if (!o || g_strcmp0(get_str(o, "format"),
                         SP_VTPM_MANIFEST_FORMAT) != 0) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("archive manifest: format is not '%s'"),
+                    _("manifest: format is not '%s'"),
                     SP_VTPM_MANIFEST_FORMAT);
         return NULL;
     }
@@ -270,12 +270,12 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
     tpm_dir = get_str(o, "tpm_dir") ? get_str(o, "tpm_dir") : "";
     if (!sp_vtpm_is_uuid(uuid)) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("archive manifest: uuid '%s' is not canonical"), uuid);
+                    _("manifest: uuid '%s' is not canonical"), uuid);
         return NULL;
     }
     if (strcmp(tpm_dir, "tpm2") != 0 && strcmp(tpm_dir, "tpm1.2") != 0) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("archive manifest: tpm_dir '%s' is neither tpm2 nor "
+                    _("manifest: tpm_dir '%s' is neither tpm2 nor "
                       "tpm1.2"), tpm_dir);
         return NULL;
     }
@@ -291,7 +291,7 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
     if (!entries || json_array_get_length(entries) == 0 ||
         json_array_get_length(entries) > SP_VTPM_MAX_ENTRIES) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("archive manifest: 'entries' missing, empty or more "
+                    _("manifest: 'entries' missing, empty or more "
                       "than %d"), SP_VTPM_MAX_ENTRIES);
         return NULL;
     }

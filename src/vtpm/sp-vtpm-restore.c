@@ -128,6 +128,8 @@ read_manifest(RestoreCtx *c, SpVtpmManifest **out, GError **error)
         return FALSE;
     *out = sp_vtpm_manifest_parse((const char *) mem->data, mem->len, c->max,
                                   error);
+    if (!*out)
+        g_prefix_error(error, _("archive '%s': "), c->input);
     return *out != NULL;
 }
 

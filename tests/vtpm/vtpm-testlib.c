@@ -275,6 +275,7 @@ vt_build_archive(const char *path, const char *manifest,
             archive_write_data(a, v->data, len);
         archive_entry_free(e);
     }
-    g_assert_cmpint(archive_write_close(a), ==, ARCHIVE_OK);
+    if (archive_write_close(a) != ARCHIVE_OK)
+        g_error("archive %s: %s", path, archive_error_string(a));
     archive_write_free(a);
 }
