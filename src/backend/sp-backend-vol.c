@@ -33,9 +33,8 @@ sp_backend_create_vol(virStoragePoolObj *obj, virStorageVolDef *vol)
     }
     path = g_build_filename(def->target.path, vol->name, NULL);
     if (lstat(path, &st) == 0) {
-        virReportError(VIR_ERR_STORAGE_VOL_EXIST,
-                       "volume '%s': exists in pool '%s'", vol->name,
-                       def->name);
+        /* libvirt words it "storage volume '<name>' exists already" */
+        virReportError(VIR_ERR_STORAGE_VOL_EXIST, "'%s'", vol->name);
         return -1;
     }
     vol->type = VIR_STORAGE_VOL_FILE;
