@@ -327,6 +327,37 @@ test_sigchld_untouched(void)
     g_assert_true(after.sa_handler == SIG_DFL);
 }
 
+static void
+read_cmdline(GPid pid, gpointer data)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+    char *content = NULL;
+    gsize len = 0;
+
+    g_assert_true(g_file_get_contents(path, &content, &len, NULL));
+    *(GBytes **)data = g_bytes_new_take(content, len);
+}
+
+/* on_spawn runs after exec: /proc/PID/cmdline already shows the program's
+ * argv (what tests use to prove a secret never reached it). */
+static void
+test_on_spawn_sees_exec(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) cmdline = NULL;
+    const char *argv[] = {"/bin/sleep", "1", NULL};
+    static const char expected[] = "/bin/sleep\0001";
+    SpExecOptions opts = SP_EXEC_OPTIONS_INIT;
+
+    opts.on_spawn = read_cmdline;
+    opts.on_spawn_data = &cmdline;
+    g_assert_true(sp_exec_run(argv, &opts, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_nonnull(cmdline);
+    g_assert_cmpmem(g_bytes_get_data(cmdline, NULL), g_bytes_get_size(cmdline),
+                    expected, sizeof(expected));
+}
+
 static char *
 status_field(const char *status, const char *name)
 {
@@ -404,6 +435,7 @@ main(int argc, char **argv)
     g_test_add_func("/util/exec/stdin", test_stdin);
     g_test_add_func("/util/exec/large-output", test_large_output);
     g_test_add_func("/util/exec/sigchld-untouched", test_sigchld_untouched);
+    g_test_add_func("/util/exec/on-spawn-sees-exec", test_on_spawn_sees_exec);
     g_test_add_func("/util/exec/child-signals-reset", test_child_signals_reset);
     g_test_add_func("/util/exec/argv-to-string", test_argv_to_string);
     return g_test_run();

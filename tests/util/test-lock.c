@@ -157,6 +157,41 @@ test_lock_file(Fixture *f, gconstpointer data)
     g_assert_nonnull(a);
 }
 
+/* The byte a name locks is part of the protocol between the CLI and the
+ * daemon (possibly different builds): FNV-1a 64 of the name, top two bits
+ * cleared. Computed here independently. */
+static void
+test_offset_protocol(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpLock) lock = take(f->dfd, "vm-disk.qcow2", TRUE);
+    g_autofd int fd = -1;
+    guint64 h = 0xcbf29ce484222325ULL;
+    struct flock fl = {0};
+
+    for (const char *p = "vm-disk.qcow2"; *p; p++) {
+        h ^= (guchar)*p;
+        h *= 0x100000001b3ULL;
+    }
+    fd = sp_fs_openat(f->dfd, SP_LOCK_FILE, O_RDWR, 0, &error);
+    g_assert_no_error(error);
+    fl.l_type = F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)(h & 0x3fffffffffffffffULL);
+    fl.l_len = 1;
+    g_assert_cmpint(fcntl(fd, F_OFD_GETLK, &fl), ==, 0);
+    g_assert_cmpint(fl.l_type, ==, F_WRLCK);
+    g_assert_cmpint(fl.l_pid, ==, -1); /* an OFD lock */
+    /* The neighbouring bytes are free. */
+    memset(&fl, 0, sizeof(fl)); /* GETLK rewrote it; l_pid must be 0 */
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)(h & 0x3fffffffffffffffULL) + 1;
+    fl.l_len = 1;
+    g_assert_cmpint(fcntl(fd, F_OFD_GETLK, &fl), ==, 0);
+    g_assert_cmpint(fl.l_type, ==, F_UNLCK);
+}
+
 static void
 test_byte0(Fixture *f, gconstpointer data)
 {
@@ -230,6 +265,7 @@ main(int argc, char **argv)
     ADD("release", test_release);
     ADD("other-process", test_other_process);
     ADD("lock-file", test_lock_file);
+    ADD("offset-protocol", test_offset_protocol);
     ADD("byte0", test_byte0);
     ADD("byte0-qemu-img", test_byte0_qemu_img);
 #undef ADD
