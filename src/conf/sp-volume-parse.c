@@ -539,11 +539,13 @@ sp_volume_parse(const char *xml, gsize len, GError **error)
 SpVolume *
 sp_volume_parse_file(const char *path, GError **error)
 {
-    g_autofree char *text = NULL;
+    g_autoptr(GMappedFile) map = NULL;
     g_autoptr(GError) local = NULL;
-    gsize len = 0;
 
-    if (!g_file_get_contents(path, &text, &len, &local)) {
+    /* Mapped, not read: an oversized file is refused by its size without
+     * reading it into memory. */
+    map = g_mapped_file_new(path, FALSE, &local);
+    if (!map) {
         g_set_error(error, SP_ERROR,
                     g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
                         ? SP_ERROR_NOT_FOUND
@@ -551,5 +553,6 @@ sp_volume_parse_file(const char *path, GError **error)
                     _("volume XML file '%s': %s"), path, local->message);
         return NULL;
     }
-    return sp_volume_parse(text, len, error);
+    return sp_volume_parse(g_mapped_file_get_contents(map) ?: "",
+                           g_mapped_file_get_length(map), error);
 }
