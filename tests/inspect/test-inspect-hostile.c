@@ -1,5 +1,6 @@
 /* Hand-built hostile and foreign images: each is identified, sized as
  * qemu-img sizes it, and refused (or accepted) with the exact violations. */
+#include "inspect-test-images.h"
 #include "inspect-test-util.h"
 
 #include <glib/gstdio.h>
@@ -50,33 +51,12 @@ copy(const char *from, const char *to)
     IT_RUN("cp", "--sparse=always", a, b);
 }
 
-/* A 1 MiB "raw" disk whose first sector a guest turned into a qcow2 header
- * naming /etc/shadow as its backing file. */
-static void
-build_shadow_raw(const char *name)
-{
-    g_autofree char *path = p(name);
-    g_autofree guint8 *img = g_malloc0(1024 * 1024);
-    const char *target = "/etc/shadow";
-
-    memcpy(img, "QFI\xfb", 4);
-    *(guint32 *)(img + 4) = GUINT32_TO_BE(2);
-    *(guint64 *)(img + 8) = GUINT64_TO_BE(0x100);
-    *(guint32 *)(img + 16) = GUINT32_TO_BE((guint32)strlen(target));
-    *(guint32 *)(img + 20) = GUINT32_TO_BE(16);
-    *(guint64 *)(img + 24) = GUINT64_TO_BE(1024 * 1024);
-    *(guint32 *)(img + 36) = GUINT32_TO_BE(1);
-    *(guint64 *)(img + 40) = GUINT64_TO_BE(0x10000);
-    *(guint64 *)(img + 48) = GUINT64_TO_BE(0x20000);
-    *(guint32 *)(img + 56) = GUINT32_TO_BE(1);
-    memcpy(img + 0x100, target, strlen(target));
-    it_write(path, img, 1024 * 1024);
-}
-
 static void
 test_qcow2_in_raw(void)
 {
-    build_shadow_raw("shadow.raw");
+    g_autofree char *path = p("shadow.raw");
+
+    it_build_shadow_raw(path);
     CHECK("shadow.raw", SP_FORMAT_UNKNOWN, SP_FORMAT_QCOW2, "qcow2", "qcow2-backing-file");
     CHECK("shadow.raw", SP_FORMAT_RAW, SP_FORMAT_QCOW2, "qcow2", "qcow2-backing-file",
           "format-mismatch");
@@ -145,29 +125,17 @@ test_qed_backing(void)
           "qed-backing-file");
 }
 
-static const char passwd_desc[] =
-    "# Disk DescriptorFile\n"
-    "version=1\n"
-    "CID=12345678\n"
-    "parentCID=ffffffff\n"
-    "createType=\"monolithicFlat\"\n"
-    "RW 8 FLAT \"/etc/passwd\" 0\n";
-
 static void
 test_vmdk_descriptors(void)
 {
     g_autofree char *pw = p("passwd.vmdk"), *two = p("two.vmdk");
     g_autofree char *dd = p("dotdot.vmdk"), *unk = p("unknown.vmdk");
     g_autofree char *par = p("parent.vmdk");
-    const char *two_desc = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
-                           "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
-                           "RW 2048 SPARSE \"two.vmdk\"\nRW 2048 SPARSE \"two.vmdk\"\n"
-                           "ddb.adapterType = \"ide\"\n";
     const char *dd_desc = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
                           "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
                           "RW 2048 SPARSE \"../../x.vmdk\"\n";
 
-    it_write(pw, passwd_desc, strlen(passwd_desc));
+    it_build_passwd_vmdk(pw);
     CHECK("passwd.vmdk", SP_FORMAT_UNKNOWN, SP_FORMAT_VMDK, "vmdk", "vmdk-create-type",
           "vmdk-extent-type", "vmdk-extent-other-file", "vmdk-descriptor-path");
     CHECK("passwd.vmdk", SP_FORMAT_RAW, SP_FORMAT_VMDK, "vmdk", "vmdk-create-type",
@@ -175,8 +143,7 @@ test_vmdk_descriptors(void)
           "format-mismatch");
 
     /* a sparse vmdk whose embedded descriptor lists two extents */
-    create("vmdk", NULL, "two.vmdk", "1M");
-    it_patch(two, 512, two_desc, strlen(two_desc) + 1);
+    it_build_two_extent_vmdk(two);
     CHECK("two.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", "vmdk-extent-count");
 
     /* descriptor-only file escaping with .. */
@@ -208,47 +175,15 @@ test_vmdk_descriptors(void)
 }
 
 /* streamOptimized with the grain directory "at the end": the footer must
- * repeat the header; here it claims another capacity. */
-static void
-build_footer_mismatch(const char *name)
-{
-    g_autofree char *path = p(name);
-    g_autofree char *data = NULL;
-    gsize len;
-    guint8 tail[1536] = {0};
-    guint64 at_end = G_MAXUINT64;
-    g_autoptr(GError) error = NULL;
-
-    create("vmdk", "subformat=streamOptimized", name, "10M");
-    g_assert_true(g_file_get_contents(path, &data, &len, &error));
-    g_assert_cmpuint(len % 512, ==, 0);
-    *(guint32 *)(tail + 12) = GUINT32_TO_LE(3);      /* footer marker */
-    memcpy(tail + 512, data, 512);                   /* footer = header ... */
-    *(guint64 *)(tail + 512 + 12) = GUINT64_TO_LE(4096); /* ... but 2 MiB */
-    it_patch(path, 56, &at_end, 8);                  /* header: GD at end */
-    it_patch(path, len, tail, sizeof(tail));         /* + EOS marker (zeros) */
-}
-
+ * repeat the header. */
 static void
 test_vmdk_footer(void)
 {
-    g_autofree char *ok = p("ok-footer.vmdk");
-    g_autofree char *data = NULL;
-    gsize len;
-    guint8 tail[1536] = {0};
-    guint64 at_end = G_MAXUINT64;
-    g_autoptr(GError) error = NULL;
+    g_autofree char *bad = p("footer.vmdk"), *ok = p("ok-footer.vmdk");
 
-    build_footer_mismatch("footer.vmdk");
+    it_build_stream_footer(bad, FALSE);
     CHECK("footer.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", "vmdk-footer-mismatch");
-
-    /* the same layout with an agreeing footer is fine */
-    create("vmdk", "subformat=streamOptimized", "ok-footer.vmdk", "10M");
-    g_assert_true(g_file_get_contents(ok, &data, &len, &error));
-    *(guint32 *)(tail + 12) = GUINT32_TO_LE(3);
-    memcpy(tail + 512, data, 512);
-    it_patch(ok, 56, &at_end, 8);
-    it_patch(ok, len, tail, sizeof(tail));
+    it_build_stream_footer(ok, TRUE);
     CHECK("ok-footer.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", NULL);
 
     /* a VMware 3 "COWD" sparse file */
@@ -375,7 +310,7 @@ test_luks(void)
     it_write(key, "x", 1);
     obj = g_strdup_printf("secret,id=s0,file=%s", key);
     IT_RUN("qemu-img", "create", "-q", "--object", obj, "-f", "luks", "-o",
-           "key-secret=s0,iter-time=10", ql, "3M");
+           "key-secret=s0,iter-time=250", ql, "3M");
     CHECK("q.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, "luks", NULL);
 }
 

@@ -1,0 +1,117 @@
+/* Hand-built hostile images (see inspect-test-images.h). */
+#include "inspect-test-images.h"
+
+#include <string.h>
+
+#include "inspect-test-util.h"
+
+void
+it_build_shadow_raw(const char *path)
+{
+    g_autofree guint8 *img = g_malloc0(1024 * 1024);
+    const char *target = "/etc/shadow";
+
+    memcpy(img, "QFI\xfb", 4);
+    *(guint32 *)(img + 4) = GUINT32_TO_BE(2);
+    *(guint64 *)(img + 8) = GUINT64_TO_BE(0x100);
+    *(guint32 *)(img + 16) = GUINT32_TO_BE((guint32)strlen(target));
+    *(guint32 *)(img + 20) = GUINT32_TO_BE(16);
+    *(guint64 *)(img + 24) = GUINT64_TO_BE(1024 * 1024);
+    *(guint32 *)(img + 36) = GUINT32_TO_BE(1);
+    *(guint64 *)(img + 40) = GUINT64_TO_BE(0x10000);
+    *(guint64 *)(img + 48) = GUINT64_TO_BE(0x20000);
+    *(guint32 *)(img + 56) = GUINT32_TO_BE(1);
+    memcpy(img + 0x100, target, strlen(target));
+    it_write(path, img, 1024 * 1024);
+}
+
+void
+it_build_passwd_vmdk(const char *path)
+{
+    static const char desc[] = "# Disk DescriptorFile\n"
+                               "version=1\n"
+                               "CID=12345678\n"
+                               "parentCID=ffffffff\n"
+                               "createType=\"monolithicFlat\"\n"
+                               "RW 8 FLAT \"/etc/passwd\" 0\n";
+
+    it_write(path, desc, strlen(desc));
+}
+
+void
+it_build_two_extent_vmdk(const char *path)
+{
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *desc = g_strdup_printf(
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+        "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+        "RW 2048 SPARSE \"%s\"\nRW 2048 SPARSE \"%s\"\n"
+        "ddb.adapterType = \"ide\"\n", base, base);
+
+    IT_RUN("qemu-img", "create", "-q", "-f", "vmdk", path, "1M");
+    it_patch(path, 512, desc, strlen(desc) + 1);
+}
+
+void
+it_build_stream_footer(const char *path, gboolean agree)
+{
+    g_autofree char *data = NULL;
+    g_autoptr(GError) error = NULL;
+    guint8 tail[1536] = {0};
+    guint64 at_end = G_MAXUINT64;
+    gsize len;
+
+    IT_RUN("qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=streamOptimized",
+           path, "10M");
+    g_assert_true(g_file_get_contents(path, &data, &len, &error));
+    g_assert_cmpuint(len % 512, ==, 0);
+    *(guint32 *)(tail + 12) = GUINT32_TO_LE(3); /* footer marker */
+    memcpy(tail + 512, data, 512);              /* footer = header ... */
+    if (!agree)
+        *(guint64 *)(tail + 512 + 12) = GUINT64_TO_LE(4096); /* ... 2 MiB */
+    it_patch(path, 56, &at_end, 8);             /* header: GD at the end */
+    it_patch(path, len, tail, sizeof(tail));    /* + end-of-stream marker */
+}
+
+void
+it_build_truncated_qcow2(const char *path)
+{
+    IT_RUN("qemu-img", "create", "-q", "-f", "qcow2", path, "4M");
+    it_truncate(path, 60);
+}
+
+void
+it_build_bad_boot_flag(const char *path)
+{
+    guint8 flag = 0x12;
+
+    it_truncate(path, 0);
+    it_truncate(path, 4 * 1024 * 1024);
+    it_run("label: dos\nstart=2048, size=4096, type=83, bootable\n",
+           (const char *const[]){"sfdisk", "-q", "--no-reread", "--no-tell-kernel",
+                                 path, NULL});
+    it_patch(path, 446, &flag, 1);
+}
+
+void
+it_build_hybrid_gpt(const char *path)
+{
+    guint8 type = 0x83;
+
+    it_truncate(path, 0);
+    it_truncate(path, 4 * 1024 * 1024);
+    IT_RUN("sgdisk", "-n", "1:2048:6143", "-t", "1:8300", path);
+    it_patch(path, 446 + 16 + 4, &type, 1);
+}
+
+void
+it_build_cut_luks(const char *path)
+{
+    g_autofree char *key = g_strconcat(path, ".key", NULL);
+
+    it_write(key, "hunter2hunter2", 14);
+    it_truncate(path, 4 * 1024 * 1024);
+    IT_RUN("cryptsetup", "luksFormat", "--batch-mode", "--type", "luks1", "--pbkdf",
+           "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", key, path);
+    it_truncate(path, 1024 * 1024);
+}
