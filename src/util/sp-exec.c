@@ -285,15 +285,19 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
             break;
         }
         if (r == 0) {
+            gint64 now = g_get_monotonic_time();
+
             /* A process that left the group (setsid) may still hold our
              * pipes after the child ended: stop waiting for it. */
-            if (drain_deadline && g_get_monotonic_time() >= drain_deadline)
+            if (drain_deadline && now >= drain_deadline)
                 break;
-            /* Deadline: kill the whole group, then collect what is left. */
-            timed_out = TRUE;
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            drain_deadline = g_get_monotonic_time() + SP_EXEC_DRAIN_USEC;
+            if (deadline && !timed_out && now >= deadline) {
+                /* Kill the whole group, then collect what is left. */
+                timed_out = TRUE;
+                kill(-pid, SIGKILL);
+                kill(pid, SIGKILL);
+                drain_deadline = now + SP_EXEC_DRAIN_USEC;
+            }
             continue;
         }
         for (int i = 0; i < np; i++) {

@@ -169,6 +169,48 @@ test_straggler_does_not_hang(void)
     g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
 }
 
+/* One that left the group with setsid keeps the pipes open but cannot
+ * keep sp_exec_run waiting once the child itself has exited. */
+static void
+test_escaped_session_does_not_hang(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *dir = g_dir_make_tmp("sp-test-exec-XXXXXX", &error);
+    g_autofree char *pidfile = g_build_filename(dir, "escapee", NULL);
+    g_autofree char *content = NULL;
+    /* The escapee writes its pid only after setsid(), and the child waits
+     * for that, so it has surely left the group when the child exits. */
+    const char *argv[] = {
+        "/bin/sh",
+        "-c",
+        "/usr/bin/setsid /bin/sh -c 'echo $$ > \"$1\"; exec /bin/sleep 100'"
+        " sh \"$1\" & while [ ! -s \"$1\" ]; do /bin/sleep 0.05; done;"
+        " echo done",
+        "sh",
+        pidfile,
+        NULL};
+    gint64 start = g_get_monotonic_time();
+    gint64 elapsed;
+    int escapee;
+
+    g_assert_no_error(error);
+    g_assert_true(sp_exec_run(argv, NULL, &out, &error));
+    elapsed = g_get_monotonic_time() - start;
+    g_assert_no_error(error);
+    g_assert_cmpstr(out, ==, "done\n");
+    g_assert_cmpint(elapsed, <, 10 * G_USEC_PER_SEC);
+    /* The escapee really held the pipe: the run waited out the grace. */
+    g_assert_cmpint(elapsed, >=, G_USEC_PER_SEC);
+
+    g_assert_true(g_file_get_contents(pidfile, &content, NULL, NULL));
+    escapee = atoi(content);
+    g_assert_cmpint(escapee, >, 1);
+    kill(escapee, SIGKILL);
+    g_assert_cmpint(unlink(pidfile), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 static char *
 limits_line(const char *limits, const char *name)
 {
@@ -430,6 +472,8 @@ main(int argc, char **argv)
     g_test_add_func("/util/exec/timeout-kills-group", test_timeout_kills_group);
     g_test_add_func("/util/exec/straggler-does-not-hang",
                     test_straggler_does_not_hang);
+    g_test_add_func("/util/exec/escaped-session-does-not-hang",
+                    test_escaped_session_does_not_hang);
     g_test_add_func("/util/exec/rlimits", test_rlimits);
     g_test_add_func("/util/exec/fd-mapping", test_fd_mapping);
     g_test_add_func("/util/exec/stdin", test_stdin);
