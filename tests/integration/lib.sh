@@ -26,3 +26,32 @@ snapshot() {
      getfattr -R -d -m - . 2>/dev/null) | md5sum
 }
 vol_format() { virsh vol-dumpxml --pool "$1" "$2" | sed -n "s/.*<format type='\([a-z0-9]*\)'.*/\1/p" | head -1; }
+# An fs pool on a loop-mounted ext4 image, through the stock fs backend:
+# start (mount), create, list, delete, stop (umount).
+fs_pool_check() {
+    local img=$T/ext4.img dir=$T/fsmnt loop
+    truncate -s 64M "$img"
+    mkfs.ext4 -q -F "$img"
+    mkdir -p "$dir"
+    # a loop device, not the file: libvirt matches the mounted source by
+    # name to decide whether to unmount on pool-destroy
+    loop=$(losetup -f --show "$img")
+    trap "umount '$dir' 2>/dev/null; losetup -d '$loop' 2>/dev/null" EXIT
+    virsh -q pool-define-as fsp fs --source-dev "$loop" --target "$dir" \
+        --source-format ext4
+    virsh -q pool-start fsp
+    mountpoint -q "$dir" && [ "$(findmnt -n -o FSTYPE --mountpoint "$dir")" = ext4 ] ||
+        fail "fs pool not mounted"
+    virsh -q vol-create-as fsp f.qcow2 16M --format qcow2
+    expect_eq "$(qinfo "$dir/f.qcow2" qcow2 .format)" qcow2 "fs pool volume"
+    virsh -q vol-list fsp | grep -q f.qcow2 || fail "fs pool volume not listed"
+    # the stock fs backend writes no safepool xattr
+    getfattr -n user.safepool.format "$dir/f.qcow2" >/dev/null 2>&1 &&
+        fail "fs pool volume went through safepool"
+    virsh -q vol-delete --pool fsp f.qcow2
+    virsh -q pool-destroy fsp
+    mountpoint -q "$dir" && fail "fs pool still mounted"
+    virsh -q pool-undefine fsp
+    losetup -d "$loop"
+    trap - EXIT
+}
