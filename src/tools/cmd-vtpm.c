@@ -334,6 +334,15 @@ do_simple(SpCli *cli, const char *sub, SpVtpmRoot *root, SpVtpmSpec *spec,
 
     if (!policy)
         return -1;
+    if (vd->conn && !vd->dom) {
+        /* --connect with --uuid: still ask libvirt whether it runs. */
+        virDomainPtr d = virDomainLookupByUUIDString(vd->conn, spec->uuid);
+
+        if (d) {
+            vd->dom = domain_info(d, &vd->active, NULL);
+            virDomainFree(d);
+        }
+    }
     if (strcmp(sub, "create") == 0) {
         if (vd->dom && !vd->dom->has_tpm_emulator) {
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,

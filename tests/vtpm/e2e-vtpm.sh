@@ -75,6 +75,7 @@ expect_rc 4 "$B" vtpm delete --connect $URI --domain $NAME
 grep -q "domain '$NAME' is running" "$work/err" || fail "delete message: $(cat "$work/err")"
 expect_rc 4 "$B" vtpm save --connect $URI --domain $NAME --output "$work/live.tar"
 grep -q "in use by a running swtpm" "$work/err" || fail "save message: $(cat "$work/err")"
+expect_rc 4 "$B" vtpm delete --connect $URI --uuid $UUID
 expect_rc 4 "$B" vtpm delete --force --uuid $UUID
 [ -e "$STATE/tpm2-00.permall" ] || fail "state gone after refused delete"
 
