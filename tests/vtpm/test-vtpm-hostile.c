@@ -182,6 +182,7 @@ main(int argc, char **argv)
         g_test_skip("needs root (tmpfs mounts, chown)");
         return 77;
     }
+    vt_private_mounts();
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *name = g_strdup_printf("/vtpm/hostile/%s",
                                                 cases[i].name);

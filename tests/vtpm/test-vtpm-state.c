@@ -355,6 +355,7 @@ main(int argc, char **argv)
         g_test_skip("needs root (tmpfs mounts, chown)");
         return 77;
     }
+    vt_private_mounts();
     g_test_add_func("/vtpm/state/save-restore-roundtrip", test_roundtrip);
     g_test_add_func("/vtpm/state/verify-relabel", test_verify_relabel);
     g_test_add_func("/vtpm/state/create-twice", test_create_twice);

@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -30,6 +31,15 @@ static const char dom_xml[] =
     "    <label>+64055:+994</label><imagelabel>+64055:+994</imagelabel>\n"
     "  </seclabel>\n"
     "</domain>\n";
+
+void
+vt_private_mounts(void)
+{
+    /* Our tmpfs mounts vanish with the process even when a test aborts. */
+    if (unshare(CLONE_NEWNS) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        g_error("private mount namespace: %s", g_strerror(errno));
+}
 
 void
 vt_setup(VtFixture *f)

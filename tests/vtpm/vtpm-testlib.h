@@ -16,6 +16,9 @@ typedef struct {
     char *config;   /* policy file: swtpm_user/group = tss */
 } VtFixture;
 
+/* Enter a private mount namespace (call once from main, as root). */
+void vt_private_mounts(void);
+
 void vt_setup(VtFixture *f);
 void vt_teardown(VtFixture *f);
 
