@@ -86,8 +86,10 @@ gboolean sp_insp_probe_iso(const SpInspCtx *ctx);
 gboolean sp_insp_probe_luks(const SpInspCtx *ctx);
 /* Returns SP_FORMAT_GPT, SP_FORMAT_MBR or SP_FORMAT_UNKNOWN. */
 SpFormat sp_insp_probe_part(const SpInspCtx *ctx);
-/* A fixed VHD has its only footer in the last 512 bytes. */
-gboolean sp_insp_probe_vpc_footer(SpInspCtx *ctx, GError **error);
+/* A fixed VHD has its only footer in the last 512 bytes: sets @found.
+ * FALSE only on I/O error. */
+gboolean sp_insp_probe_vpc_footer(SpInspCtx *ctx, gboolean *found,
+                                  GError **error);
 
 /* Checks: set ctx->virtual_size, add violations. FALSE only on I/O error. */
 gboolean sp_insp_check_qcow2(SpInspCtx *ctx, GError **error);

@@ -35,14 +35,11 @@ read_tail_footer(SpInspCtx *ctx, guint8 *f, gboolean *found, GError **error)
 }
 
 gboolean
-sp_insp_probe_vpc_footer(SpInspCtx *ctx, GError **error)
+sp_insp_probe_vpc_footer(SpInspCtx *ctx, gboolean *found, GError **error)
 {
     guint8 f[VHD_FOOTER];
-    gboolean found;
 
-    if (!read_tail_footer(ctx, f, &found, error))
-        return FALSE;
-    return found;
+    return read_tail_footer(ctx, f, found, error);
 }
 
 /* qemu sizes a vhd from its CHS geometry unless the creator is known to

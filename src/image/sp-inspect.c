@@ -90,7 +90,8 @@ file_size_of(int fd, guint64 *size, GError **error)
     return FALSE;
 }
 
-/* Formats whose signature sits at the start of the file: exactly one may
+/* Returns the detected format, SP_FORMAT_LAST on I/O error.
+ * Formats whose signature sits at the start of the file: exactly one may
  * match. Raw-disk signatures (ISO, partition tables, a trailing VHD footer)
  * are only considered when none does, since the data areas of the
  * container formats may hold anything. */
@@ -131,8 +132,7 @@ detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous,
         if (part != SP_FORMAT_UNKNOWN)
             *raw_kind = part;
     }
-    ctx->vpc_footer_only = sp_insp_probe_vpc_footer(ctx, error);
-    if (error && *error)
+    if (!sp_insp_probe_vpc_footer(ctx, &ctx->vpc_footer_only, error))
         return SP_FORMAT_LAST;
     if (ctx->vpc_footer_only)
         return SP_FORMAT_VPC;

@@ -3,8 +3,13 @@
 #include "inspect-test-images.h"
 #include "inspect-test-util.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/sp-error.h"
 
 static char *tmp;
 
@@ -344,6 +349,32 @@ test_vhd_vdi_hostile(void)
               "read-limit-exceeded", "vhdx-region-table");
 }
 
+static void
+test_edge_cases(void)
+{
+    g_autofree char *empty = p("empty"), *magic = p("magic"), *fifo = p("fifo");
+    g_autoptr(SpInspectResult) r = NULL;
+    g_autoptr(GError) error = NULL;
+    int fd;
+
+    it_write(empty, "", 0);
+    CHECK("empty", SP_FORMAT_UNKNOWN, SP_FORMAT_RAW, "raw", NULL);
+    it_write(magic, "QFI\xfb", 4);
+    CHECK("magic", SP_FORMAT_UNKNOWN, SP_FORMAT_QCOW2, NULL, "truncated-header");
+    CHECK("magic", SP_FORMAT_RAW, SP_FORMAT_QCOW2, NULL, "truncated-header",
+          "format-mismatch");
+
+    /* only regular files and block devices are inspected */
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    r = sp_inspect_fd(fd, SP_FORMAT_RAW, NULL, &error);
+    g_assert_null(r);
+    g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
+    g_assert_false(sp_inspect_check(fd, SP_FORMAT_RAW, NULL, "fifo", NULL, NULL));
+    close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -360,6 +391,7 @@ main(int argc, char **argv)
     g_test_add_func("/inspect/hostile/partitions", test_partitions);
     g_test_add_func("/inspect/hostile/luks", test_luks);
     g_test_add_func("/inspect/hostile/vhd-vdi", test_vhd_vdi_hostile);
+    g_test_add_func("/inspect/hostile/edge-cases", test_edge_cases);
     ret = g_test_run();
     it_rm_rf(tmp);
     g_free(tmp);
