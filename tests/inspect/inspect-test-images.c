@@ -5,6 +5,35 @@
 
 #include "inspect-test-util.h"
 
+/* Stores through memcpy: the offsets are not aligned for the type. */
+static void
+put_be32(guint8 *p, guint32 v)
+{
+    v = GUINT32_TO_BE(v);
+    memcpy(p, &v, 4);
+}
+
+static void
+put_be64(guint8 *p, guint64 v)
+{
+    v = GUINT64_TO_BE(v);
+    memcpy(p, &v, 8);
+}
+
+static void
+put_le32(guint8 *p, guint32 v)
+{
+    v = GUINT32_TO_LE(v);
+    memcpy(p, &v, 4);
+}
+
+static void
+put_le64(guint8 *p, guint64 v)
+{
+    v = GUINT64_TO_LE(v);
+    memcpy(p, &v, 8);
+}
+
 void
 it_build_shadow_raw(const char *path)
 {
@@ -12,15 +41,15 @@ it_build_shadow_raw(const char *path)
     const char *target = "/etc/shadow";
 
     memcpy(img, "QFI\xfb", 4);
-    *(guint32 *)(img + 4) = GUINT32_TO_BE(2);
-    *(guint64 *)(img + 8) = GUINT64_TO_BE(0x100);
-    *(guint32 *)(img + 16) = GUINT32_TO_BE((guint32)strlen(target));
-    *(guint32 *)(img + 20) = GUINT32_TO_BE(16);
-    *(guint64 *)(img + 24) = GUINT64_TO_BE(1024 * 1024);
-    *(guint32 *)(img + 36) = GUINT32_TO_BE(1);
-    *(guint64 *)(img + 40) = GUINT64_TO_BE(0x10000);
-    *(guint64 *)(img + 48) = GUINT64_TO_BE(0x20000);
-    *(guint32 *)(img + 56) = GUINT32_TO_BE(1);
+    put_be32(img + 4, 2);
+    put_be64(img + 8, 0x100);
+    put_be32(img + 16, (guint32)strlen(target));
+    put_be32(img + 20, 16);
+    put_be64(img + 24, 1024 * 1024);
+    put_be32(img + 36, 1);
+    put_be64(img + 40, 0x10000);
+    put_be64(img + 48, 0x20000);
+    put_be32(img + 56, 1);
     memcpy(img + 0x100, target, strlen(target));
     it_write(path, img, 1024 * 1024);
 }
@@ -65,10 +94,10 @@ it_build_stream_footer(const char *path, gboolean agree)
            path, "10M");
     g_assert_true(g_file_get_contents(path, &data, &len, &error));
     g_assert_cmpuint(len % 512, ==, 0);
-    *(guint32 *)(tail + 12) = GUINT32_TO_LE(3); /* footer marker */
+    put_le32(tail + 12, 3); /* footer marker */
     memcpy(tail + 512, data, 512);              /* footer = header ... */
     if (!agree)
-        *(guint64 *)(tail + 512 + 12) = GUINT64_TO_LE(4096); /* ... 2 MiB */
+        put_le64(tail + 512 + 12, 4096); /* ... 2 MiB */
     it_patch(path, 56, &at_end, 8);             /* header: GD at the end */
     it_patch(path, len, tail, sizeof(tail));    /* + end-of-stream marker */
 }
