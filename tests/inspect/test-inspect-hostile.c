@@ -323,7 +323,7 @@ static void
 test_vhd_vdi_hostile(void)
 {
     g_autofree char *diff = p("diff.vhd"), *vdiff = p("diff.vdi");
-    g_autofree char *reg = p("badregion.vhdx"), *small = p("small-budget.vhdx");
+    g_autofree char *reg = p("badregion.vhdx");
     g_autoptr(SpPolicy) tiny = it_policy();
     guint8 junk = 0x5a;
 
