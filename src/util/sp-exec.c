@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,6 +30,7 @@
 typedef struct {
     guint64 cpu;
     guint64 as;
+    pid_t parent;
 } SpChildSetup;
 
 /* Runs in the forked child before exec: async-signal-safe calls only. */
@@ -41,6 +43,12 @@ sp_exec_child_setup(gpointer data)
 
     /* Own process group, so a timeout can kill grandchildren too. */
     setpgid(0, 0);
+
+    /* A killed safepool must not leave qemu-img running: it could write to
+     * a temporary after the sweeper removed it. Re-check the parent after
+     * arming, in case it died in between. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != cs->parent)
+        _exit(127);
 
     /* The parent (libvirtd) may block or handle signals; start clean. */
     memset(&sa, 0, sizeof(sa));
@@ -239,6 +247,7 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
 
     cs.cpu = opts->cpu_limit_sec;
     cs.as = opts->as_limit_bytes;
+    cs.parent = getpid();
     if (!g_spawn_async_with_pipes_and_fds(
             NULL, (const char *const *)argv, envp,
             G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CLOEXEC_PIPES,

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/sp-error.h"
@@ -383,6 +384,56 @@ read_cmdline(GPid pid, gpointer data)
 /* on_spawn runs after exec: /proc/PID/cmdline already shows the program's
  * argv (what tests use to prove a secret never reached it). */
 static void
+write_pid(GPid pid, gpointer data)
+{
+    int fd = GPOINTER_TO_INT(data);
+    g_assert_cmpint(write(fd, &pid, sizeof(pid)), ==, sizeof(pid));
+}
+
+/* A safepool killed mid-operation must not leave its child running: the
+ * child would go on writing to a temporary that the next open sweeps. */
+static void
+test_child_dies_with_parent(void)
+{
+    int p[2];
+    pid_t runner, child = 0;
+    int status;
+
+    g_assert_cmpint(pipe(p), ==, 0);
+    runner = fork();
+    g_assert_cmpint(runner, >=, 0);
+    if (runner == 0) {
+        const char *argv[] = {"/bin/sleep", "60", NULL};
+        SpExecOptions opts = SP_EXEC_OPTIONS_INIT;
+        opts.on_spawn = write_pid;
+        opts.on_spawn_data = GINT_TO_POINTER(p[1]);
+        sp_exec_run(argv, &opts, NULL, NULL);
+        _exit(0);
+    }
+    close(p[1]);
+    g_assert_cmpint(read(p[0], &child, sizeof(child)), ==, sizeof(child));
+    close(p[0]);
+    g_assert_cmpint(child, >, 0);
+    g_assert_cmpint(kill(runner, SIGKILL), ==, 0);
+    g_assert_cmpint(waitpid(runner, &status, 0), ==, runner);
+    /* The orphan is reparented; poll until the kernel's SIGKILL lands. */
+    for (int i = 0; i < 200 && kill(child, 0) == 0; i++) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/stat", child);
+        g_autofree char *stat = NULL;
+        if (g_file_get_contents(path, &stat, NULL, NULL) && strstr(stat, ") Z "))
+            break; /* a zombie awaiting its new parent: dead */
+        g_usleep(10000);
+    }
+    {
+        g_autofree char *path = g_strdup_printf("/proc/%d/stat", child);
+        g_autofree char *stat = NULL;
+        gboolean alive = g_file_get_contents(path, &stat, NULL, NULL) &&
+                         !strstr(stat, ") Z ");
+        g_assert_false(alive);
+    }
+}
+
+static void
 test_on_spawn_sees_exec(void)
 {
     g_autoptr(GError) error = NULL;
@@ -480,6 +531,7 @@ main(int argc, char **argv)
     g_test_add_func("/util/exec/large-output", test_large_output);
     g_test_add_func("/util/exec/sigchld-untouched", test_sigchld_untouched);
     g_test_add_func("/util/exec/on-spawn-sees-exec", test_on_spawn_sees_exec);
+    g_test_add_func("/util/exec/child-dies-with-parent", test_child_dies_with_parent);
     g_test_add_func("/util/exec/child-signals-reset", test_child_signals_reset);
     g_test_add_func("/util/exec/argv-to-string", test_argv_to_string);
     return g_test_run();
