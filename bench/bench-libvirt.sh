@@ -83,7 +83,9 @@ done
     echo "the new file and of the pool directory after the atomic rename); the stock"
     echo "backend does not fsync at all. On a disk-backed pool those fsyncs (and, for"
     echo "the clone, writing the 256 MiB of data through to the disk instead of"
-    echo "leaving it in the page cache) dominate; on tmpfs, where fsync is free, the"
+    echo "leaving it in the page cache) can dominate, and disk timings vary from run"
+    echo "to run with other I/O on the machine (a 50-create trial on the same disk"
+    echo "once measured safepool 2x slower); on tmpfs, where fsync is free, the"
     echo "numbers compare the work each backend does."
     echo
     echo "Raw results:"

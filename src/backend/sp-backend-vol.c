@@ -59,8 +59,11 @@ sp_build(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autofree char *path = NULL;
     SpCreateArgs args = { 0 };
 
+    /* VALIDATE (schema check of the XML) was done by libvirt; REFLINK is
+     * what the core tries first for a raw clone anyway */
     virCheckFlags(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA |
-                  VIR_STORAGE_VOL_CREATE_REFLINK, -1);
+                  VIR_STORAGE_VOL_CREATE_REFLINK |
+                  VIR_STORAGE_VOL_CREATE_VALIDATE, -1);
 
     if (inputvol) {
         g_autofree char *srcdir = inputvol->target.path ?
