@@ -9,9 +9,9 @@ exported=$(nm -D --defined-only "$mod" | awk '{print $3}')
 [ "$exported" = virStorageBackendFsRegister ] ||
     { echo "FAIL: exported symbols: $exported"; exit 1; }
 have=$(nm -D --defined-only "$lib/libvirt.so.0" \
-       "$lib/libvirt/connection-driver/libvirt_driver_storage.so" | awk '{print $3}' | sort -u)
+       "$lib/libvirt/connection-driver/libvirt_driver_storage.so" | awk '{sub(/@.*/, "", $3); print $3}' | sort -u)
 missing=0
-for s in $(nm -D --undefined-only "$mod" | awk '$2 ~ /^vir/ {print $2}'); do
+for s in $(nm -D --undefined-only "$mod" | awk '$2 ~ /^vir/ {sub(/@.*/, "", $2); print $2}'); do
     if ! grep -qx "$s" <<<"$have"; then
         echo "FAIL: $s is not exported by libvirt"; missing=1
     fi
