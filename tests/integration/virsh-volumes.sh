@@ -112,6 +112,12 @@ expect_eq "$(vol_format vp disk.raw)" raw "refreshed disk.raw"
 virsh -q vol-list vp | grep -q clone.raw && fail "deleted volume listed"
 virsh -q vol-list vp | grep -q safepool && fail "hidden file listed"
 
+step "pool start sweeps a stale temporary (a crash's leftover)"
+printf 'half-made' >"$P/.safepool-tmp-crashed-AbC123"
+virsh -q pool-destroy vp
+virsh -q pool-start vp
+[ -e "$P/.safepool-tmp-crashed-AbC123" ] && fail "stale temporary not swept at pool start"
+
 step "libvirtd restart: volumes still listed with their formats"
 "$SAFEPOOL_SRCDIR/tools/private-libvirtd" --restart
 virsh -q pool-list --all | grep -q 'vp *active' || virsh -q pool-start vp
