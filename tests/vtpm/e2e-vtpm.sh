@@ -46,13 +46,6 @@ wait_file() {
     fail "$1 did not appear"
 }
 
-# swtpm_localca (run by swtpm_setup as tss) needs to write its CA here; the
-# private tmpfs over it is root's. Only ever touch the private mount.
-if mountpoint -q /var/lib/swtpm-localca && [ "$(stat -c %U /var/lib/swtpm-localca)" != tss ]; then
-    chown tss:root /var/lib/swtpm-localca
-    chmod 0750 /var/lib/swtpm-localca
-fi
-
 virsh -q -c $URI define "$work/dom.xml" >/dev/null
 if ! virsh -q -c $URI start $NAME >"$work/start.log" 2>&1; then
     cat "$work/start.log" /var/log/swtpm/libvirt/qemu/$NAME-swtpm.log >&2 || true
