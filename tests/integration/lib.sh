@@ -14,7 +14,7 @@ virsh_fails() {
     if out=$(virsh "$@" 2>&1); then
         fail "virsh $* succeeded, expected failure matching '$pat'"
     fi
-    printf '%s\n' "$out" | grep -qF -- "$pat" ||
+    grep -qF -- "$pat" <<<"$out" ||
         fail "virsh $*: error '$out' does not contain '$pat'"
     printf '   refused as expected: %s\n' "$(printf '%s' "$out" | grep -v '^$' | tail -1)"
 }
@@ -25,7 +25,12 @@ snapshot() {
     (cd "$1" && find . -printf '%p %s %m %U\n' | sort &&
      getfattr -R -d -m - . 2>/dev/null) | md5sum
 }
-vol_format() { virsh vol-dumpxml --pool "$1" "$2" | sed -n "s/.*<format type='\([a-z0-9]*\)'.*/\1/p" | head -1; }
+# (no "| head" under pipefail: an early-exiting reader SIGPIPEs the writer)
+vol_format() {
+    local xml
+    xml=$(virsh vol-dumpxml --pool "$1" "$2")
+    sed -n "s/.*<format type='\([a-z0-9]*\)'.*/\1/p;T;q" <<<"$xml"
+}
 # An fs pool on a loop-mounted ext4 image, through the stock fs backend:
 # start (mount), create, list, delete, stop (umount).
 fs_pool_check() {
@@ -44,7 +49,7 @@ fs_pool_check() {
         fail "fs pool not mounted"
     virsh -q vol-create-as fsp f.qcow2 16M --format qcow2
     expect_eq "$(qinfo "$dir/f.qcow2" qcow2 .format)" qcow2 "fs pool volume"
-    virsh -q vol-list fsp | grep -q f.qcow2 || fail "fs pool volume not listed"
+    grep -q f.qcow2 <<<"$(virsh -q vol-list fsp)" || fail "fs pool volume not listed"
     # the stock fs backend writes no safepool xattr
     getfattr -n user.safepool.format "$dir/f.qcow2" >/dev/null 2>&1 &&
         fail "fs pool volume went through safepool"

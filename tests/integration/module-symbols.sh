@@ -16,6 +16,6 @@ for s in $(nm -D --undefined-only "$mod" | awk '$2 ~ /^vir/ {sub(/@.*/, "", $2);
         echo "FAIL: $s is not exported by libvirt"; missing=1
     fi
 done
-readelf -d "$mod" | grep -q 'FLAGS.*BIND_NOW' || { echo "FAIL: no -z now"; exit 1; }
-readelf -lW "$mod" | grep -q GNU_RELRO || { echo "FAIL: no RELRO"; exit 1; }
+grep -q 'FLAGS.*BIND_NOW' <<<"$(readelf -d "$mod")" || { echo "FAIL: no -z now"; exit 1; }
+grep -q GNU_RELRO <<<"$(readelf -lW "$mod")" || { echo "FAIL: no RELRO"; exit 1; }
 [ $missing = 0 ] && echo PASS

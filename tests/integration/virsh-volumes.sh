@@ -45,7 +45,7 @@ cat >"$T/luks.xml" <<X
 X
 virsh -q vol-create vp "$T/luks.xml"
 expect_eq "$(qemu-img info --output=json "$P/enc.luks" | jq -r .format)" luks "LUKS volume format"
-qemu-img info "$P/enc.luks" | grep -q "correct horse" && fail "secret leaked into image info"
+grep -q "correct horse" <<<"$(qemu-img info "$P/enc.luks")" && fail "secret leaked into image info"
 expect_eq "$(perms "$P/enc.luks")" "600 root root" "LUKS perms"
 qemu-img info --object secret,id=s0,data="correct horse" \
     --image-opts "driver=luks,key-secret=s0,file.filename=$P/enc.luks" >/dev/null ||
@@ -93,7 +93,7 @@ virsh -q vol-download --pool vp up.raw "$T/back"
 cmp "$T/payload" "$T/back" || fail "downloaded bytes differ"
 expect_eq "$(perms "$P/up.raw")" "600 root root" "perms after upload"
 expect_eq "$(getfattr --only-values -n user.safepool.format "$P/up.raw")" raw "recorded format after upload"
-ls -a "$P" | grep -q '^\.safepool-tmp-' && fail "temporary left after upload"
+grep -q '^\.safepool-tmp-' <<<"$(ls -a "$P")" && fail "temporary left after upload"
 
 step "vol-wipe"
 virsh -q vol-wipe --pool vp up.raw
@@ -109,8 +109,8 @@ virsh -q pool-refresh vp
 expect_eq "$(vol_format vp disk.qcow2)" qcow2 "refreshed disk.qcow2"
 expect_eq "$(vol_format vp over.qcow2)" qcow2 "refreshed over.qcow2"
 expect_eq "$(vol_format vp disk.raw)" raw "refreshed disk.raw"
-virsh -q vol-list vp | grep -q clone.raw && fail "deleted volume listed"
-virsh -q vol-list vp | grep -q safepool && fail "hidden file listed"
+grep -q clone.raw <<<"$(virsh -q vol-list vp)" && fail "deleted volume listed"
+grep -q safepool <<<"$(virsh -q vol-list vp)" && fail "hidden file listed"
 
 step "pool start sweeps a stale temporary (a crash's leftover)"
 printf 'half-made' >"$P/.safepool-tmp-crashed-AbC123"
@@ -120,13 +120,13 @@ virsh -q pool-start vp
 
 step "libvirtd restart: volumes still listed with their formats"
 "$SAFEPOOL_SRCDIR/tools/private-libvirtd" --restart
-virsh -q pool-list --all | grep -q 'vp *active' || virsh -q pool-start vp
+grep -q 'vp *active' <<<"$(virsh -q pool-list --all)" || virsh -q pool-start vp
 expect_eq "$(virsh -q vol-list vp | awk '{print $1}' | sort | tr '\n' ' ')" \
     "disk.qcow2 disk.raw enc.luks from.qcow2 lazy.qcow2 over.qcow2 up.raw " "volumes after restart"
 for v in disk.qcow2 over.qcow2 lazy.qcow2 from.qcow2; do
     expect_eq "$(vol_format vp $v)" qcow2 "$v after restart"
 done
 expect_eq "$(vol_format vp disk.raw)" raw "disk.raw after restart"
-virsh vol-dumpxml --pool vp enc.luks | grep -q "encryption format='luks'" ||
+grep -q "encryption format='luks'" <<<"$(virsh vol-dumpxml --pool vp enc.luks)" ||
     fail "enc.luks not reported as LUKS after restart"
 echo PASS

@@ -4,7 +4,7 @@
 reason="built for libvirt 1.0.0"
 step "libvirtd is up and logged why"
 virsh -q version >/dev/null || fail "libvirtd not answering"
-grep -F "$reason" /var/log/libvirt/libvirtd.log | head -1
+grep -m1 -F "$reason" /var/log/libvirt/libvirtd.log
 [ "$(grep -cF "module built for libvirt 1.0.0 but libvirtd is 9.0.0" /var/log/libvirt/libvirtd.log)" = 1 ] ||
     fail "expected exactly one log line naming both versions"
 step "dir pools are unavailable, with the reason"
@@ -12,7 +12,7 @@ virsh -q pool-define-as wd dir --target "$T/dirpool"
 virsh_fails "$reason" pool-build wd
 mkdir -p "$T/dirpool"
 virsh_fails "$reason" pool-start wd
-virsh -q pool-list --all | grep -q "wd *inactive" || fail "dir pool became active"
+grep -q "wd *inactive" <<<"$(virsh -q pool-list --all)" || fail "dir pool became active"
 [ -z "$(ls -A "$T/dirpool")" ] || fail "something was written into the dir pool"
 step "fs pools work through the stock module"
 fs_pool_check
