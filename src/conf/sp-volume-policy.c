@@ -2,6 +2,7 @@
  * is opened). Every problem is reported, so `validate --json` can list all. */
 #include "conf/sp-volume.h"
 
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -140,7 +141,7 @@ check_qcow2_options(const SpVolume *v, const SpPolicy *policy, Report *r)
                    _("only qcow2 volumes have a cluster size"));
         else if ((c & (c - 1)) != 0 || c < 512 || c > 2 * 1024 * 1024)
             report(r, SP_EL_CLUSTER,
-                   _("%" G_GUINT64_FORMAT " bytes is not a power of two "
+                   _("%" PRIu64 " bytes is not a power of two "
                      "between 512 and 2097152"),
                    c);
     }
@@ -233,13 +234,13 @@ sp_volume_check_policy(const SpVolume *v, const SpPolicy *policy,
         report(&r, SP_EL_CAPACITY, _("must be greater than 0"));
     else if (v->capacity > policy->max_capacity)
         report(&r, SP_EL_CAPACITY,
-               _("%" G_GUINT64_FORMAT " bytes is more than the policy's "
-                 "max_capacity of %" G_GUINT64_FORMAT " bytes"),
+               _("%" PRIu64 " bytes is more than the policy's "
+                 "max_capacity of %" PRIu64 " bytes"),
                v->capacity, policy->max_capacity);
     if (v->has_allocation && v->has_capacity && v->allocation > v->capacity)
         report(&r, SP_EL_ALLOCATION,
-               _("%" G_GUINT64_FORMAT " bytes is more than the capacity of "
-                 "%" G_GUINT64_FORMAT " bytes"),
+               _("%" PRIu64 " bytes is more than the capacity of "
+                 "%" PRIu64 " bytes"),
                v->allocation, v->capacity);
 
     if (v->has_mode) {
@@ -253,10 +254,10 @@ sp_volume_check_policy(const SpVolume *v, const SpPolicy *policy,
     }
     if (v->owner != -1 && !id_allowed(policy->allowed_owners, v->owner))
         report(&r, SP_EL_OWNER,
-               _("uid %" G_GINT64_FORMAT " is not an allowed owner"), v->owner);
+               _("uid %" PRId64 " is not an allowed owner"), v->owner);
     if (v->group != -1 && !id_allowed(policy->allowed_groups, v->group))
         report(&r, SP_EL_GROUP,
-               _("gid %" G_GINT64_FORMAT " is not an allowed group"), v->group);
+               _("gid %" PRId64 " is not an allowed group"), v->group);
     if (v->label && !sp_label_is_valid(v->label)) {
         g_autofree char *shown = g_strescape(v->label, NULL);
         report(&r, SP_EL_LABEL, _("'%s' is not a valid SELinux context"),

@@ -2,6 +2,8 @@
  * vol-dumpxml uses; the output parses back to an equal SpVolume. */
 #include "conf/sp-volume.h"
 
+#include <inttypes.h>
+
 /* @pre, @value escaped as XML text/attribute, then @post. */
 static void
 append_escaped(GString *s, const char *pre, const char *value, const char *post)
@@ -54,11 +56,11 @@ sp_volume_to_xml(const SpVolume *v, const char *path)
         append_escaped(s, "  <key>", path, "</key>\n");
     if (v->has_capacity)
         g_string_append_printf(
-            s, "  <capacity unit='bytes'>%" G_GUINT64_FORMAT "</capacity>\n",
+            s, "  <capacity unit='bytes'>%" PRIu64 "</capacity>\n",
             v->capacity);
     if (v->has_allocation)
         g_string_append_printf(s,
-                               "  <allocation unit='bytes'>%" G_GUINT64_FORMAT
+                               "  <allocation unit='bytes'>%" PRIu64
                                "</allocation>\n",
                                v->allocation);
 
@@ -73,10 +75,10 @@ sp_volume_to_xml(const SpVolume *v, const char *path)
             g_string_append_printf(s, "      <mode>%04o</mode>\n", v->mode);
         if (v->owner != -1)
             g_string_append_printf(
-                s, "      <owner>%" G_GINT64_FORMAT "</owner>\n", v->owner);
+                s, "      <owner>%" PRId64 "</owner>\n", v->owner);
         if (v->group != -1)
             g_string_append_printf(
-                s, "      <group>%" G_GINT64_FORMAT "</group>\n", v->group);
+                s, "      <group>%" PRId64 "</group>\n", v->group);
         if (v->label)
             append_escaped(s, "      <label>", v->label, "</label>\n");
         g_string_append(s, "    </permissions>\n");
@@ -86,7 +88,7 @@ sp_volume_to_xml(const SpVolume *v, const char *path)
     if (v->cluster_size)
         g_string_append_printf(
             s,
-            "    <clusterSize unit='bytes'>%" G_GUINT64_FORMAT
+            "    <clusterSize unit='bytes'>%" PRIu64
             "</clusterSize>\n",
             v->cluster_size);
     if (v->nocow)

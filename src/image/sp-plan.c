@@ -2,6 +2,7 @@
  * the exact qemu-img argv. Pure: it opens nothing and runs nothing. */
 #include "image/sp-plan.h"
 
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -90,7 +91,7 @@ qemu_img_path(const SpPolicy *policy)
 static char *
 size_arg(guint64 size)
 {
-    return g_strdup_printf("%" G_GUINT64_FORMAT, size);
+    return g_strdup_printf("%" PRIu64, size);
 }
 
 /* Append "key=value" to an -o option string, escaping the value. */
@@ -476,8 +477,8 @@ sp_plan_resize(const SpPolicy *policy, const SpVolume *vol, const char *path,
         return NULL;
     if (capacity < current && !shrink) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': new capacity %" G_GUINT64_FORMAT
-                      " is smaller than current %" G_GUINT64_FORMAT
+                    _("volume '%s': new capacity %" PRIu64
+                      " is smaller than current %" PRIu64
                       "; pass --shrink"),
                     vol->name, capacity, current);
         return NULL;

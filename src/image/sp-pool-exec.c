@@ -3,6 +3,7 @@
  * pool volume before qemu-img is allowed to read it. */
 #include "image/sp-pool-private.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -41,7 +42,7 @@ raw_size(int fd, const char *name, guint64 size, guint64 allocation,
          GError **error)
 {
     if (ftruncate(fd, (off_t)size) < 0)
-        return sp_error_set_errno(error, errno, _("volume '%s': resize to %" G_GUINT64_FORMAT),
+        return sp_error_set_errno(error, errno, _("volume '%s': resize to %" PRIu64),
                                   name, size);
     if (allocation) {
         int r = fallocate(fd, 0, 0, (off_t)allocation);
@@ -49,7 +50,7 @@ raw_size(int fd, const char *name, guint64 size, guint64 allocation,
             r = posix_fallocate(fd, 0, (off_t)allocation) == 0 ? 0 : -1;
         if (r < 0)
             return sp_error_set_errno(error, errno,
-                                      _("volume '%s': allocate %" G_GUINT64_FORMAT " bytes"),
+                                      _("volume '%s': allocate %" PRIu64 " bytes"),
                                       name, allocation);
     }
     return TRUE;

@@ -2,6 +2,7 @@
  * lock. */
 #include "image/sp-pool-private.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -41,8 +42,8 @@ sp_pool_resize(SpPool *pool, const char *name, guint64 capacity, gboolean shrink
     }
     if (pool->policy->max_capacity && capacity > pool->policy->max_capacity) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': capacity %" G_GUINT64_FORMAT
-                      " exceeds the policy maximum %" G_GUINT64_FORMAT),
+                    _("volume '%s': capacity %" PRIu64
+                      " exceeds the policy maximum %" PRIu64),
                     name, capacity, pool->policy->max_capacity);
         return FALSE;
     }

@@ -1,5 +1,6 @@
 /* `safepool inspect [--expect FORMAT] [--json] FILE...`: runs the image
  * inspector on files and reports format, size and violations. */
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
@@ -111,7 +112,7 @@ sp_cmd_inspect(SpCli *cli, int argc, char **argv)
         add_result_json(b, argv[i], r);
         if (!cli->json) {
             g_autofree char *list = sp_inspect_violations_string(r);
-            printf("%s: %s, virtual size %" G_GUINT64_FORMAT ", %s%s%s\n", argv[i],
+            printf("%s: %s, virtual size %" PRIu64 ", %s%s%s\n", argv[i],
                    sp_format_to_string(r->format), r->virtual_size,
                    r->safe ? "safe" : "unsafe", r->safe ? "" : ": ", list);
         }

@@ -1,5 +1,6 @@
 /* safepool vol-resize / vol-delete / vol-list / vol-dumpxml on the volumes of
  * a directory pool (interface.md). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -180,7 +181,7 @@ sp_cmd_vol_list(SpCli *cli, int argc, char **argv)
         const SpVolInfo *v = g_ptr_array_index(vols, i);
         g_autofree char *fmt = g_strdup_printf("%s%s", sp_format_to_string(v->format),
                                                v->encrypted ? "+luks" : "");
-        printf("%-32s %-10s %20" G_GUINT64_FORMAT " %20" G_GUINT64_FORMAT "\n",
+        printf("%-32s %-10s %20" PRIu64 " %20" PRIu64 "\n",
                v->name, fmt, v->capacity, v->allocation);
     }
     return 0;

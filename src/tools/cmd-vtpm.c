@@ -3,6 +3,7 @@
  * from libvirt through its public API. */
 #include "tools/sp-cli.h"
 
+#include <inttypes.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -309,7 +310,7 @@ do_list(SpCli *cli, SpVtpmRoot *root, VtpmDomain *vd, const SpVtpmSpec *base,
             json_builder_add_boolean_value(b, match);
             json_builder_end_object(b);
         } else {
-            printf("%s  %s  %s  %" G_GUINT64_FORMAT "  %u:%u  %s  %s  %s\n",
+            printf("%s  %s  %s  %" PRIu64 "  %u:%u  %s  %s  %s\n",
                    e->uuid, dom && dom->name ? dom->name : "-",
                    e->tpm_dir ? e->tpm_dir : "-", e->size, e->uid, e->gid,
                    mode, e->label ? e->label : "-",

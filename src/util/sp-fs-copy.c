@@ -2,6 +2,7 @@
  * only the data extents (SEEK_DATA/SEEK_HOLE) so holes stay holes. */
 #include "util/sp-fs.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -42,7 +43,7 @@ sp_copy_range_rw(int in, int out, guint64 off, guint64 end, GError **error)
                 if (errno == EINTR)
                     continue;
                 return sp_error_set_errno(
-                    error, errno, _("copy: write at offset %" G_GUINT64_FORMAT),
+                    error, errno, _("copy: write at offset %" PRIu64),
                     off + done);
             }
             done += (gsize)w;
@@ -71,7 +72,7 @@ sp_copy_range(int in, int out, guint64 off, guint64 end, gboolean *use_cfr,
             }
             return sp_error_set_errno(
                 error, errno,
-                _("copy: copy_file_range at offset %" G_GUINT64_FORMAT), off);
+                _("copy: copy_file_range at offset %" PRIu64), off);
         }
         if (n == 0)
             return TRUE; /* source shrank */

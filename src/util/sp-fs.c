@@ -2,6 +2,7 @@
  * reached through openat2() so no symlink or ".." can lead outside it. */
 #include "util/sp-fs.h"
 
+#include <inttypes.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -502,7 +503,7 @@ sp_fs_pread_full(int fd, void *buf, gsize len, guint64 off, GError **error)
             if (errno == EINTR)
                 continue;
             sp_error_set_errno(error, errno,
-                               _("read at offset %" G_GUINT64_FORMAT),
+                               _("read at offset %" PRIu64),
                                off + done);
             return -1;
         }

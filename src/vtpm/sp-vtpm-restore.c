@@ -3,6 +3,7 @@
  * root; owner, mode and label are set on fds; RENAME_EXCHANGE swaps it in. */
 #include "vtpm/sp-vtpm-archive.h"
 
+#include <inttypes.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -54,7 +55,7 @@ check_budget(RestoreCtx *c, GError **error)
     if ((guint64) archive_filter_bytes(c->a, -1) >
         c->max + SP_VTPM_ARCHIVE_SLACK) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("archive '%s': larger than the limit of %" G_GUINT64_FORMAT
+                    _("archive '%s': larger than the limit of %" PRIu64
                       " bytes"), c->input, c->max);
         return FALSE;
     }

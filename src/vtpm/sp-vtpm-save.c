@@ -2,6 +2,7 @@
  * it, then write MANIFEST.json and the files to a new pax archive. */
 #include "vtpm/sp-vtpm-archive.h"
 
+#include <inttypes.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -50,7 +51,7 @@ read_entry(const SpVtpmEntry *e, gpointer data, GError **error)
     if ((guint64) e->st.st_size > c->max ||
         c->m->total_size + (guint64) e->st.st_size > c->max) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("'%s': state larger than the archive limit of %" G_GUINT64_FORMAT
+                    _("'%s': state larger than the archive limit of %" PRIu64
                       " bytes"), e->relpath, c->max);
         return FALSE;
     }
