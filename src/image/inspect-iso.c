@@ -3,17 +3,18 @@
 #include "image/inspect-private.h"
 
 #define ISO_SECTOR 2048
-#define ISO_FIRST_VD 16
 
+G_STATIC_ASSERT(SP_INSP_VRS_OFFSET == 16 * ISO_SECTOR);
+
+/* ctx->vrs holds the file from sector 16 on. */
 gboolean
 sp_insp_probe_iso(const SpInspCtx *ctx)
 {
-    for (gsize s = ISO_FIRST_VD; (s + 1) * ISO_SECTOR <= ctx->head_len; s++) {
-        gsize off = s * ISO_SECTOR + 1;
+    for (gsize off = 1; off + 5 <= ctx->vrs_len; off += ISO_SECTOR) {
+        const guint8 *id = ctx->vrs + off;
 
-        if (sp_insp_head_has(ctx, off, "CD001", 5) ||
-            sp_insp_head_has(ctx, off, "NSR02", 5) ||
-            sp_insp_head_has(ctx, off, "NSR03", 5))
+        if (memcmp(id, "CD001", 5) == 0 || memcmp(id, "NSR02", 5) == 0 ||
+            memcmp(id, "NSR03", 5) == 0)
             return TRUE;
     }
     return FALSE;

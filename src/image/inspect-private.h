@@ -7,9 +7,13 @@
 
 #include "image/sp-inspect.h"
 
-/* Bytes of the file read up front: covers every signature the detector
- * looks at (ISO/UDF descriptors live in 32..64 KiB). */
-#define SP_INSP_HEAD_SIZE (64 * 1024)
+/* Bytes of the file read up front: every signature at the start, a vmdk
+ * descriptor and a LUKS2 JSON area of the usual sizes. */
+#define SP_INSP_HEAD_SIZE (16 * 1024)
+/* The ISO/UDF volume recognition area (2 KiB sectors 16..31), read only
+ * for files without a container signature. */
+#define SP_INSP_VRS_OFFSET (32 * 1024)
+#define SP_INSP_VRS_SIZE (32 * 1024)
 
 typedef struct {
     int fd;
@@ -19,6 +23,8 @@ typedef struct {
     const SpPolicy *policy; /* never NULL (defaults filled in) */
     guint8 *head;           /* first head_len bytes of the file */
     gsize head_len;
+    guint8 *vrs;            /* SP_INSP_VRS_OFFSET.. (NULL until read) */
+    gsize vrs_len;
     GPtrArray *violations;
     guint64 virtual_size;
     gboolean vpc_footer_only; /* VHD recognised only by a trailing footer */

@@ -34,18 +34,22 @@ sp_insp_probe_qed(const SpInspCtx *ctx)
 }
 
 /* Walk the header extensions, which qemu reads from the end of the header
- * up to the end of the first cluster: only their 8-byte headers are read
- * (from the head when there), never their payload. */
+ * up to the end of the first cluster. Only their 8-byte headers matter;
+ * the part of the cluster past the head is read in chunks as needed. */
 #define QCOW2_MAX_EXTENSIONS 1024
+#define QCOW2_EXT_CHUNK (64 * 1024)
 
 static gboolean
 check_extensions(SpInspCtx *ctx, guint64 start, guint64 cluster_end,
                  GError **error)
 {
+    g_autofree guint8 *chunk = NULL;
+    guint64 chunk_off = 0;
+    gsize chunk_len = 0;
     guint64 off = start;
 
     for (guint i = 0;; i++) {
-        guint8 eh[8];
+        const guint8 *eh;
         guint32 type, len;
 
         if (off + 8 > cluster_end)
@@ -55,16 +59,26 @@ check_extensions(SpInspCtx *ctx, guint64 start, guint64 cluster_end,
             return TRUE;
         }
         if (off + 8 <= ctx->head_len) {
-            memcpy(eh, ctx->head + off, 8);
+            eh = ctx->head + off;
         } else {
-            gssize n = sp_insp_read(ctx, eh, 8, off, error);
-            if (n < 0)
-                return FALSE;
-            if (n < 8) {
-                /* past EOF (qemu fails to read it) or out of budget */
-                sp_insp_violation(ctx, "qcow2-header-extension");
-                return TRUE;
+            if (!chunk || off < chunk_off || off + 8 > chunk_off + chunk_len) {
+                gsize want = (gsize)MIN(cluster_end - off, QCOW2_EXT_CHUNK);
+                gssize n;
+
+                if (!chunk)
+                    chunk = g_malloc(QCOW2_EXT_CHUNK);
+                n = sp_insp_read(ctx, chunk, want, off, error);
+                if (n < 0)
+                    return FALSE;
+                chunk_off = off;
+                chunk_len = (gsize)n;
+                if (chunk_len < 8) {
+                    /* past EOF (qemu fails to read it) or out of budget */
+                    sp_insp_violation(ctx, "qcow2-header-extension");
+                    return TRUE;
+                }
             }
+            eh = chunk + (off - chunk_off);
         }
         type = sp_be32(eh);
         len = sp_be32(eh + 4);

@@ -48,7 +48,8 @@ sp_insp_probe_vhdx(const SpInspCtx *ctx)
     return sp_insp_head_has(ctx, 0, "vhdxfile", 8);
 }
 
-static guint32 crc_table[256];
+/* CRC-32C, slicing by 8: the region and metadata tables are 64 KiB. */
+static guint32 crc_table[8][256];
 
 static gpointer
 crc_init(gpointer data)
@@ -57,23 +58,46 @@ crc_init(gpointer data)
         guint32 c = i;
         for (int k = 0; k < 8; k++)
             c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        crc_table[i] = c;
+        crc_table[0][i] = c;
+    }
+    for (guint32 i = 0; i < 256; i++) {
+        for (int t = 1; t < 8; t++)
+            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^
+                              crc_table[0][crc_table[t - 1][i] & 0xFF];
     }
     return NULL;
 }
 
-/* CRC-32C of @buf with the 4-byte checksum field at @csum_off taken as 0. */
 static guint32
-crc32c(const guint8 *buf, gsize len, gsize csum_off)
+crc_update(guint32 c, const guint8 *p, gsize len)
+{
+    while (len >= 8) {
+        guint32 lo = c ^ sp_le32(p), hi = sp_le32(p + 4);
+        c = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^
+            crc_table[5][(lo >> 16) & 0xFF] ^ crc_table[4][lo >> 24] ^
+            crc_table[3][hi & 0xFF] ^ crc_table[2][(hi >> 8) & 0xFF] ^
+            crc_table[1][(hi >> 16) & 0xFF] ^ crc_table[0][hi >> 24];
+        p += 8;
+        len -= 8;
+    }
+    while (len--)
+        c = crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return c;
+}
+
+/* CRC-32C of @buf with its 4-byte checksum field at offset 4 taken as 0
+ * (both vhdx headers and tables put it there). */
+static guint32
+crc32c(const guint8 *buf, gsize len)
 {
     static GOnce once = G_ONCE_INIT;
+    static const guint8 zero[4];
     guint32 c = 0xFFFFFFFFu;
 
     g_once(&once, crc_init, NULL);
-    for (gsize i = 0; i < len; i++) {
-        guint8 b = (i >= csum_off && i < csum_off + 4) ? 0 : buf[i];
-        c = crc_table[(c ^ b) & 0xFF] ^ (c >> 8);
-    }
+    c = crc_update(c, buf, 4);
+    c = crc_update(c, zero, 4);
+    c = crc_update(c, buf + 8, len - 8);
     return c ^ 0xFFFFFFFFu;
 }
 
@@ -121,7 +145,7 @@ check_headers(SpInspCtx *ctx, GError **error)
                         &ok, error))
             return FALSE;
         if (!ok || memcmp(h[i], "head", 4) != 0 ||
-            crc32c(h[i], VHDX_HEADER_SIZE, 4) != sp_le32(h[i] + 4))
+            crc32c(h[i], VHDX_HEADER_SIZE) != sp_le32(h[i] + 4))
             continue;
         if (!cur || sp_le64(h[i] + 8) > best) {
             cur = h[i];
@@ -214,7 +238,7 @@ sp_insp_check_vhdx(SpInspCtx *ctx, GError **error)
     if (!read_exact(ctx, t, VHDX_TABLE_SIZE, VHDX_REGION1, &ok, error))
         return FALSE;
     if (!ok || memcmp(t, "regi", 4) != 0 ||
-        crc32c(t, VHDX_TABLE_SIZE, 4) != sp_le32(t + 4) ||
+        crc32c(t, VHDX_TABLE_SIZE) != sp_le32(t + 4) ||
         (count = sp_le32(t + 8)) > VHDX_MAX_ENTRIES) {
         sp_insp_violation(ctx, "vhdx-region-table");
         return TRUE;

@@ -125,14 +125,17 @@ static void
 check_descriptor(SpInspCtx *ctx, const char *text, gsize len,
                  gboolean embedded, guint64 *sectors_sum)
 {
-    g_autofree char *copy = g_strndup(text, len);
-    g_auto(GStrv) lines = g_strsplit(copy, "\n", -1);
+    const char *p = text, *end = text + len;
     guint extents = 0;
     gboolean create_type = FALSE;
 
-    for (guint i = 0; lines[i]; i++) {
-        char *l = g_strstrip(lines[i]);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (gsize)(end - p));
+        g_autofree char *line = g_strndup(p, nl ? (gsize)(nl - p) : (gsize)(end - p));
+        char *l = g_strstrip(line);
         char *eq, *key, *val;
+
+        p = nl ? nl + 1 : end;
 
         if (l[0] == '\0' || l[0] == '#')
             continue;

@@ -125,6 +125,15 @@ detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous,
         return found;
 
     /* An ISO may also carry a partition table (isohybrid): it is an ISO. */
+    if (ctx->file_size > SP_INSP_VRS_OFFSET) {
+        gssize n;
+
+        ctx->vrs = g_malloc(SP_INSP_VRS_SIZE);
+        n = sp_insp_read(ctx, ctx->vrs, SP_INSP_VRS_SIZE, SP_INSP_VRS_OFFSET, error);
+        if (n < 0)
+            return SP_FORMAT_LAST;
+        ctx->vrs_len = (gsize)n;
+    }
     if (sp_insp_probe_iso(ctx)) {
         *raw_kind = SP_FORMAT_ISO;
     } else {
@@ -209,6 +218,7 @@ sp_inspect_fd(int fd, SpFormat expected, const SpPolicy *policy, GError **error)
     ctx.head_len = (gsize)n;
 
     detected = detect(&ctx, &raw_kind, &ambiguous, error);
+    g_clear_pointer(&ctx.vrs, g_free);
     if (detected == SP_FORMAT_LAST)
         return NULL;
     format = detected;

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
 SpPolicy *
@@ -29,6 +30,35 @@ spawn(const char *const *argv, GSubprocessFlags extra, GError **error)
     return g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE | extra,
                              error);
+}
+
+static gboolean
+run_once(const char *input, const char *const *argv, char **err_out)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) p = spawn(argv, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+    g_autofree char *out = NULL;
+
+    g_assert_no_error(error);
+    g_subprocess_communicate_utf8(p, input, NULL, &out, err_out, &error);
+    g_assert_no_error(error);
+    return g_subprocess_get_if_exited(p) && g_subprocess_get_exit_status(p) == 0;
+}
+
+void
+it_run_retry(const char *const *argv)
+{
+    for (int i = 0; i < 5; i++) {
+        g_autofree char *err = NULL;
+
+        if (run_once(NULL, argv, &err))
+            return;
+        /* qemu's PBKDF calibration fails at random when the thread CPU
+         * clock does not advance under load; nothing else is retried */
+        if (!strstr(err, "Unable to get accurate CPU usage"))
+            g_error("'%s' failed: %s", argv[0], err);
+    }
+    g_error("'%s' kept failing", argv[0]);
 }
 
 void

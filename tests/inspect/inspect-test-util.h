@@ -12,6 +12,9 @@ SpPolicy *it_policy(void);
 /* Run @argv (NULL-terminated), assert exit 0; with @input fed to stdin. */
 void it_run(const char *input, const char *const *argv);
 #define IT_RUN(...) it_run(NULL, (const char *const[]){__VA_ARGS__, NULL})
+/* it_run for qemu-img creating LUKS (its PBKDF calibration is flaky). */
+void it_run_retry(const char *const *argv);
+#define IT_RUN_RETRY(...) it_run_retry((const char *const[]){__VA_ARGS__, NULL})
 /* Run and return whether it exited 0 (stderr discarded). */
 gboolean it_try(const char *const *argv);
 

@@ -186,12 +186,12 @@ test_luks_qemu(void)
     g_autofree char *qimg = p("enc.qcow2");
 
     it_write(key, "passphrase", 10);
-    IT_RUN("qemu-img", "create", "-q", "--object", obj, "-f", "luks", "-o",
-           "key-secret=sec0,iter-time=250", img, "6M");
+    IT_RUN_RETRY("qemu-img", "create", "-q", "--object", obj, "-f", "luks", "-o",
+           "key-secret=sec0,iter-time=100", img, "6M");
     CHECK("q.luks", SP_FORMAT_LUKS, "luks", NULL);
     /* qcow2 with LUKS encryption inside is still a plain qcow2 to us */
-    IT_RUN("qemu-img", "create", "-q", "--object", obj, "-f", "qcow2", "-o",
-           "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=250",
+    IT_RUN_RETRY("qemu-img", "create", "-q", "--object", obj, "-f", "qcow2", "-o",
+           "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=100",
            qimg, "6M");
     CHECK("enc.qcow2", SP_FORMAT_QCOW2, "qcow2", NULL);
 }
