@@ -105,13 +105,15 @@ open_backing(SpPool *pool, const SpVolume *vol, SpCreateCtx *c, GError **error)
     g_autofree char *path = sp_fs_normalize_abs(vol->backing_path, error);
     g_autofree char *rel = NULL;
     g_autofree char *what = NULL;
+    gboolean in_pool;
     struct stat st;
 
     if (!path)
         return FALSE;
     what = g_strdup_printf(_("volume '%s': backing store '%s'"), vol->name, path);
     rel = sp_fs_relative_to(pool->path, path);
-    if (rel) {
+    in_pool = rel != NULL;
+    if (in_pool) {
         if (!strchr(rel, '/')) {
             c->backing_lock = sp_lock_acquire(pool->fd, rel, FALSE, error);
             if (!c->backing_lock)
@@ -148,7 +150,7 @@ open_backing(SpPool *pool, const SpVolume *vol, SpCreateCtx *c, GError **error)
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("%s: not a regular file"), what);
         return FALSE;
     }
-    if (rel && !strchr(rel, '/') && sp_fs_relative_to(pool->path, path)) {
+    if (in_pool && !strchr(rel, '/')) {
         g_autoptr(SpVolume) rec = sp_pool_read_volume(pool, rel, c->backing_fd, &st, error);
         SpFormat recorded;
         if (!rec)

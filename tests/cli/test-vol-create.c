@@ -158,9 +158,11 @@ test_luks_secret(void)
     g_autofree char *bad_obj = NULL;
     g_autofree char *err = NULL;
     g_autofree char *log = NULL;
+    g_autofree char *conf = NULL;
 
     /* Reuse e0's dirs with a config naming the wrapper. */
-    cli_write_file(e0->conf, g_strdup_printf("[luks]\niter_time=10\n%s", extra), -1);
+    conf = g_strdup_printf("[luks]\niter_time=10\n%s", extra);
+    cli_write_file(e0->conf, conf, -1);
     cli_write_file(keyfile, PASS, -1);
     cli_write_file(badkey, "wrong", -1);
     lx = cli_write_xml(e0, "l.xml",

@@ -102,13 +102,19 @@ vt_run(char **out, char **err, const char *const *env_extra, ...)
     g_spawn_sync(NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL,
                  NULL, &o, &e, &status, &error);
     g_assert_no_error(error);
-    if (g_test_verbose())
-        g_printerr("[%s] -> %d\n%s%s", g_strjoinv(" ", (char **) argv->pdata),
-                   status, o, e);
-    if (out)
+    if (g_test_verbose()) {
+        g_autofree char *cmd = g_strjoinv(" ", (char **) argv->pdata);
+        g_printerr("[%s] -> %d\n%s%s", cmd, status, o, e);
+    }
+    /* Callers reuse one out/err across runs: replace, don't leak. */
+    if (out) {
+        g_free(*out);
         *out = g_steal_pointer(&o);
-    if (err)
+    }
+    if (err) {
+        g_free(*err);
         *err = g_steal_pointer(&e);
+    }
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
