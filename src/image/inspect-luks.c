@@ -113,7 +113,8 @@ check_luks2(SpInspCtx *ctx, GError **error)
     }
     jlen = strnlen(json, jlen);
     if (!json_parser_load_from_data(parser, json, (gssize)jlen, NULL) ||
-        !(root = json_parser_get_root(parser)) || !JSON_NODE_HOLDS_OBJECT(root)) {
+        !(root = json_parser_get_root(parser)) ||
+        !JSON_NODE_HOLDS_OBJECT(root)) {
         sp_insp_violation(ctx, "luks-header");
         return TRUE;
     }

@@ -14,8 +14,8 @@ is_boot_record(const guint8 *h)
     if (!((h[0] == 0xEB && h[2] == 0x90) || h[0] == 0xE9))
         return FALSE;
     return memcmp(h + 3, "NTFS    ", 8) == 0 ||
-           memcmp(h + 3, "EXFAT   ", 8) == 0 || memcmp(h + 0x36, "FAT", 3) == 0 ||
-           memcmp(h + 0x52, "FAT32", 5) == 0;
+           memcmp(h + 3, "EXFAT   ", 8) == 0 ||
+           memcmp(h + 0x36, "FAT", 3) == 0 || memcmp(h + 0x52, "FAT32", 5) == 0;
 }
 
 SpFormat

@@ -18,12 +18,12 @@
 typedef struct {
     int fd;
     guint64 file_size;
-    guint64 budget;         /* max bytes this inspection may read */
+    guint64 budget; /* max bytes this inspection may read */
     guint64 bytes_read;
     const SpPolicy *policy; /* never NULL (defaults filled in) */
     guint8 *head;           /* first head_len bytes of the file */
     gsize head_len;
-    guint8 *vrs;            /* SP_INSP_VRS_OFFSET.. (NULL until read) */
+    guint8 *vrs; /* SP_INSP_VRS_OFFSET.. (NULL until read) */
     gsize vrs_len;
     GPtrArray *violations;
     guint64 virtual_size;
@@ -74,8 +74,7 @@ sp_be64(const guint8 *p)
 
 /* Whether the head holds @len bytes equal to @magic at @off. */
 static inline gboolean
-sp_insp_head_has(const SpInspCtx *ctx, gsize off, const void *magic,
-                 gsize len)
+sp_insp_head_has(const SpInspCtx *ctx, gsize off, const void *magic, gsize len)
 {
     return off + len <= ctx->head_len &&
            memcmp(ctx->head + off, magic, len) == 0;

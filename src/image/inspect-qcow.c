@@ -155,8 +155,8 @@ sp_insp_check_qcow2(SpInspCtx *ctx, GError **error)
 
     if (backing_off != 0 || backing_size != 0)
         sp_insp_violation(ctx, "qcow2-backing-file");
-    if (backing_off != 0 &&
-        (backing_off > cluster_size || backing_size > cluster_size - backing_off))
+    if (backing_off != 0 && (backing_off > cluster_size ||
+                             backing_size > cluster_size - backing_off))
         sp_insp_violation(ctx, "qcow2-backing-offset-out-of-header");
 
     if (incompat & QCOW2_INCOMPAT_DATA_FILE)

@@ -26,7 +26,8 @@ read_tail_footer(SpInspCtx *ctx, guint8 *f, gboolean *found, GError **error)
         memcpy(f, ctx->head + ctx->file_size - VHD_FOOTER, VHD_FOOTER);
         n = VHD_FOOTER;
     } else {
-        n = sp_insp_read(ctx, f, VHD_FOOTER, ctx->file_size - VHD_FOOTER, error);
+        n = sp_insp_read(ctx, f, VHD_FOOTER, ctx->file_size - VHD_FOOTER,
+                         error);
         if (n < 0)
             return FALSE;
     }
@@ -124,7 +125,8 @@ sp_insp_check_vpc(SpInspCtx *ctx, GError **error)
     if (block < 512 || (block & (block - 1)) ||
         (guint64)entries * block < ctx->virtual_size)
         sp_insp_violation(ctx, "vpc-dynamic-header");
-    if (bat_off > ctx->file_size || (guint64)entries * 4 > ctx->file_size - bat_off)
+    if (bat_off > ctx->file_size ||
+        (guint64)entries * 4 > ctx->file_size - bat_off)
         sp_insp_violation(ctx, "vpc-bat-beyond-eof");
     return TRUE;
 }

@@ -12,16 +12,21 @@
 #define VHDX_MAX_SIZE (64ull << 40)
 
 /* GUIDs as stored on disk (first three fields little-endian). */
-static const guint8 guid_bat[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6, 0x00, 0x42,
-                                    0x9D, 0x64, 0x11, 0x5E, 0x9B, 0xFD, 0x4A, 0x08};
-static const guint8 guid_meta[16] = {0x06, 0xA2, 0x7C, 0x8B, 0x90, 0x47, 0x9A, 0x4B,
-                                     0xB8, 0xFE, 0x57, 0x5F, 0x05, 0x0F, 0x88, 0x6E};
-static const guint8 guid_file_params[16] = {0x37, 0x67, 0xA1, 0xCA, 0x36, 0xFA, 0x43, 0x4D,
-                                            0xB3, 0xB6, 0x33, 0xF0, 0xAA, 0x44, 0xE7, 0x6B};
-static const guint8 guid_vdisk_size[16] = {0x24, 0x42, 0xA5, 0x2F, 0x1B, 0xCD, 0x76, 0x48,
-                                           0xB2, 0x11, 0x5D, 0xBE, 0xD8, 0x3B, 0xF4, 0xB8};
-static const guint8 guid_parent[16] = {0x2D, 0x5F, 0xD3, 0xA8, 0x0B, 0xB3, 0x4D, 0x45,
-                                       0xAB, 0xF7, 0xD3, 0xD8, 0x48, 0x34, 0xAB, 0x0C};
+static const guint8 guid_bat[16] = {0x66, 0x77, 0xC2, 0x2D, 0x23, 0xF6,
+                                    0x00, 0x42, 0x9D, 0x64, 0x11, 0x5E,
+                                    0x9B, 0xFD, 0x4A, 0x08};
+static const guint8 guid_meta[16] = {0x06, 0xA2, 0x7C, 0x8B, 0x90, 0x47,
+                                     0x9A, 0x4B, 0xB8, 0xFE, 0x57, 0x5F,
+                                     0x05, 0x0F, 0x88, 0x6E};
+static const guint8 guid_file_params[16] = {0x37, 0x67, 0xA1, 0xCA, 0x36, 0xFA,
+                                            0x43, 0x4D, 0xB3, 0xB6, 0x33, 0xF0,
+                                            0xAA, 0x44, 0xE7, 0x6B};
+static const guint8 guid_vdisk_size[16] = {0x24, 0x42, 0xA5, 0x2F, 0x1B, 0xCD,
+                                           0x76, 0x48, 0xB2, 0x11, 0x5D, 0xBE,
+                                           0xD8, 0x3B, 0xF4, 0xB8};
+static const guint8 guid_parent[16] = {0x2D, 0x5F, 0xD3, 0xA8, 0x0B, 0xB3,
+                                       0x4D, 0x45, 0xAB, 0xF7, 0xD3, 0xD8,
+                                       0x48, 0x34, 0xAB, 0x0C};
 /* Required items that carry nothing we check. */
 static const guint8 guid_known[][16] = {
     {0x1D, 0xBF, 0x41, 0x81, 0x6F, 0xA9, 0x09, 0x47, /* logical sector size */
@@ -141,8 +146,8 @@ check_headers(SpInspCtx *ctx, GError **error)
     gboolean ok;
 
     for (int i = 0; i < 2; i++) {
-        if (!read_exact(ctx, h[i], VHDX_HEADER_SIZE, i ? VHDX_HEADER2 : VHDX_HEADER1,
-                        &ok, error))
+        if (!read_exact(ctx, h[i], VHDX_HEADER_SIZE,
+                        i ? VHDX_HEADER2 : VHDX_HEADER1, &ok, error))
             return FALSE;
         if (!ok || memcmp(h[i], "head", 4) != 0 ||
             crc32c(h[i], VHDX_HEADER_SIZE) != sp_le32(h[i] + 4))
@@ -210,7 +215,8 @@ check_metadata(SpInspCtx *ctx, guint64 moff, guint32 mlen, GError **error)
             } else {
                 guint32 block = sp_le32(item);
                 have_params = TRUE;
-                if (block < VHDX_MB || block > 256 * VHDX_MB || (block & (block - 1)))
+                if (block < VHDX_MB || block > 256 * VHDX_MB ||
+                    (block & (block - 1)))
                     sp_insp_violation(ctx, "vhdx-metadata-table");
                 if (sp_le32(item + 4) & 2)
                     sp_insp_violation(ctx, "vhdx-parent");

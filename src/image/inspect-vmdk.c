@@ -15,7 +15,8 @@ sp_insp_probe_vmdk(const SpInspCtx *ctx)
     const char *p = (const char *)ctx->head;
     const char *end = p + ctx->head_len;
 
-    if (sp_insp_head_has(ctx, 0, "KDMV", 4) || sp_insp_head_has(ctx, 0, "COWD", 4))
+    if (sp_insp_head_has(ctx, 0, "KDMV", 4) ||
+        sp_insp_head_has(ctx, 0, "COWD", 4))
         return TRUE;
     /* Same rule as qemu's probe: comment and blank lines, then
      * "version=N" opens a descriptor file. */
@@ -30,8 +31,8 @@ sp_insp_probe_vmdk(const SpInspCtx *ctx)
             p++;
             continue;
         }
-        return end - p >= 9 && strncmp(p, "version=", 8) == 0 &&
-               p[8] >= '1' && p[8] <= '3';
+        return end - p >= 9 && strncmp(p, "version=", 8) == 0 && p[8] >= '1' &&
+               p[8] <= '3';
     }
     return FALSE;
 }
@@ -91,7 +92,8 @@ parse_extent(SpInspCtx *ctx, const char *line, gboolean embedded,
     const char *name, *q;
     g_autofree char *file = NULL;
 
-    if (g_strv_length(f) < 3 || !g_ascii_string_to_unsigned(f[1], 10, 0, G_MAXUINT64, &sectors, NULL)) {
+    if (g_strv_length(f) < 3 ||
+        !g_ascii_string_to_unsigned(f[1], 10, 0, G_MAXUINT64, &sectors, NULL)) {
         sp_insp_violation(ctx, "vmdk-descriptor-unknown-line");
         return;
     }
@@ -122,8 +124,8 @@ parse_extent(SpInspCtx *ctx, const char *line, gboolean embedded,
 }
 
 static void
-check_descriptor(SpInspCtx *ctx, const char *text, gsize len,
-                 gboolean embedded, guint64 *sectors_sum)
+check_descriptor(SpInspCtx *ctx, const char *text, gsize len, gboolean embedded,
+                 guint64 *sectors_sum)
 {
     const char *p = text, *end = text + len;
     guint extents = 0;
@@ -131,7 +133,8 @@ check_descriptor(SpInspCtx *ctx, const char *text, gsize len,
 
     while (p < end) {
         const char *nl = memchr(p, '\n', (gsize)(end - p));
-        g_autofree char *line = g_strndup(p, nl ? (gsize)(nl - p) : (gsize)(end - p));
+        g_autofree char *line =
+            g_strndup(p, nl ? (gsize)(nl - p) : (gsize)(end - p));
         char *l = g_strstrip(line);
         char *eq, *key, *val;
 
@@ -277,9 +280,9 @@ check_sparse(SpInspCtx *ctx, GError **error)
     }
     if (hdr.desc_offset == 1) {
         gsize got;
-        g_autofree guint8 *d = read_region(ctx, VMDK_SECTOR,
-                                           (gsize)(hdr.desc_size * VMDK_SECTOR),
-                                           &got, error);
+        g_autofree guint8 *d =
+            read_region(ctx, VMDK_SECTOR, (gsize)(hdr.desc_size * VMDK_SECTOR),
+                        &got, error);
         if (!d)
             return FALSE;
         check_descriptor(ctx, (const char *)d, strnlen((char *)d, got), TRUE,

@@ -35,8 +35,7 @@ sp_insp_violation(SpInspCtx *ctx, const char *name)
 }
 
 gssize
-sp_insp_read(SpInspCtx *ctx, void *buf, gsize len, guint64 off,
-             GError **error)
+sp_insp_read(SpInspCtx *ctx, void *buf, gsize len, guint64 off, GError **error)
 {
     guint64 left = ctx->budget - ctx->bytes_read;
     gsize done = 0;
@@ -55,7 +54,8 @@ sp_insp_read(SpInspCtx *ctx, void *buf, gsize len, guint64 off,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            sp_error_set_errno(error, errno, _("image: read at offset %" G_GUINT64_FORMAT),
+            sp_error_set_errno(error, errno,
+                               _("image: read at offset %" G_GUINT64_FORMAT),
                                off + done);
             return -1;
         }
@@ -96,16 +96,18 @@ file_size_of(int fd, guint64 *size, GError **error)
  * are only considered when none does, since the data areas of the
  * container formats may hold anything. */
 static SpFormat
-detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous,
-       GError **error)
+detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous, GError **error)
 {
     static const struct {
         SpFormat format;
         gboolean (*probe)(const SpInspCtx *ctx);
     } primaries[] = {
-        {SP_FORMAT_QCOW2, sp_insp_probe_qcow2}, {SP_FORMAT_QED, sp_insp_probe_qed},
-        {SP_FORMAT_VMDK, sp_insp_probe_vmdk},   {SP_FORMAT_VPC, sp_insp_probe_vpc},
-        {SP_FORMAT_VHDX, sp_insp_probe_vhdx},   {SP_FORMAT_VDI, sp_insp_probe_vdi},
+        {SP_FORMAT_QCOW2, sp_insp_probe_qcow2},
+        {SP_FORMAT_QED, sp_insp_probe_qed},
+        {SP_FORMAT_VMDK, sp_insp_probe_vmdk},
+        {SP_FORMAT_VPC, sp_insp_probe_vpc},
+        {SP_FORMAT_VHDX, sp_insp_probe_vhdx},
+        {SP_FORMAT_VDI, sp_insp_probe_vdi},
         {SP_FORMAT_LUKS, sp_insp_probe_luks},
     };
     SpFormat found = SP_FORMAT_UNKNOWN;
@@ -129,7 +131,8 @@ detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous,
         gssize n;
 
         ctx->vrs = g_malloc(SP_INSP_VRS_SIZE);
-        n = sp_insp_read(ctx, ctx->vrs, SP_INSP_VRS_SIZE, SP_INSP_VRS_OFFSET, error);
+        n = sp_insp_read(ctx, ctx->vrs, SP_INSP_VRS_SIZE, SP_INSP_VRS_OFFSET,
+                         error);
         if (n < 0)
             return SP_FORMAT_LAST;
         ctx->vrs_len = (gsize)n;
@@ -270,11 +273,12 @@ sp_inspect_check(int fd, SpFormat expected, const SpPolicy *policy,
         return FALSE;
     if (!r->safe) {
         list = sp_inspect_violations_string(r);
-        only_format = r->violations->len == 1 &&
-                      strcmp(g_ptr_array_index(r->violations, 0),
-                             "format-mismatch") == 0;
+        only_format =
+            r->violations->len == 1 &&
+            strcmp(g_ptr_array_index(r->violations, 0), "format-mismatch") == 0;
         g_set_error(error, SP_ERROR,
-                    only_format ? SP_ERROR_FORMAT_MISMATCH : SP_ERROR_UNSAFE_IMAGE,
+                    only_format ? SP_ERROR_FORMAT_MISMATCH
+                                : SP_ERROR_UNSAFE_IMAGE,
                     _("%s: unsafe image: %s"), what, list);
         return FALSE;
     }

@@ -18,7 +18,8 @@ add_result_json(JsonBuilder *b, const char *path, const SpInspectResult *r)
     json_builder_set_member_name(b, "format");
     json_builder_add_string_value(b, sp_format_to_string(r->format));
     json_builder_set_member_name(b, "virtual_size");
-    json_builder_add_int_value(b, (gint64)MIN(r->virtual_size, (guint64)G_MAXINT64));
+    json_builder_add_int_value(
+        b, (gint64)MIN(r->virtual_size, (guint64)G_MAXINT64));
     json_builder_set_member_name(b, "safe");
     json_builder_add_boolean_value(b, r->safe);
     json_builder_set_member_name(b, "violations");
@@ -61,7 +62,8 @@ inspect_path(const char *path, SpFormat expected, const SpPolicy *policy,
     }
     r = sp_inspect_fd(fd, expected, policy, &local);
     if (!r)
-        g_set_error(error, SP_ERROR, local->domain == SP_ERROR ? local->code : SP_ERROR_FAILED,
+        g_set_error(error, SP_ERROR,
+                    local->domain == SP_ERROR ? local->code : SP_ERROR_FAILED,
                     "%s: %s", path, local->message);
     return r;
 }
@@ -72,7 +74,8 @@ sp_cmd_inspect(SpCli *cli, int argc, char **argv)
     g_autofree char *expect = NULL;
     GOptionEntry entries[] = {
         {"expect", 0, 0, G_OPTION_ARG_STRING, &expect,
-         N_("Inspect as this format; another format is a violation"), N_("FORMAT")},
+         N_("Inspect as this format; another format is a violation"),
+         N_("FORMAT")},
         {NULL},
     };
     g_autoptr(GError) error = NULL;
@@ -90,7 +93,8 @@ sp_cmd_inspect(SpCli *cli, int argc, char **argv)
     if (expect) {
         expected = sp_format_from_string(expect);
         if (expected == SP_FORMAT_UNKNOWN)
-            return sp_cli_usage(cli, "inspect", _("--expect '%s': unknown format"), expect);
+            return sp_cli_usage(cli, "inspect",
+                                _("--expect '%s': unknown format"), expect);
     }
     policy = sp_cli_policy(cli, &error);
     if (!policy)
@@ -99,7 +103,8 @@ sp_cmd_inspect(SpCli *cli, int argc, char **argv)
     json_builder_begin_array(b);
     for (int i = 1; i < argc; i++) {
         g_autoptr(GError) ferr = NULL;
-        g_autoptr(SpInspectResult) r = inspect_path(argv[i], expected, policy, &ferr);
+        g_autoptr(SpInspectResult) r =
+            inspect_path(argv[i], expected, policy, &ferr);
 
         if (!r) {
             fprintf(stderr, "safepool: %s\n", ferr->message);

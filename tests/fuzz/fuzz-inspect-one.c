@@ -47,7 +47,8 @@ sp_fuzz_inspect_one(const uint8_t *data, size_t size)
     {
         GError *error = NULL;
         guint64 vsize = 0;
-        if (!sp_inspect_check(fd, SP_FORMAT_RAW, NULL, "fuzz", &vsize, &error) &&
+        if (!sp_inspect_check(fd, SP_FORMAT_RAW, NULL, "fuzz", &vsize,
+                              &error) &&
             !error)
             __builtin_trap();
         g_clear_error(&error);

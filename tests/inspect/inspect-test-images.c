@@ -71,11 +71,12 @@ void
 it_build_two_extent_vmdk(const char *path)
 {
     g_autofree char *base = g_path_get_basename(path);
-    g_autofree char *desc = g_strdup_printf(
-        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
-        "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
-        "RW 2048 SPARSE \"%s\"\nRW 2048 SPARSE \"%s\"\n"
-        "ddb.adapterType = \"ide\"\n", base, base);
+    g_autofree char *desc =
+        g_strdup_printf("# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+                        "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+                        "RW 2048 SPARSE \"%s\"\nRW 2048 SPARSE \"%s\"\n"
+                        "ddb.adapterType = \"ide\"\n",
+                        base, base);
 
     IT_RUN("qemu-img", "create", "-q", "-f", "vmdk", path, "1M");
     it_patch(path, 512, desc, strlen(desc) + 1);
@@ -90,16 +91,16 @@ it_build_stream_footer(const char *path, gboolean agree)
     guint64 at_end = G_MAXUINT64;
     gsize len;
 
-    IT_RUN("qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=streamOptimized",
-           path, "10M");
+    IT_RUN("qemu-img", "create", "-q", "-f", "vmdk", "-o",
+           "subformat=streamOptimized", path, "10M");
     g_assert_true(g_file_get_contents(path, &data, &len, &error));
     g_assert_cmpuint(len % 512, ==, 0);
-    put_le32(tail + 12, 3); /* footer marker */
-    memcpy(tail + 512, data, 512);              /* footer = header ... */
+    put_le32(tail + 12, 3);        /* footer marker */
+    memcpy(tail + 512, data, 512); /* footer = header ... */
     if (!agree)
-        put_le64(tail + 512 + 12, 4096); /* ... 2 MiB */
-    it_patch(path, 56, &at_end, 8);             /* header: GD at the end */
-    it_patch(path, len, tail, sizeof(tail));    /* + end-of-stream marker */
+        put_le64(tail + 512 + 12, 4096);     /* ... 2 MiB */
+    it_patch(path, 56, &at_end, 8);          /* header: GD at the end */
+    it_patch(path, len, tail, sizeof(tail)); /* + end-of-stream marker */
 }
 
 void
@@ -117,8 +118,8 @@ it_build_bad_boot_flag(const char *path)
     it_truncate(path, 0);
     it_truncate(path, 4 * 1024 * 1024);
     it_run("label: dos\nstart=2048, size=4096, type=83, bootable\n",
-           (const char *const[]){"sfdisk", "-q", "--no-reread", "--no-tell-kernel",
-                                 path, NULL});
+           (const char *const[]){"sfdisk", "-q", "--no-reread",
+                                 "--no-tell-kernel", path, NULL});
     it_patch(path, 446, &flag, 1);
 }
 
@@ -140,7 +141,8 @@ it_build_cut_luks(const char *path)
 
     it_write(key, "hunter2hunter2", 14);
     it_truncate(path, 4 * 1024 * 1024);
-    IT_RUN("cryptsetup", "luksFormat", "--batch-mode", "--type", "luks1", "--pbkdf",
-           "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", key, path);
+    IT_RUN("cryptsetup", "luksFormat", "--batch-mode", "--type", "luks1",
+           "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000",
+           "--key-file", key, path);
     it_truncate(path, 1024 * 1024);
 }

@@ -27,8 +27,9 @@ it_policy(void)
 static GSubprocess *
 spawn(const char *const *argv, GSubprocessFlags extra, GError **error)
 {
-    return g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE | extra,
+    return g_subprocess_newv(argv,
+                             G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDOUT_PIPE | extra,
                              error);
 }
 
@@ -36,13 +37,15 @@ static gboolean
 run_once(const char *input, const char *const *argv, char **err_out)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocess) p = spawn(argv, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+    g_autoptr(GSubprocess) p =
+        spawn(argv, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
     g_autofree char *out = NULL;
 
     g_assert_no_error(error);
     g_subprocess_communicate_utf8(p, input, NULL, &out, err_out, &error);
     g_assert_no_error(error);
-    return g_subprocess_get_if_exited(p) && g_subprocess_get_exit_status(p) == 0;
+    return g_subprocess_get_if_exited(p) &&
+           g_subprocess_get_exit_status(p) == 0;
 }
 
 void
@@ -65,13 +68,15 @@ void
 it_run(const char *input, const char *const *argv)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocess) p = spawn(argv, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+    g_autoptr(GSubprocess) p =
+        spawn(argv, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
     g_autofree char *out = NULL, *err = NULL;
 
     g_assert_no_error(error);
     g_subprocess_communicate_utf8(p, input, NULL, &out, &err, &error);
     g_assert_no_error(error);
-    if (!g_subprocess_get_if_exited(p) || g_subprocess_get_exit_status(p) != 0) {
+    if (!g_subprocess_get_if_exited(p) ||
+        g_subprocess_get_exit_status(p) != 0) {
         g_autofree char *cmd = g_strjoinv(" ", (char **)argv);
         g_error("'%s' failed: %s", cmd, err);
     }
@@ -81,12 +86,14 @@ gboolean
 it_try(const char *const *argv)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocess) p = spawn(argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+    g_autoptr(GSubprocess) p =
+        spawn(argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
 
     g_assert_no_error(error);
     g_subprocess_communicate_utf8(p, NULL, NULL, NULL, NULL, &error);
     g_assert_no_error(error);
-    return g_subprocess_get_if_exited(p) && g_subprocess_get_exit_status(p) == 0;
+    return g_subprocess_get_if_exited(p) &&
+           g_subprocess_get_exit_status(p) == 0;
 }
 
 gint64
@@ -120,7 +127,8 @@ it_qemu_vsize(const char *path, const char *fmt)
     spec_str = json_to_string(spec, FALSE);
     filename = g_strconcat("json:", spec_str, NULL);
     {
-        const char *argv[] = {"qemu-img", "info", "--output=json", filename, NULL};
+        const char *argv[] = {"qemu-img", "info", "--output=json", filename,
+                              NULL};
         p = spawn(argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
     }
     g_assert_no_error(error);
@@ -130,8 +138,8 @@ it_qemu_vsize(const char *path, const char *fmt)
         return -1;
     g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
     g_assert_no_error(error);
-    return json_object_get_int_member(json_node_get_object(json_parser_get_root(parser)),
-                                      "virtual-size");
+    return json_object_get_int_member(
+        json_node_get_object(json_parser_get_root(parser)), "virtual-size");
 }
 
 SpInspectResult *

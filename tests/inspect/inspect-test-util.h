@@ -29,7 +29,7 @@ SpInspectResult *it_inspect(const char *path, SpFormat expected,
 /* Assert the violations are exactly the NULL-terminated list (any order). */
 void it_assert_violations(const SpInspectResult *r, const char *path,
                           const char *const *names);
-#define IT_VIOLATIONS(r, path, ...) \
+#define IT_VIOLATIONS(r, path, ...)                                            \
     it_assert_violations(r, path, (const char *const[]){__VA_ARGS__, NULL})
 
 /* Patch @len bytes at @off of @path. */

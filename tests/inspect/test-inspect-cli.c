@@ -25,7 +25,8 @@ run_cli(char **out, char **err, ...)
     va_end(ap);
     g_ptr_array_add(argv, NULL);
     sp = g_subprocess_newv((const char *const *)argv->pdata,
-                           G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                           G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE,
                            &error);
     g_assert_no_error(error);
     g_subprocess_communicate_utf8(sp, NULL, NULL, out, err, &error);
@@ -59,9 +60,11 @@ assert_entry(JsonObject *o, const char *path, const char *format, gint64 vsize,
     g_assert_cmpint(json_object_get_int_member(o, "virtual_size"), ==, vsize);
     g_assert_cmpint(json_object_get_boolean_member(o, "safe"), ==, safe);
     g_assert_cmpint(json_object_get_int_member(o, "bytes_read"), >, 0);
-    g_assert_cmpint(json_object_get_int_member(o, "bytes_read"), <=, 1024 * 1024);
+    g_assert_cmpint(json_object_get_int_member(o, "bytes_read"), <=,
+                    1024 * 1024);
     for (guint i = 0; i < json_array_get_length(v); i++)
-        g_string_append_printf(s, "%s%s", i ? "," : "", json_array_get_string_element(v, i));
+        g_string_append_printf(s, "%s%s", i ? "," : "",
+                               json_array_get_string_element(v, i));
     g_assert_cmpstr(s->str, ==, violations);
 }
 
@@ -85,8 +88,10 @@ test_cli(void)
     g_assert_cmpint(rc, ==, 0);
     list = parse_list(parser, out);
     g_assert_cmpuint(json_array_get_length(list), ==, 2);
-    assert_entry(json_array_get_object_element(list, 0), q, "qcow2", 5 << 20, TRUE, "");
-    assert_entry(json_array_get_object_element(list, 1), r, "raw", 1 << 20, TRUE, "");
+    assert_entry(json_array_get_object_element(list, 0), q, "qcow2", 5 << 20,
+                 TRUE, "");
+    assert_entry(json_array_get_object_element(list, 1), r, "raw", 1 << 20,
+                 TRUE, "");
     g_clear_pointer(&out, g_free);
     g_clear_pointer(&err, g_free);
 
@@ -95,8 +100,8 @@ test_cli(void)
     g_assert_cmpint(rc, ==, 1);
     list = parse_list(parser, out);
     g_assert_cmpuint(json_array_get_length(list), ==, 2);
-    assert_entry(json_array_get_object_element(list, 1), bk, "qcow2", 1 << 20, FALSE,
-                 "qcow2-backing-file,qcow2-backing-format");
+    assert_entry(json_array_get_object_element(list, 1), bk, "qcow2", 1 << 20,
+                 FALSE, "qcow2-backing-file,qcow2-backing-format");
     g_clear_pointer(&out, g_free);
     g_clear_pointer(&err, g_free);
 
@@ -104,8 +109,8 @@ test_cli(void)
     rc = run_cli(&out, &err, "inspect", "--expect", "raw", "--json", q, NULL);
     g_assert_cmpint(rc, ==, 1);
     list = parse_list(parser, out);
-    assert_entry(json_array_get_object_element(list, 0), q, "qcow2", 5 << 20, FALSE,
-                 "format-mismatch");
+    assert_entry(json_array_get_object_element(list, 0), q, "qcow2", 5 << 20,
+                 FALSE, "format-mismatch");
     g_clear_pointer(&out, g_free);
     g_clear_pointer(&err, g_free);
 
@@ -113,10 +118,11 @@ test_cli(void)
     rc = run_cli(&out, &err, "inspect", q, bk, NULL);
     g_assert_cmpint(rc, ==, 1);
     {
-        g_autofree char *want = g_strdup_printf(
-            "%s: qcow2, virtual size 5242880, safe\n"
-            "%s: qcow2, virtual size 1048576, unsafe: qcow2-backing-file, qcow2-backing-format\n",
-            q, bk);
+        g_autofree char *want =
+            g_strdup_printf("%s: qcow2, virtual size 5242880, safe\n"
+                            "%s: qcow2, virtual size 1048576, unsafe: "
+                            "qcow2-backing-file, qcow2-backing-format\n",
+                            q, bk);
         g_assert_cmpstr(out, ==, want);
     }
     g_clear_pointer(&out, g_free);
@@ -139,7 +145,8 @@ test_cli(void)
     g_assert_nonnull(strstr(err, missing));
     list = parse_list(parser, out);
     g_assert_cmpuint(json_array_get_length(list), ==, 2);
-    g_assert_true(json_object_has_member(json_array_get_object_element(list, 0), "error"));
+    g_assert_true(json_object_has_member(json_array_get_object_element(list, 0),
+                                         "error"));
     g_clear_pointer(&out, g_free);
     g_clear_pointer(&err, g_free);
 }

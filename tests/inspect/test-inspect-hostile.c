@@ -28,14 +28,16 @@ check(const char *name, SpFormat expected, const SpPolicy *pol, SpFormat format,
     g_autofree char *path = p(name);
     g_autoptr(SpInspectResult) r = it_inspect(path, expected, pol);
 
-    g_assert_cmpstr(sp_format_to_string(r->format), ==, sp_format_to_string(format));
+    g_assert_cmpstr(sp_format_to_string(r->format), ==,
+                    sp_format_to_string(format));
     if (qemu_fmt)
-        g_assert_cmpuint(r->virtual_size, ==, (guint64)it_qemu_vsize(path, qemu_fmt));
+        g_assert_cmpuint(r->virtual_size, ==,
+                         (guint64)it_qemu_vsize(path, qemu_fmt));
     it_assert_violations(r, name, names);
 }
-#define CHECK(name, exp, fmt, qfmt, ...) \
+#define CHECK(name, exp, fmt, qfmt, ...)                                       \
     check(name, exp, NULL, fmt, qfmt, (const char *const[]){__VA_ARGS__, NULL})
-#define CHECK_POL(name, exp, pol, fmt, qfmt, ...) \
+#define CHECK_POL(name, exp, pol, fmt, qfmt, ...)                              \
     check(name, exp, pol, fmt, qfmt, (const char *const[]){__VA_ARGS__, NULL})
 
 static void
@@ -62,26 +64,30 @@ test_qcow2_in_raw(void)
     g_autofree char *path = p("shadow.raw");
 
     it_build_shadow_raw(path);
-    CHECK("shadow.raw", SP_FORMAT_UNKNOWN, SP_FORMAT_QCOW2, "qcow2", "qcow2-backing-file");
-    CHECK("shadow.raw", SP_FORMAT_RAW, SP_FORMAT_QCOW2, "qcow2", "qcow2-backing-file",
-          "format-mismatch");
-    CHECK("shadow.raw", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, "qcow2", "qcow2-backing-file");
+    CHECK("shadow.raw", SP_FORMAT_UNKNOWN, SP_FORMAT_QCOW2, "qcow2",
+          "qcow2-backing-file");
+    CHECK("shadow.raw", SP_FORMAT_RAW, SP_FORMAT_QCOW2, "qcow2",
+          "qcow2-backing-file", "format-mismatch");
+    CHECK("shadow.raw", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, "qcow2",
+          "qcow2-backing-file");
 }
 
 static void
 test_qcow2_header_fields(void)
 {
-    g_autofree char *bo = p("bo.qcow2"), *uf = p("uf.qcow2"), *bv = p("bv.qcow2");
-    g_autofree char *cs = p("cs.qcow2"), *l1 = p("l1.qcow2"), *tr = p("tr.qcow2");
+    g_autofree char *bo = p("bo.qcow2"), *uf = p("uf.qcow2"),
+                    *bv = p("bv.qcow2");
+    g_autofree char *cs = p("cs.qcow2"), *l1 = p("l1.qcow2"),
+                    *tr = p("tr.qcow2");
     g_autofree char *tr3 = p("tr3.qcow2"), *amb = p("amb.qcow2");
     guint32 vdi_sig = GUINT32_TO_LE(0xBEDA107F);
 
     create("qcow2", NULL, "base.qcow2", "4M");
     copy("base.qcow2", "bo.qcow2");
-    it_patch_be64(bo, 8, 0x100000);   /* name beyond the 64 KiB header cluster */
+    it_patch_be64(bo, 8, 0x100000); /* name beyond the 64 KiB header cluster */
     it_patch_be32(bo, 16, 10);
-    CHECK("bo.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "qcow2-backing-file",
-          "qcow2-backing-offset-out-of-header");
+    CHECK("bo.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL,
+          "qcow2-backing-file", "qcow2-backing-offset-out-of-header");
 
     copy("base.qcow2", "uf.qcow2");
     it_patch_be64(uf, 72, 1ull << 12);
@@ -90,33 +96,39 @@ test_qcow2_header_fields(void)
 
     copy("base.qcow2", "bv.qcow2");
     it_patch_be32(bv, 4, 4);
-    CHECK("bv.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "qcow2-bad-version");
+    CHECK("bv.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL,
+          "qcow2-bad-version");
 
     copy("base.qcow2", "cs.qcow2");
     it_patch_be32(cs, 20, 30);
-    CHECK("cs.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "qcow2-cluster-size");
+    CHECK("cs.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL,
+          "qcow2-cluster-size");
 
     copy("base.qcow2", "l1.qcow2");
     it_patch_be64(l1, 40, 1ull << 40);
-    CHECK("l1.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "qcow2-l1-beyond-eof");
+    CHECK("l1.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL,
+          "qcow2-l1-beyond-eof");
 
     /* truncated headers: qemu-img cannot open them either */
     copy("base.qcow2", "tr.qcow2");
     it_truncate(tr, 60);
     g_assert_cmpint(it_qemu_vsize(tr, "qcow2"), ==, -1);
-    CHECK("tr.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "truncated-header");
+    CHECK("tr.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL,
+          "truncated-header");
     CHECK("tr.qcow2", SP_FORMAT_RAW, SP_FORMAT_QCOW2, NULL, "truncated-header",
           "format-mismatch");
     copy("base.qcow2", "tr3.qcow2");
     it_truncate(tr3, 90);
-    CHECK("tr3.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL, "truncated-header");
+    CHECK("tr3.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_QCOW2, NULL,
+          "truncated-header");
 
     /* two signatures at once */
     copy("base.qcow2", "amb.qcow2");
     it_patch(amb, 0x40, &vdi_sig, 4);
-    CHECK("amb.qcow2", SP_FORMAT_UNKNOWN, SP_FORMAT_UNKNOWN, NULL, "ambiguous-format");
-    CHECK("amb.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_UNKNOWN, NULL, "ambiguous-format",
-          "format-mismatch");
+    CHECK("amb.qcow2", SP_FORMAT_UNKNOWN, SP_FORMAT_UNKNOWN, NULL,
+          "ambiguous-format");
+    CHECK("amb.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_UNKNOWN, NULL,
+          "ambiguous-format", "format-mismatch");
 }
 
 static void
@@ -125,7 +137,8 @@ test_qed_backing(void)
     g_autofree char *base = p("qb.raw"), *top = p("top.qed");
 
     create("raw", NULL, "qb.raw", "1M");
-    IT_RUN("qemu-img", "create", "-q", "-f", "qed", "-b", base, "-F", "raw", top);
+    IT_RUN("qemu-img", "create", "-q", "-f", "qed", "-b", base, "-F", "raw",
+           top);
     CHECK("top.qed", SP_FORMAT_QED, SP_FORMAT_QED, "qed", "qed-refused",
           "qed-backing-file");
 }
@@ -136,32 +149,36 @@ test_vmdk_descriptors(void)
     g_autofree char *pw = p("passwd.vmdk"), *two = p("two.vmdk");
     g_autofree char *dd = p("dotdot.vmdk"), *unk = p("unknown.vmdk");
     g_autofree char *par = p("parent.vmdk");
-    const char *dd_desc = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
-                          "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
-                          "RW 2048 SPARSE \"../../x.vmdk\"\n";
+    const char *dd_desc =
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+        "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+        "RW 2048 SPARSE \"../../x.vmdk\"\n";
 
     it_build_passwd_vmdk(pw);
-    CHECK("passwd.vmdk", SP_FORMAT_UNKNOWN, SP_FORMAT_VMDK, "vmdk", "vmdk-create-type",
-          "vmdk-extent-type", "vmdk-extent-other-file", "vmdk-descriptor-path");
-    CHECK("passwd.vmdk", SP_FORMAT_RAW, SP_FORMAT_VMDK, "vmdk", "vmdk-create-type",
-          "vmdk-extent-type", "vmdk-extent-other-file", "vmdk-descriptor-path",
-          "format-mismatch");
+    CHECK("passwd.vmdk", SP_FORMAT_UNKNOWN, SP_FORMAT_VMDK, "vmdk",
+          "vmdk-create-type", "vmdk-extent-type", "vmdk-extent-other-file",
+          "vmdk-descriptor-path");
+    CHECK("passwd.vmdk", SP_FORMAT_RAW, SP_FORMAT_VMDK, "vmdk",
+          "vmdk-create-type", "vmdk-extent-type", "vmdk-extent-other-file",
+          "vmdk-descriptor-path", "format-mismatch");
 
     /* a sparse vmdk whose embedded descriptor lists two extents */
     it_build_two_extent_vmdk(two);
-    CHECK("two.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", "vmdk-extent-count");
+    CHECK("two.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk",
+          "vmdk-extent-count");
 
     /* descriptor-only file escaping with .. */
     it_write(dd, dd_desc, strlen(dd_desc));
-    CHECK("dotdot.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, NULL, "vmdk-extent-other-file",
-          "vmdk-descriptor-path");
+    CHECK("dotdot.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, NULL,
+          "vmdk-extent-other-file", "vmdk-descriptor-path");
 
     /* lines the inspector does not know are refused */
     create("vmdk", NULL, "unknown.vmdk", "1M");
     {
-        const char *d = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
-                        "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
-                        "changeTrackPath=\"/etc/hosts\"\nRW 2048 SPARSE \"unknown.vmdk\"\n";
+        const char *d =
+            "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+            "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+            "changeTrackPath=\"/etc/hosts\"\nRW 2048 SPARSE \"unknown.vmdk\"\n";
         it_patch(unk, 512, d, strlen(d) + 1);
     }
     CHECK("unknown.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk",
@@ -187,7 +204,8 @@ test_vmdk_footer(void)
     g_autofree char *bad = p("footer.vmdk"), *ok = p("ok-footer.vmdk");
 
     it_build_stream_footer(bad, FALSE);
-    CHECK("footer.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", "vmdk-footer-mismatch");
+    CHECK("footer.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk",
+          "vmdk-footer-mismatch");
     it_build_stream_footer(ok, TRUE);
     CHECK("ok-footer.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", NULL);
 
@@ -196,7 +214,8 @@ test_vmdk_footer(void)
         g_autofree char *cowd = p("cowd.vmdk");
         guint8 h[2048] = "COWD";
         it_write(cowd, h, sizeof(h));
-        CHECK("cowd.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, NULL, "vmdk-cowd-refused");
+        CHECK("cowd.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, NULL,
+              "vmdk-cowd-refused");
     }
 }
 
@@ -204,7 +223,8 @@ static void
 test_iso(void)
 {
     g_autofree char *dir = p("isodir"), *file = p("isodir/hello.txt");
-    g_autofree char *iso = p("a.iso"), *hyb = p("hybrid.iso"), *udf = p("udf.img");
+    g_autofree char *iso = p("a.iso"), *hyb = p("hybrid.iso"),
+                    *udf = p("udf.img");
     g_autofree guint8 *u = g_malloc0(256 * 1024);
 
     g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
@@ -248,8 +268,8 @@ test_partitions(void)
     it_truncate(mbr, 0);
     it_truncate(mbr, 4 * 1024 * 1024);
     it_run("label: dos\nstart=2048, size=4096, type=83, bootable\n",
-           (const char *const[]){"sfdisk", "-q", "--no-reread", "--no-tell-kernel",
-                                 mbr, NULL});
+           (const char *const[]){"sfdisk", "-q", "--no-reread",
+                                 "--no-tell-kernel", mbr, NULL});
     CHECK("mbr.img", SP_FORMAT_UNKNOWN, SP_FORMAT_MBR, "raw", NULL);
     CHECK("mbr.img", SP_FORMAT_RAW, SP_FORMAT_MBR, "raw", NULL);
 
@@ -277,14 +297,16 @@ luks_format(const char *type, const char *name, const char *size)
 
     it_write(key, "hunter2hunter2", 14);
     IT_RUN("truncate", "-s", size, path);
-    IT_RUN("cryptsetup", "luksFormat", "--batch-mode", "--type", type, "--pbkdf",
-           "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", key, path);
+    IT_RUN("cryptsetup", "luksFormat", "--batch-mode", "--type", type,
+           "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000",
+           "--key-file", key, path);
 }
 
 static void
 test_luks(void)
 {
-    g_autofree char *l1 = p("c1.luks"), *l2 = p("c2.luks"), *cut = p("cut.luks");
+    g_autofree char *l1 = p("c1.luks"), *l2 = p("c2.luks"),
+                    *cut = p("cut.luks");
     g_autofree char *v3 = p("v3.luks"), *key = p("q.key"), *ql = p("q.luks");
     g_autofree char *obj = NULL;
     g_autoptr(SpPolicy) only1 = it_policy();
@@ -302,11 +324,13 @@ test_luks(void)
     g_assert_cmpuint(r->virtual_size, ==, 4 * 1024 * 1024);
     IT_VIOLATIONS(r, l2, NULL);
     only1->luks_versions = 1u << 1;
-    CHECK_POL("c2.luks", SP_FORMAT_LUKS, only1, SP_FORMAT_LUKS, NULL, "luks-version");
+    CHECK_POL("c2.luks", SP_FORMAT_LUKS, only1, SP_FORMAT_LUKS, NULL,
+              "luks-version");
 
     IT_RUN("cp", l1, cut);
     it_truncate(cut, 1024 * 1024);
-    CHECK("cut.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, NULL, "luks-payload-beyond-eof");
+    CHECK("cut.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, NULL,
+          "luks-payload-beyond-eof");
 
     IT_RUN("cp", l1, v3);
     it_patch(v3, 6, "\0\3", 2);
@@ -314,8 +338,8 @@ test_luks(void)
 
     it_write(key, "x", 1);
     obj = g_strdup_printf("secret,id=s0,file=%s", key);
-    IT_RUN_RETRY("qemu-img", "create", "-q", "--object", obj, "-f", "luks", "-o",
-           "key-secret=s0,iter-time=100", ql, "3M");
+    IT_RUN_RETRY("qemu-img", "create", "-q", "--object", obj, "-f", "luks",
+                 "-o", "key-secret=s0,iter-time=100", ql, "3M");
     CHECK("q.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, "luks", NULL);
 }
 
@@ -340,11 +364,13 @@ test_vhd_vdi_hostile(void)
 
     create("vhdx", NULL, "badregion.vhdx", "4M");
     it_patch(reg, 192 * 1024 + 100, &junk, 1);
-    CHECK("badregion.vhdx", SP_FORMAT_VHDX, SP_FORMAT_VHDX, NULL, "vhdx-region-table");
+    CHECK("badregion.vhdx", SP_FORMAT_VHDX, SP_FORMAT_VHDX, NULL,
+          "vhdx-region-table");
 
     /* the read budget holds even when a format wants more */
     create("vhdx", NULL, "small-budget.vhdx", "4M");
-    tiny->max_image_read = 80 * 1024; /* head and headers, not the region table */
+    tiny->max_image_read =
+        80 * 1024; /* head and headers, not the region table */
     CHECK_POL("small-budget.vhdx", SP_FORMAT_VHDX, tiny, SP_FORMAT_VHDX, NULL,
               "read-limit-exceeded", "vhdx-region-table");
 }
@@ -360,7 +386,8 @@ test_edge_cases(void)
     it_write(empty, "", 0);
     CHECK("empty", SP_FORMAT_UNKNOWN, SP_FORMAT_RAW, "raw", NULL);
     it_write(magic, "QFI\xfb", 4);
-    CHECK("magic", SP_FORMAT_UNKNOWN, SP_FORMAT_QCOW2, NULL, "truncated-header");
+    CHECK("magic", SP_FORMAT_UNKNOWN, SP_FORMAT_QCOW2, NULL,
+          "truncated-header");
     CHECK("magic", SP_FORMAT_RAW, SP_FORMAT_QCOW2, NULL, "truncated-header",
           "format-mismatch");
 
@@ -371,7 +398,8 @@ test_edge_cases(void)
     r = sp_inspect_fd(fd, SP_FORMAT_RAW, NULL, &error);
     g_assert_null(r);
     g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
-    g_assert_false(sp_inspect_check(fd, SP_FORMAT_RAW, NULL, "fifo", NULL, NULL));
+    g_assert_false(
+        sp_inspect_check(fd, SP_FORMAT_RAW, NULL, "fifo", NULL, NULL));
     close(fd);
 }
 
@@ -383,7 +411,8 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     tmp = it_tmpdir();
     g_test_add_func("/inspect/hostile/qcow2-in-raw", test_qcow2_in_raw);
-    g_test_add_func("/inspect/hostile/qcow2-header-fields", test_qcow2_header_fields);
+    g_test_add_func("/inspect/hostile/qcow2-header-fields",
+                    test_qcow2_header_fields);
     g_test_add_func("/inspect/hostile/qed-backing", test_qed_backing);
     g_test_add_func("/inspect/hostile/vmdk-descriptors", test_vmdk_descriptors);
     g_test_add_func("/inspect/hostile/vmdk-footer", test_vmdk_footer);

@@ -20,12 +20,14 @@ check(const char *name, SpFormat format, const char *qemu_fmt,
 
     for (gsize i = 0; i < G_N_ELEMENTS(modes); i++) {
         g_autoptr(SpInspectResult) r = it_inspect(path, modes[i], NULL);
-        g_assert_cmpstr(sp_format_to_string(r->format), ==, sp_format_to_string(format));
-        g_assert_cmpuint(r->virtual_size, ==, (guint64)it_qemu_vsize(path, qemu_fmt));
+        g_assert_cmpstr(sp_format_to_string(r->format), ==,
+                        sp_format_to_string(format));
+        g_assert_cmpuint(r->virtual_size, ==,
+                         (guint64)it_qemu_vsize(path, qemu_fmt));
         it_assert_violations(r, name, names);
     }
 }
-#define CHECK(name, fmt, qfmt, ...) \
+#define CHECK(name, fmt, qfmt, ...)                                            \
     check(name, fmt, qfmt, (const char *const[]){__VA_ARGS__, NULL})
 
 static char *
@@ -73,7 +75,8 @@ test_qcow2_backing(void)
     g_autofree char *top2 = p("top2.qcow2");
 
     create("raw", NULL, "base.raw", "4M");
-    IT_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", top);
+    IT_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw",
+           top);
     CHECK("top.qcow2", SP_FORMAT_QCOW2, "qcow2", "qcow2-backing-file",
           "qcow2-backing-format");
     /* backing file without a backing format extension: rebase -u keeps
@@ -125,8 +128,8 @@ test_vmdk(void)
     create("vmdk", "subformat=twoGbMaxExtentSparse", "tg.vmdk", "10M");
     CHECK("ms.vmdk", SP_FORMAT_VMDK, "vmdk", NULL);
     CHECK("so.vmdk", SP_FORMAT_VMDK, "vmdk", NULL);
-    CHECK("mf.vmdk", SP_FORMAT_VMDK, "vmdk", "vmdk-create-type", "vmdk-extent-type",
-          "vmdk-extent-other-file");
+    CHECK("mf.vmdk", SP_FORMAT_VMDK, "vmdk", "vmdk-create-type",
+          "vmdk-extent-type", "vmdk-extent-other-file");
     CHECK("tg.vmdk", SP_FORMAT_VMDK, "vmdk", "vmdk-create-type",
           "vmdk-extent-other-file");
 }
@@ -186,13 +189,14 @@ test_luks_qemu(void)
     g_autofree char *qimg = p("enc.qcow2");
 
     it_write(key, "passphrase", 10);
-    IT_RUN_RETRY("qemu-img", "create", "-q", "--object", obj, "-f", "luks", "-o",
-           "key-secret=sec0,iter-time=100", img, "6M");
+    IT_RUN_RETRY("qemu-img", "create", "-q", "--object", obj, "-f", "luks",
+                 "-o", "key-secret=sec0,iter-time=100", img, "6M");
     CHECK("q.luks", SP_FORMAT_LUKS, "luks", NULL);
     /* qcow2 with LUKS encryption inside is still a plain qcow2 to us */
-    IT_RUN_RETRY("qemu-img", "create", "-q", "--object", obj, "-f", "qcow2", "-o",
-           "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=100",
-           qimg, "6M");
+    IT_RUN_RETRY(
+        "qemu-img", "create", "-q", "--object", obj, "-f", "qcow2", "-o",
+        "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=100",
+        qimg, "6M");
     CHECK("enc.qcow2", SP_FORMAT_QCOW2, "qcow2", NULL);
 }
 
@@ -212,23 +216,30 @@ test_mismatch_gate(void)
 
     create("qcow2", NULL, "m.qcow2", "7M");
     create("raw", NULL, "mbase.raw", "1M");
-    IT_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", b);
+    IT_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw",
+           b);
     fd = open(q, O_RDONLY | O_CLOEXEC);
-    g_assert_false(sp_inspect_check(fd, SP_FORMAT_RAW, pol, "volume 'm'", NULL, &error));
+    g_assert_false(
+        sp_inspect_check(fd, SP_FORMAT_RAW, pol, "volume 'm'", NULL, &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_FORMAT_MISMATCH);
-    g_assert_cmpstr(error->message, ==, "volume 'm': unsafe image: format-mismatch");
+    g_assert_cmpstr(error->message, ==,
+                    "volume 'm': unsafe image: format-mismatch");
     g_clear_error(&error);
-    g_assert_true(sp_inspect_check(fd, SP_FORMAT_QCOW2, pol, "volume 'm'", &vsize, &error));
+    g_assert_true(sp_inspect_check(fd, SP_FORMAT_QCOW2, pol, "volume 'm'",
+                                   &vsize, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(vsize, ==, 7 * 1024 * 1024);
 
     fd2 = open(b, O_RDONLY | O_CLOEXEC);
-    g_assert_false(sp_inspect_check(fd2, SP_FORMAT_QCOW2, pol, "backing store", NULL, &error));
+    g_assert_false(sp_inspect_check(fd2, SP_FORMAT_QCOW2, pol, "backing store",
+                                    NULL, &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_UNSAFE_IMAGE);
     g_assert_cmpstr(error->message, ==,
-                    "backing store: unsafe image: qcow2-backing-file, qcow2-backing-format");
+                    "backing store: unsafe image: qcow2-backing-file, "
+                    "qcow2-backing-format");
     g_clear_error(&error);
-    g_assert_false(sp_inspect_check(fd2, SP_FORMAT_RAW, pol, "backing store", NULL, &error));
+    g_assert_false(sp_inspect_check(fd2, SP_FORMAT_RAW, pol, "backing store",
+                                    NULL, &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_UNSAFE_IMAGE);
     g_assert_nonnull(strstr(error->message, "format-mismatch"));
     g_assert_nonnull(strstr(error->message, "qcow2-backing-file"));
@@ -262,7 +273,8 @@ main(int argc, char **argv)
     g_test_add_func("/inspect/qemu/qcow2-extended-l2", test_qcow2_extended_l2);
     g_test_add_func("/inspect/qemu/qed", test_qed);
     g_test_add_func("/inspect/qemu/vmdk", test_vmdk);
-    g_test_add_func("/inspect/qemu/vmdk-stream-converted", test_vmdk_stream_converted);
+    g_test_add_func("/inspect/qemu/vmdk-stream-converted",
+                    test_vmdk_stream_converted);
     g_test_add_func("/inspect/qemu/vpc", test_vpc);
     g_test_add_func("/inspect/qemu/vhdx-vdi", test_vhdx_vdi);
     g_test_add_func("/inspect/qemu/luks", test_luks_qemu);

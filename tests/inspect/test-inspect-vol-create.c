@@ -59,14 +59,23 @@ vol_create(const char *xml, const char *from, char **err)
     g_autoptr(GError) error = NULL;
     g_autoptr(GSubprocess) sp = NULL;
     const char *bin = g_getenv("SAFEPOOL_BIN");
-    const char *argv[] = {bin, "--config", env.conf, "vol-create", "--pool-dir", env.pool,
-                          from ? "--from" : xml_path, from ? from : NULL,
-                          from ? xml_path : NULL, NULL};
+    const char *argv[] = {bin,
+                          "--config",
+                          env.conf,
+                          "vol-create",
+                          "--pool-dir",
+                          env.pool,
+                          from ? "--from" : xml_path,
+                          from ? from : NULL,
+                          from ? xml_path : NULL,
+                          NULL};
 
     g_assert_nonnull(bin);
     it_write(xml_path, xml, strlen(xml));
-    sp = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                     G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+    sp = g_subprocess_newv(argv,
+                           G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                           &error);
     g_assert_no_error(error);
     g_subprocess_communicate_utf8(sp, NULL, NULL, NULL, err, &error);
     g_assert_no_error(error);
@@ -88,11 +97,14 @@ setup(void)
     g_assert_cmpint(g_mkdir(env.pool, 0700), ==, 0);
     g_assert_cmpint(g_mkdir(env.bases, 0700), ==, 0);
     script = g_strdup_printf("#!/bin/sh\nprintf '%%s\\n' \"$*\" >> '%s'\n"
-                             "exec /usr/bin/qemu-img \"$@\"\n", env.log);
+                             "exec /usr/bin/qemu-img \"$@\"\n",
+                             env.log);
     it_write(wrapper, script, strlen(script));
     g_assert_cmpint(g_chmod(wrapper, 0755), ==, 0);
-    conf = g_strdup_printf("[volumes]\nformats=raw;qcow2;vmdk\nbacking_roots=%s\n"
-                           "[qemu-img]\nqemu_img=%s\n", env.bases, wrapper);
+    conf =
+        g_strdup_printf("[volumes]\nformats=raw;qcow2;vmdk\nbacking_roots=%s\n"
+                        "[qemu-img]\nqemu_img=%s\n",
+                        env.bases, wrapper);
     it_write(env.conf, conf, strlen(conf));
 }
 
@@ -113,7 +125,8 @@ test_clean_backing_runs_qemu_img(void)
     g_autofree char *xml = g_strdup_printf(
         "<volume><name>clean-top.qcow2</name><capacity unit='M'>4</capacity>"
         "<target><format type='qcow2'/></target><backingStore><path>%s</path>"
-        "<format type='raw'/></backingStore></volume>", base);
+        "<format type='raw'/></backingStore></volume>",
+        base);
     g_autofree char *err = NULL;
     g_autofree char *calls = NULL;
 
@@ -132,8 +145,10 @@ test_hostile_backing(void)
         g_autofree char *base = g_build_filename(env.bases, h->file, NULL);
         g_autofree char *xml = g_strdup_printf(
             "<volume><name>top%zu.qcow2</name><capacity unit='M'>4</capacity>"
-            "<target><format type='qcow2'/></target><backingStore><path>%s</path>"
-            "<format type='%s'/></backingStore></volume>", i, base, h->claimed);
+            "<target><format "
+            "type='qcow2'/></target><backingStore><path>%s</path>"
+            "<format type='%s'/></backingStore></volume>",
+            i, base, h->claimed);
         g_autofree char *err = NULL, *calls = NULL, *made = NULL;
 
         g_test_message("backing %s", h->file);
@@ -155,15 +170,18 @@ test_hostile_clone_source(void)
         const Hostile *h = &hostile[i];
         g_autofree char *name = g_strdup_printf("src-%s", h->file);
         g_autofree char *src = g_build_filename(env.pool, name, NULL);
-        g_autofree char *xml = g_strdup_printf(
-            "<volume><name>clone%zu.qcow2</name><capacity unit='M'>16</capacity>"
-            "<target><format type='qcow2'/></target></volume>", i);
+        g_autofree char *xml =
+            g_strdup_printf("<volume><name>clone%zu.qcow2</name><capacity "
+                            "unit='M'>16</capacity>"
+                            "<target><format type='qcow2'/></target></volume>",
+                            i);
         g_autofree char *err = NULL, *calls = NULL, *made = NULL;
 
         g_test_message("clone source %s", h->file);
         build(h, src);
-        g_assert_cmpint(setxattr(src, XATTR_FORMAT, h->claimed, strlen(h->claimed), 0),
-                        ==, 0);
+        g_assert_cmpint(
+            setxattr(src, XATTR_FORMAT, h->claimed, strlen(h->claimed), 0), ==,
+            0);
         g_assert_cmpint(vol_create(xml, name, &err), ==, 1);
         if (!strstr(err, h->violation))
             g_error("%s: message '%s' lacks '%s'", h->file, err, h->violation);
@@ -181,9 +199,12 @@ main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     setup();
-    g_test_add_func("/inspect/vol-create/clean-backing", test_clean_backing_runs_qemu_img);
-    g_test_add_func("/inspect/vol-create/hostile-backing", test_hostile_backing);
-    g_test_add_func("/inspect/vol-create/hostile-clone-source", test_hostile_clone_source);
+    g_test_add_func("/inspect/vol-create/clean-backing",
+                    test_clean_backing_runs_qemu_img);
+    g_test_add_func("/inspect/vol-create/hostile-backing",
+                    test_hostile_backing);
+    g_test_add_func("/inspect/vol-create/hostile-clone-source",
+                    test_hostile_clone_source);
     ret = g_test_run();
     it_rm_rf(env.dir);
     return ret;
