@@ -3,6 +3,9 @@
 # real images: every format qemu-img writes plus isos, partition tables and
 # LUKS headers, each cut to its first KiBs (whole when small) so that the
 # corpus stays well under 2 MiB. Run once; the output is committed.
+# The fuzz-* files beside the seeds are inputs libFuzzer found new coverage
+# with, kept after `fuzz-inspect -merge=1 -max_len=4096 NEW/ GROWN-CORPUS/`;
+# this script leaves them alone.
 set -euo pipefail
 out="$(cd "$(dirname "$0")" && pwd)/corpus/inspect"
 tmp=$(mktemp -d)
