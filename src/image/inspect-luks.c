@@ -98,6 +98,15 @@ check_luks2(SpInspCtx *ctx, GError **error)
         sp_insp_violation(ctx, "luks-header");
         return TRUE;
     }
+    if (hdr_size > ctx->file_size) {
+        sp_insp_violation(ctx, "truncated-header");
+        return TRUE;
+    }
+    /* do not even allocate what the budget would not let us read */
+    if (hdr_size > ctx->budget) {
+        sp_insp_violation(ctx, "read-limit-exceeded");
+        return TRUE;
+    }
     jlen = (gsize)(hdr_size - LUKS2_BIN_HEADER);
     json = g_malloc0(jlen + 1);
     if (LUKS2_BIN_HEADER + jlen <= ctx->head_len) {

@@ -327,6 +327,18 @@ test_luks(void)
     CHECK_POL("c2.luks", SP_FORMAT_LUKS, only1, SP_FORMAT_LUKS, NULL,
               "luks-version");
 
+    /* a LUKS2 header claiming 4 MiB of JSON: more than the read budget */
+    {
+        g_autofree char *big = p("bighdr.luks");
+        IT_RUN("cp", "--sparse=always", l2, big);
+        it_patch_be64(big, 8, 4 * 1024 * 1024);
+        CHECK("bighdr.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, NULL,
+              "read-limit-exceeded");
+        it_truncate(big, 8192);
+        CHECK("bighdr.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, NULL,
+              "truncated-header");
+    }
+
     IT_RUN("cp", l1, cut);
     it_truncate(cut, 1024 * 1024);
     CHECK("cut.luks", SP_FORMAT_LUKS, SP_FORMAT_LUKS, NULL,
