@@ -66,7 +66,6 @@ test_escapes(void)
     g_autofree char *victim_link = g_build_filename(e->pool, "v.img", NULL);
     g_autofree char *outdir_link = g_build_filename(e->pool, "out", NULL);
     g_autofree char *x = NULL;
-    g_autofree char *bpath = NULL;
     g_autofree char *err = NULL;
     Snapshot passwd, vic, etcdir;
     struct stat st;

@@ -167,7 +167,6 @@ test_planted_symlink(void)
     g_autofree char *before = passwd_facts();
     g_autofree char *after = NULL, *out = NULL, *err = NULL;
     g_autofree char *link = NULL, *link2 = NULL, *tar = NULL;
-    g_autofree char *root2 = NULL;
     struct stat st;
 
     vt_setup(&f);
