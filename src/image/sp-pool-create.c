@@ -219,6 +219,26 @@ sp_pool_plan_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
     return sp_plan_create(pool->policy, vol, &pa, error);
 }
 
+/* How often a LUKS create is tried when qemu's PBKDF calibration fails. */
+#define SP_PBKDF_ATTEMPTS 5
+
+/* qemu-img writes the temporary by path. It must still be the inode we
+ * hold (locked, and about to get mode, xattrs and inspection through the
+ * fd): qemu deletes its file when a create fails, and a path is not ours. */
+static gboolean
+tmp_still_ours(SpPool *pool, const SpTmp *t, const char *name, GError **error)
+{
+    struct stat a, b;
+
+    if (fstat(t->fd, &a) == 0 && sp_fs_lstat(pool->fd, t->name, &b, NULL) &&
+        S_ISREG(b.st_mode) && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+        return TRUE;
+    g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
+                _("volume '%s': temporary '%s' was removed or replaced while "
+                  "qemu-img ran"), name, t->name);
+    return FALSE;
+}
+
 /* Create the temporary and hold its byte-0 lock. A concurrent pool open may
  * sweep a fresh temporary before its lock is taken: then start over. */
 static gboolean
@@ -307,19 +327,40 @@ sp_pool_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
         !sp_inspect_check(c.src_fd, SP_FORMAT_RAW, pool->policy, c.source->name,
                           NULL, error))
         return NULL;
-    if (!make_tmp(pool, vol->name, &t, error))
-        return NULL;
-    target = g_build_filename(pool->path, t.name, NULL);
-    pa.target_path = target;
     pa.source = c.source;
     pa.source_path = c.source_path;
     pa.prealloc_metadata = args && args->prealloc_metadata;
-    plan = sp_plan_create(pool->policy, vol, &pa, error);
-    if (!plan)
+    for (guint attempt = 1;; attempt++) {
+        g_autoptr(GError) local = NULL;
+
+        if (!make_tmp(pool, vol->name, &t, error))
+            return NULL;
+        g_free(target);
+        target = g_build_filename(pool->path, t.name, NULL);
+        pa.target_path = target;
+        g_clear_pointer(&plan, sp_plan_free);
+        plan = sp_plan_create(pool->policy, vol, &pa, error);
+        if (!plan)
+            return NULL;
+        if (sp_pool_run_plan(pool, plan, t.fd, c.src_fd, c.src_size,
+                             args ? args->secret : NULL, &local) &&
+            tmp_still_ours(pool, &t, vol->name, &local))
+            break;
+        /* Creating a LUKS header calibrates PBKDF iterations on the thread
+         * CPU clock; with tick-sampled CPU accounting (some VMs) qemu sees
+         * no time pass and gives up, deleting its file. That failure, and
+         * only it, is retried, from a new temporary. */
+        if (vol->encryption.enabled && attempt < SP_PBKDF_ATTEMPTS &&
+            strstr(local->message, "Unable to get accurate CPU usage")) {
+            g_warning(_("volume '%s': qemu-img could not calibrate the LUKS key "
+                        "derivation (attempt %u of %u), retrying"),
+                      vol->name, attempt, SP_PBKDF_ATTEMPTS);
+            sp_tmp_clear(&t);
+            continue;
+        }
+        g_propagate_error(error, g_steal_pointer(&local));
         return NULL;
-    if (!sp_pool_run_plan(pool, plan, t.fd, c.src_fd, c.src_size,
-                          args ? args->secret : NULL, error))
-        return NULL;
+    }
     if (!record(pool, vol, t.fd, path, error))
         return NULL;
     /* What qemu-img built must be what was asked for (raw clones carry guest

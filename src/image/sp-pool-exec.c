@@ -56,9 +56,6 @@ raw_size(int fd, const char *name, guint64 size, guint64 allocation,
     return TRUE;
 }
 
-/* How often a LUKS create is tried when qemu's PBKDF calibration fails. */
-#define SP_PBKDF_ATTEMPTS 3
-
 static gboolean
 run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
              const SpSecret *secret, GError **error)
@@ -87,27 +84,11 @@ run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
         opts.fds = fds;
         opts.n_fds = 1;
     }
-    for (guint attempt = 1;; attempt++) {
-        g_autoptr(GError) local = NULL;
-
-        if (sp_exec_run((const char *const *)op->argv, &opts, NULL, &local))
-            return TRUE;
-        /* Creating a LUKS header calibrates PBKDF iterations against the
-         * thread CPU clock; with coarse (tick-sampled) CPU accounting, as on
-         * some VMs, qemu sees no time pass and gives up. That failure, and
-         * only it, is retried: the target is recreated from scratch. */
-        if (op->needs_secret && attempt < SP_PBKDF_ATTEMPTS &&
-            g_str_equal(op->argv[1], "create") &&
-            strstr(local->message, "Unable to get accurate CPU usage")) {
-            g_warning(_("volume '%s': qemu-img could not calibrate the LUKS "
-                        "key derivation (attempt %u of %u), retrying"),
-                      plan->volume, attempt, SP_PBKDF_ATTEMPTS);
-            continue;
-        }
-        g_propagate_prefixed_error(error, g_steal_pointer(&local),
-                                   _("volume '%s': "), plan->volume);
+    if (!sp_exec_run((const char *const *)op->argv, &opts, NULL, error)) {
+        g_prefix_error(error, _("volume '%s': "), plan->volume);
         return FALSE;
     }
+    return TRUE;
 }
 
 gboolean

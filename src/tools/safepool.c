@@ -24,6 +24,17 @@ static const SpCommand commands[] = {
     {"vtpm", sp_cmd_vtpm, N_("Manage vTPM (swtpm) state directories")},
 };
 
+/* Core warnings and notices in the CLI's one-line shape. */
+static void
+cli_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
+        gpointer data)
+{
+    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+        fprintf(stderr, "safepool: %s: %s\n", _("warning"), message);
+    else if (level & G_LOG_LEVEL_MESSAGE)
+        fprintf(stderr, "safepool: %s: %s\n", _("notice"), message);
+}
+
 static void
 print_help(FILE *out)
 {
@@ -47,6 +58,8 @@ main(int argc, char **argv)
     bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);
+    g_log_set_handler(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE,
+                      cli_log, NULL);
 
     /* Global options, by hand: GOption would swallow the command's own. */
     for (; i < argc && argv[i][0] == '-'; i++) {

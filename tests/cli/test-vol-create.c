@@ -122,8 +122,17 @@ create_luks(CliEnv *e, const char *keyfile, const char *xml)
 {
     g_autofree char *err = NULL;
 
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                            "--secret-file", keyfile, xml, NULL), ==, 0);
+    int rc = cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
+                     "--secret-file", keyfile, xml, NULL);
+
+    g_auto(GStrv) lines = g_strsplit(err, "\n", -1);
+
+    /* Only the (retried) calibration warning may show up. */
+    for (gsize i = 0; lines[i]; i++) {
+        if (*lines[i])
+            g_assert_true(g_str_has_prefix(lines[i], "safepool: warning: volume '"));
+    }
+    g_assert_cmpint(rc, ==, 0);
 }
 
 static void
@@ -310,10 +319,11 @@ test_kill_mid_create(void)
     g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
 }
 
-/* qemu's PBKDF calibration flake: retried for a LUKS create, at most three
- * attempts; any other failure, or the flake on a non-secret op, is not. */
+/* qemu's PBKDF calibration flake: retried for a LUKS create, at most five
+ * attempts. The real qemu-img behind the fake may flake too (about one
+ * create in eight on this VM), hence a range of calls. */
 static void
-pbkdf_case(guint failures, int expect_rc, guint expect_calls)
+pbkdf_case(guint failures, int expect_rc, guint min_calls, guint max_calls)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
     g_autofree char *count = g_build_filename(e->dir, "calls", NULL);
@@ -321,7 +331,9 @@ pbkdf_case(guint failures, int expect_rc, guint expect_calls)
         "#!/bin/sh\necho x >> %s\n"
         "n=$(wc -l < %s)\n"
         "if [ \"$1\" = create ] && [ \"$n\" -le %u ]; then\n"
-        "  echo \"qemu-img: $7: Unable to get accurate CPU usage\" >&2; exit 1\n"
+        /* like qemu: the half-made file is deleted on this failure */
+        "  eval t=\\${$(($# - 1))}; rm -f \"$t\"\n"
+        "  echo \"qemu-img: $t: Unable to get accurate CPU usage\" >&2; exit 1\n"
         "fi\nexec /usr/bin/qemu-img \"$@\"\n", count, count, failures);
     g_autofree char *fake = cli_write_script(e, "qemu-img-pbkdf", body);
     g_autofree char *conf = g_strdup_printf("[luks]\niter_time=10\n[qemu-img]\nqemu_img=%s\n", fake);
@@ -334,13 +346,17 @@ pbkdf_case(guint failures, int expect_rc, guint expect_calls)
     g_autofree char *err = NULL;
     g_autofree char *calls = NULL;
     g_autofree char *lp = pool_file(e, "l.img");
+    int rc;
 
     cli_write_file(e->conf, conf, -1);
     cli_write_file(key, "pbkdf-test-pass", -1);
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                            "--secret-file", key, x, NULL), ==, expect_rc);
+    rc = cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
+                 "--secret-file", key, x, NULL);
+    g_test_message("stderr: %s", err);
+    g_assert_cmpint(rc, ==, expect_rc);
     g_assert_true(g_file_get_contents(count, &calls, NULL, NULL));
-    g_assert_cmpuint(strlen(calls) / 2, ==, expect_calls);
+    g_assert_cmpuint(strlen(calls) / 2, >=, min_calls);
+    g_assert_cmpuint(strlen(calls) / 2, <=, max_calls);
     g_assert_cmpint(g_file_test(lp, G_FILE_TEST_EXISTS), ==, expect_rc == 0);
     g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
     if (expect_rc != 0)
@@ -350,13 +366,37 @@ pbkdf_case(guint failures, int expect_rc, guint expect_calls)
 static void
 test_pbkdf_retried(void)
 {
-    pbkdf_case(2, 0, 3); /* fails twice, third create works */
+    pbkdf_case(2, 0, 3, 5); /* fails twice, a later create works */
 }
 
 static void
 test_pbkdf_bounded(void)
 {
-    pbkdf_case(3, 3, 3); /* fails three times: reported, nothing left */
+    pbkdf_case(5, 3, 5, 5); /* fails five times: reported, nothing left */
+}
+
+/* qemu-img (or anyone) swapping the temporary's inode is caught: what would
+ * be published never got the fd's mode, xattrs and inspection. */
+static void
+test_tmp_replaced(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *fake = cli_write_script(e, "qemu-img-swap",
+        "#!/bin/sh\n/usr/bin/qemu-img \"$@\" || exit $?\n"
+        "eval t=\\${$(($# - 1))}\n"
+        "cp \"$t\" \"$t.x\" && rm \"$t\" && mv \"$t.x\" \"$t\"\n");
+    g_autofree char *conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\n", fake);
+    g_autofree char *x = cli_write_xml(e, "q.xml",
+        "<volume><name>q.qcow2</name><capacity unit='M'>1</capacity>"
+        "<target><format type='qcow2'/></target></volume>");
+    g_autofree char *err = NULL;
+    g_autofree char *qp = pool_file(e, "q.qcow2");
+
+    cli_write_file(e->conf, conf, -1);
+    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL), ==, 3);
+    g_assert_nonnull(strstr(err, "removed or replaced while qemu-img ran"));
+    g_assert_false(g_file_test(qp, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
 }
 
 int
@@ -367,6 +407,7 @@ main(int argc, char **argv)
     g_test_add_func("/vol-create/luks-secret-never-leaks", test_luks_secret);
     g_test_add_func("/vol-create/qemu-img-fails", test_qemu_img_fails);
     g_test_add_func("/vol-create/pbkdf-flake-retried", test_pbkdf_retried);
+    g_test_add_func("/vol-create/tmp-replaced", test_tmp_replaced);
     g_test_add_func("/vol-create/pbkdf-flake-bounded", test_pbkdf_bounded);
     g_test_add_func("/vol-create/enospc", test_enospc);
     g_test_add_func("/vol-create/kill-mid-create", test_kill_mid_create);
