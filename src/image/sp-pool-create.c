@@ -97,29 +97,29 @@ open_source(SpPool *pool, const char *from, gboolean lock, SpCreateCtx *c,
     return TRUE;
 }
 
-/* Open the backing store beneath the pool or a backing root (no symlinks
- * anywhere), check its recorded format, inspect it. */
-static gboolean
-open_backing(SpPool *pool, const SpVolume *vol, SpCreateCtx *c, GError **error)
+int
+sp_pool_open_backing(SpPool *pool, const SpVolume *vol, SpLock **lock,
+                     GError **error)
 {
     g_autofree char *path = sp_fs_normalize_abs(vol->backing_path, error);
+    g_autofd int fd = -1;
     g_autofree char *rel = NULL;
     g_autofree char *what = NULL;
     gboolean in_pool;
     struct stat st;
 
     if (!path)
-        return FALSE;
+        return -1;
     what = g_strdup_printf(_("volume '%s': backing store '%s'"), vol->name, path);
     rel = sp_fs_relative_to(pool->path, path);
     in_pool = rel != NULL;
     if (in_pool) {
-        if (!strchr(rel, '/')) {
-            c->backing_lock = sp_lock_acquire(pool->fd, rel, FALSE, error);
-            if (!c->backing_lock)
-                return FALSE;
+        if (lock && !strchr(rel, '/')) {
+            *lock = sp_lock_acquire(pool->fd, rel, FALSE, error);
+            if (!*lock)
+                return -1;
         }
-        c->backing_fd = sp_fs_openat(pool->fd, rel, O_RDONLY | O_NONBLOCK, 0, error);
+        fd = sp_fs_openat(pool->fd, rel, O_RDONLY | O_NONBLOCK, 0, error);
     } else {
         for (char **r = pool->policy->backing_roots; r && *r && !rel; r++) {
             g_autofree char *root = sp_fs_normalize_abs(*r, NULL);
@@ -130,42 +130,52 @@ open_backing(SpPool *pool, const SpVolume *vol, SpCreateCtx *c, GError **error)
             root_fd = sp_fs_open_dir(root, error);
             if (root_fd < 0) {
                 g_prefix_error(error, "%s: ", what);
-                return FALSE;
+                return -1;
             }
-            c->backing_fd = sp_fs_openat(root_fd, rel, O_RDONLY | O_NONBLOCK, 0, error);
+            fd = sp_fs_openat(root_fd, rel, O_RDONLY | O_NONBLOCK, 0, error);
         }
         if (!rel) {
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("%s: outside the pool and the backing roots"), what);
-            return FALSE;
+            return -1;
         }
     }
-    if (c->backing_fd < 0) {
+    if (fd < 0) {
         g_prefix_error(error, "%s: ", what);
-        return FALSE;
+        return -1;
     }
-    if (fstat(c->backing_fd, &st) < 0)
-        return sp_error_set_errno(error, errno, "%s", what);
+    if (fstat(fd, &st) < 0) {
+        sp_error_set_errno(error, errno, "%s", what);
+        return -1;
+    }
     if (!S_ISREG(st.st_mode)) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("%s: not a regular file"), what);
-        return FALSE;
+        return -1;
     }
     if (in_pool && !strchr(rel, '/')) {
-        g_autoptr(SpVolume) rec = sp_pool_read_volume(pool, rel, c->backing_fd, &st, error);
+        g_autoptr(SpVolume) rec = sp_pool_read_volume(pool, rel, fd, &st, error);
         SpFormat recorded;
         if (!rec)
-            return FALSE;
+            return -1;
         recorded = sp_volume_image_format(rec);
         if (recorded != SP_FORMAT_UNKNOWN && recorded != vol->backing_format) {
             g_set_error(error, SP_ERROR, SP_ERROR_FORMAT_MISMATCH,
                         _("%s: recorded format is %s, not %s"), what,
                         sp_format_to_string(recorded),
                         sp_format_to_string(vol->backing_format));
-            return FALSE;
+            return -1;
         }
     }
-    return sp_inspect_check(c->backing_fd, vol->backing_format, pool->policy, what,
-                            NULL, error);
+    if (!sp_inspect_check(fd, vol->backing_format, pool->policy, what, NULL, error))
+        return -1;
+    return g_steal_fd(&fd);
+}
+
+static gboolean
+open_backing(SpPool *pool, const SpVolume *vol, SpCreateCtx *c, GError **error)
+{
+    c->backing_fd = sp_pool_open_backing(pool, vol, &c->backing_lock, error);
+    return c->backing_fd >= 0;
 }
 
 /* Checks shared by create and plan; fills @c (locks only when @lock). */

@@ -136,28 +136,83 @@ sp_pool_run_plan(SpPool *pool, const SpPlan *plan, int target_fd, int src_fd,
     return TRUE;
 }
 
-/* Whether the qcow2 header of @fd names exactly @expected as backing file. */
+/* How much of a qcow2 header cluster is searched for the backing format
+ * extension (qemu writes it right after the header). */
+#define QCOW2_EXT_AREA 65536
+#define QCOW2_EXT_BACKING_FORMAT 0xe2792acaU
+
+/* The backing format named by the header extensions of qcow2 @fd, or NULL
+ * when there is none (qemu-img would then probe the backing file). */
+static char *
+qcow2_backing_format(int fd, guint32 version)
+{
+    g_autofree guint8 *area = NULL;
+    guint32 header_len = 72, cluster_bits;
+    guint8 h[104];
+    gssize n;
+    gsize off;
+
+    if (sp_fs_pread_full(fd, h, sizeof(h), 0, NULL) != (gssize)sizeof(h))
+        return NULL;
+    memcpy(&cluster_bits, h + 20, 4);
+    cluster_bits = GUINT32_FROM_BE(cluster_bits);
+    if (version >= 3) {
+        memcpy(&header_len, h + 100, 4);
+        header_len = GUINT32_FROM_BE(header_len);
+    }
+    if (cluster_bits < 9 || cluster_bits > 21 || header_len < 72)
+        return NULL;
+    area = g_malloc(QCOW2_EXT_AREA);
+    n = sp_fs_pread_full(fd, area, MIN((gsize)QCOW2_EXT_AREA, (gsize)1 << cluster_bits),
+                         0, NULL);
+    if (n < 0)
+        return NULL;
+    for (off = header_len; off + 8 <= (gsize)n;) {
+        guint32 type, len;
+
+        memcpy(&type, area + off, 4);
+        memcpy(&len, area + off + 4, 4);
+        type = GUINT32_FROM_BE(type);
+        len = GUINT32_FROM_BE(len);
+        off += 8;
+        if (type == 0 || len > (gsize)n - off)
+            return NULL;
+        if (type == QCOW2_EXT_BACKING_FORMAT)
+            return g_strndup((const char *)area + off, len);
+        off += ((gsize)len + 7) & ~(gsize)7;
+    }
+    return NULL;
+}
+
+/* Whether the qcow2 header of @fd names exactly @expected as backing file,
+ * with exactly @format as its backing format. */
 static gboolean
-qcow2_backing_is(int fd, const char *expected)
+qcow2_backing_is(int fd, const char *expected, SpFormat format)
 {
     guint8 h[20];
     guint64 off;
-    guint32 len;
+    guint32 len, version;
     g_autofree char *name = NULL;
+    g_autofree char *fmt = NULL;
 
-    if (!expected || sp_fs_pread_full(fd, h, sizeof(h), 0, NULL) != sizeof(h) ||
+    if (!expected || format == SP_FORMAT_UNKNOWN ||
+        sp_fs_pread_full(fd, h, sizeof(h), 0, NULL) != sizeof(h) ||
         memcmp(h, "QFI\xfb", 4) != 0)
         return FALSE;
+    memcpy(&version, h + 4, 4);
     memcpy(&off, h + 8, 8);
     memcpy(&len, h + 16, 4);
+    version = GUINT32_FROM_BE(version);
     off = GUINT64_FROM_BE(off);
     len = GUINT32_FROM_BE(len);
     if (len == 0 || len > 1023 || len != strlen(expected))
         return FALSE;
     name = g_malloc0(len + 1);
-    if (sp_fs_pread_full(fd, name, len, off, NULL) != (gssize)len)
+    if (sp_fs_pread_full(fd, name, len, off, NULL) != (gssize)len ||
+        memcmp(name, expected, len) != 0)
         return FALSE;
-    return memcmp(name, expected, len) == 0;
+    fmt = qcow2_backing_format(fd, version);
+    return fmt && g_str_equal(fmt, sp_format_to_string(format));
 }
 
 gboolean
@@ -168,6 +223,7 @@ sp_pool_check_volume_image(SpPool *pool, int fd, const SpVolume *vol,
     g_autoptr(SpInspectResult) r = NULL;
     g_autoptr(GPtrArray) bad = g_ptr_array_new();
     gboolean mismatch = FALSE;
+    gboolean backing_ok, backing_used = FALSE;
 
     if (img == SP_FORMAT_UNKNOWN) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
@@ -178,19 +234,30 @@ sp_pool_check_volume_image(SpPool *pool, int fd, const SpVolume *vol,
     r = sp_inspect_fd(fd, img, pool->policy, error);
     if (!r)
         return FALSE;
+    backing_ok = qcow2_backing_is(fd, vol->backing_path, vol->backing_format);
     for (guint i = 0; i < r->violations->len; i++) {
         const char *v = g_ptr_array_index(r->violations, i);
         /* The volume's own, recorded backing file is expected. */
         if ((g_str_equal(v, "qcow2-backing-file") ||
-             g_str_equal(v, "qcow2-backing-format")) &&
-            qcow2_backing_is(fd, vol->backing_path))
+             g_str_equal(v, "qcow2-backing-format")) && backing_ok) {
+            backing_used = TRUE;
             continue;
+        }
         if (g_str_equal(v, "format-mismatch"))
             mismatch = TRUE;
         g_ptr_array_add(bad, (gpointer)v);
     }
-    if (bad->len == 0)
-        return TRUE;
+    if (bad->len == 0) {
+        g_autofd int bfd = -1;
+
+        if (!backing_used)
+            return TRUE;
+        /* qemu-img will read the backing file too: it passes the same gate
+         * as when the volume was created (the recorded path is only as
+         * trustworthy as whoever can write the volume's xattrs). */
+        bfd = sp_pool_open_backing(pool, vol, NULL, error);
+        return bfd >= 0;
+    }
     g_ptr_array_add(bad, NULL);
     g_autofree char *list = g_strjoinv(", ", (char **)bad->pdata);
     g_set_error(error, SP_ERROR,

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "image/sp-pool.h"
+#include "util/sp-lock.h"
 
 struct SpPool {
     int fd;                 /* the pool directory; every access is beneath it */
@@ -24,9 +25,18 @@ int sp_pool_open_volume(SpPool *pool, const char *name, int flags,
 SpVolume *sp_pool_read_volume(SpPool *pool, const char *name, int fd,
                               const struct stat *st, GError **error);
 
+/* Open @vol's backing store (backing_path, backing_format) beneath the pool
+ * or a backing root with no symlinks anywhere, check the format recorded on
+ * a pool volume, and inspect it as backing_format. With @lock, a pool
+ * volume is shared-locked into *@lock. Returns the fd, or -1. */
+int sp_pool_open_backing(SpPool *pool, const SpVolume *vol, SpLock **lock,
+                         GError **error);
+
 /* Inspect an existing volume @vol of the pool before qemu-img reads it. A
- * qcow2 backing file is tolerated only when it is exactly the recorded
- * backing path. */
+ * qcow2 backing file is tolerated only when the header names exactly the
+ * recorded backing path and format, and that backing store passes
+ * sp_pool_open_backing() again (the xattrs are writable by anyone who can
+ * write the volume, so they are checked, not trusted). */
 gboolean sp_pool_check_volume_image(SpPool *pool, int fd, const SpVolume *vol,
                                     GError **error);
 

@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "cli-util.h"
 #include "conf/sp-volume.h"
@@ -166,6 +167,119 @@ test_clone_formats(void)
 }
 
 static void
+make_qcow2_with(const char *path, const char *backing, const char *bfmt)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    int status = -1;
+
+    g_unlink(path);
+    for (const char *const *a = (const char *const[]){"/usr/bin/qemu-img", "create", "-q",
+                                                       "-f", "qcow2", "-u", "-b", NULL};
+         *a; a++)
+        g_ptr_array_add(argv, (gpointer)*a);
+    g_ptr_array_add(argv, (gpointer)backing);
+    g_ptr_array_add(argv, (gpointer)"-F");
+    g_ptr_array_add(argv, (gpointer)bfmt);
+    g_ptr_array_add(argv, (gpointer)path);
+    g_ptr_array_add(argv, (gpointer)"1M");
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, NULL, NULL, &status, NULL));
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+}
+
+/* Make a qcow2 at @path naming @backing (format @bfmt, or none) with qemu-img
+ * itself, without opening the backing file (-u). qemu-img insists on a
+ * backing format, so "none" renames its extension to one qemu ignores. */
+static void
+make_qcow2_naming(const char *path, const char *backing, const char *bfmt)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    const guint8 magic[4] = {0xe2, 0x79, 0x2a, 0xca};
+    guint8 *ext = NULL;
+
+    make_qcow2_with(path, backing, bfmt ? bfmt : "raw");
+    if (bfmt)
+        return;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    ext = memmem(data, MIN(len, 4096), magic, sizeof(magic));
+    g_assert_nonnull(ext);
+    ext[0] = 0x12;
+    cli_write_file(path, data, (gssize)len);
+}
+
+static void
+set_xattr(const char *path, const char *key, const char *value)
+{
+    g_assert_cmpint(setxattr(path, key, value, strlen(value), 0), ==, 0);
+}
+
+/* Anyone who can write a volume (its guest's qemu, for one) can write its
+ * contents and its user.* xattrs. A raw volume rewritten as a qcow2 naming
+ * a host file, with xattrs to match, must not make clone or resize run
+ * qemu-img over that host file: the recorded backing store is checked and
+ * inspected again, as at creation, before qemu-img reads the volume. */
+static void
+test_tampered_backing(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *g = cli_write_xml(e, "g.xml",
+        "<volume><name>g.img</name><capacity unit='M'>1</capacity>"
+        "<target><format type='raw'/></target></volume>");
+    g_autofree char *b = cli_write_xml(e, "b.xml",
+        "<volume><name>base.img</name><capacity unit='M'>1</capacity>"
+        "<target><format type='raw'/></target></volume>");
+    g_autofree char *o = cli_write_xml(e, "o.xml",
+        "<volume><name>out.img</name><capacity unit='M'>1</capacity>"
+        "<target><format type='raw'/></target></volume>");
+    g_autofree char *secret = g_build_filename(e->dir, "host-secret", NULL);
+    g_autofree char *evil = g_build_filename(e->dir, "evil.qcow2", NULL);
+    g_autofree char *gp = g_build_filename(e->pool, "g.img", NULL);
+    g_autofree char *bp = g_build_filename(e->pool, "base.img", NULL);
+    g_autofree char *outp = g_build_filename(e->pool, "out.img", NULL);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    struct {
+        const char *backing;
+        const char *bfmt;  /* in the qcow2 header */
+    } cases[] = {
+        /* a host file outside the pool and the backing roots */
+        {secret, "raw"},
+        /* a pool volume, but with no backing format: qemu-img would probe it */
+        {bp, NULL},
+    };
+
+    cli_write_file(secret, "HOST-SECRET-BYTES\n", -1);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, g, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, b, NULL), ==, 0);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *err = NULL;
+        g_autofree char *err2 = NULL;
+
+        make_qcow2_naming(evil, cases[i].backing, cases[i].bfmt);
+        g_assert_true(g_file_get_contents(evil, &data, &len, NULL));
+        cli_write_file(gp, data, (gssize)len);
+        g_clear_pointer(&data, g_free);
+        set_xattr(gp, "user.safepool.format", "qcow2");
+        set_xattr(gp, "user.safepool.backing", cases[i].backing);
+        set_xattr(gp, "user.safepool.backing-format", "raw");
+
+        g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
+                                "--from", "g.img", o, NULL), ==, 1);
+        g_assert_nonnull(strstr(err, "g.img"));
+        g_assert_false(g_file_test(outp, G_FILE_TEST_EXISTS));
+        g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
+        g_assert_cmpint(cli_run(e, NULL, &err2, "vol-resize", "--pool-dir", e->pool,
+                                "g.img", "2M", NULL), ==, 1);
+        g_assert_nonnull(strstr(err2, "g.img"));
+        g_assert_false(cli_tree_contains(e->pool, "HOST-SECRET-BYTES", NULL));
+    }
+    g_assert_true(g_file_get_contents(secret, &data, NULL, NULL));
+    g_assert_cmpstr(data, ==, "HOST-SECRET-BYTES\n");
+}
+
+static void
 test_validate_json(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
@@ -214,6 +328,7 @@ main(int argc, char **argv)
     g_test_add_func("/vol-ops/delete-backing-in-use", test_delete_backing_in_use);
     g_test_add_func("/vol-ops/dumpxml-roundtrip", test_dumpxml_roundtrip);
     g_test_add_func("/vol-ops/clone-formats", test_clone_formats);
+    g_test_add_func("/vol-ops/tampered-backing", test_tampered_backing);
     g_test_add_func("/vol-ops/validate-json", test_validate_json);
     g_test_add_func("/vol-ops/help-and-usage", test_help_and_usage);
     return g_test_run();
