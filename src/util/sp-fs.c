@@ -381,13 +381,34 @@ sp_fs_read_names(int dirfd, const char *what, GError **error)
     return g_steal_pointer(&names);
 }
 
+/* Move directory @name of @pfd up into @topfd (the directory the removal
+ * started in) under a fresh name, to be removed by a later pass there:
+ * trees of any depth go away with at most SP_FS_MAX_DEPTH fds open. */
+static gboolean
+sp_fs_rm_hoist(int pfd, const char *name, int topfd, const char *path,
+               GError **error)
+{
+    for (int i = 0; i < SP_FS_TMP_TRIES; i++) {
+        g_autofree char *hoisted = sp_fs_tmp_name("deep");
+
+        if (renameat2(pfd, name, topfd, hoisted, RENAME_NOREPLACE) == 0)
+            return TRUE;
+        if (errno == ENOENT)
+            return TRUE;
+        if (errno != EEXIST)
+            return sp_error_set_errno(error, errno, _("remove '%s'"), path);
+    }
+    g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
+                _("remove '%s': no free temporary name"), path);
+    return FALSE;
+}
+
 static gboolean
 sp_fs_rm_rf_at(int pfd, const char *name, const char *path, int depth,
-               GError **error)
+               int topfd, gboolean *hoisted, GError **error)
 {
     struct stat st;
     g_autofd int fd = -1;
-    g_autoptr(GPtrArray) names = NULL;
 
     if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)
@@ -401,9 +422,8 @@ sp_fs_rm_rf_at(int pfd, const char *name, const char *path, int depth,
         return TRUE;
     }
     if (depth >= SP_FS_MAX_DEPTH) {
-        g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                    _("remove '%s': directory tree too deep"), path);
-        return FALSE;
+        *hoisted = TRUE;
+        return sp_fs_rm_hoist(pfd, name, topfd, path, error);
     }
     fd = sp_openat2_raw(pfd, name, O_RDONLY | O_DIRECTORY, 0);
     if (fd < 0) {
@@ -411,15 +431,24 @@ sp_fs_rm_rf_at(int pfd, const char *name, const char *path, int depth,
             return TRUE;
         return sp_fs_set_open_error(error, errno, path);
     }
-    names = sp_fs_read_names(fd, path, error);
-    if (!names)
-        return FALSE;
-    for (guint i = 0; i < names->len; i++) {
-        const char *child = g_ptr_array_index(names, i);
-        g_autofree char *cpath = g_strconcat(path, "/", child, NULL);
+    if (depth == 0)
+        topfd = fd;
+    /* At the top, repeat until no deeper directory was moved up here. */
+    for (gboolean again = TRUE; again;) {
+        g_autoptr(GPtrArray) names = sp_fs_read_names(fd, path, error);
+        gboolean moved = FALSE;
 
-        if (!sp_fs_rm_rf_at(fd, child, cpath, depth + 1, error))
+        if (!names)
             return FALSE;
+        for (guint i = 0; i < names->len; i++) {
+            const char *child = g_ptr_array_index(names, i);
+            g_autofree char *cpath = g_strconcat(path, "/", child, NULL);
+
+            if (!sp_fs_rm_rf_at(fd, child, cpath, depth + 1, topfd,
+                                depth == 0 ? &moved : hoisted, error))
+                return FALSE;
+        }
+        again = depth == 0 && moved;
     }
     if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
         return sp_error_set_errno(error, errno, _("remove '%s'"), path);
@@ -442,7 +471,7 @@ sp_fs_rm_rf(int dirfd, const char *name, GError **error)
     }
     if (!sp_fs_check_entry(leaf, error))
         return FALSE;
-    return sp_fs_rm_rf_at(pfd, leaf, name, 0, error);
+    return sp_fs_rm_rf_at(pfd, leaf, name, 0, -1, NULL, error);
 }
 
 gboolean

@@ -47,7 +47,7 @@ gboolean sp_fs_unlink(int dirfd, const char *name, gboolean is_dir,
                       gboolean missing_ok, GError **error);
 
 /* Remove a directory tree below @dirfd/@name without following symlinks
- * (fd walk, unlinkat). Missing is fine. */
+ * (fd walk, unlinkat), however deep it is. Missing is fine. */
 gboolean sp_fs_rm_rf(int dirfd, const char *name, GError **error);
 
 /* Apply mode, then owner/group (-1 = leave) on an fd (fchmod/fchown). */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "util/sp-error.h"
@@ -72,6 +73,12 @@ sp_vtpm_fsync(int fd, const char *what, GError **error)
     return TRUE;
 }
 
+gboolean
+sp_vtpm_entry_shared(const struct stat *st)
+{
+    return !S_ISDIR(st->st_mode) && st->st_nlink > 1;
+}
+
 int
 sp_vtpm_entry_open(const SpVtpmEntry *e, GError **error)
 {
@@ -100,6 +107,17 @@ sp_vtpm_entry_open(const SpVtpmEntry *e, GError **error)
         close(fd);
         g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
                     _("'%s': replaced while being processed"), e->relpath);
+        return -1;
+    }
+    /* A second link shares the inode with a file outside the state (say
+     * another domain's state): chown, chmod, label or copy-out through
+     * this fd would act on that file too. Checked on the open fd, so a
+     * link added after the walk's fstatat is caught as well. */
+    if (sp_vtpm_entry_shared(&st)) {
+        close(fd);
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("'%s': has %ju hard links; a vTPM state file has one"),
+                    e->relpath, (uintmax_t) st.st_nlink);
         return -1;
     }
     return fd;

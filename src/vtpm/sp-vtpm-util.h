@@ -38,8 +38,14 @@ gboolean sp_vtpm_walk(int parent_fd, const char *name, const char *relpath,
 
 /* Open a walked file or directory (read-only, O_NOFOLLOW|O_NONBLOCK) and
  * check it is still the inode of @e->st; anything but a regular file or
- * a directory is refused (SP_ERROR_INVALID). */
+ * a directory, or a file with more than one link, is refused
+ * (SP_ERROR_INVALID). */
 int sp_vtpm_entry_open(const SpVtpmEntry *e, GError **error);
+
+/* A non-directory with more than one hard link: its inode is reachable
+ * from outside the state, so it is never opened for changes or reads
+ * (sp_vtpm_entry_open refuses it). */
+gboolean sp_vtpm_entry_shared(const struct stat *st);
 
 /* "symlink", "fifo", ... for messages. */
 const char *sp_vtpm_type_name(mode_t mode);

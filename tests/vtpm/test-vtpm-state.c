@@ -346,6 +346,79 @@ test_crash_fresh_root(void)
     vt_teardown(&f);
 }
 
+/* Another domain's state file (or any file swtpm's user may link, e.g. a
+ * root-owned 0666 file) hard-linked into a state: relabel must not chown,
+ * chmod or relabel the shared inode, save must not copy it out. */
+static void
+test_planted_hardlink(void)
+{
+    VtFixture f;
+    g_autofree char *outside = NULL, *hl = NULL, *tar = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+    struct stat st;
+    char label[256];
+
+    vt_setup(&f);
+    vt_make_state(&f);
+    outside = g_build_filename(f.dir, "other-domain-state", NULL);
+    vt_write(outside, "another domain's TPM secrets\n", 0666);
+    g_assert_cmpint(setxattr(outside, "security.selinux",
+                             "system_u:object_r:svirt_image_t:s0:c1,c2", 40,
+                             0), ==, 0);
+    hl = g_build_filename(f.state, "linked", NULL);
+    g_assert_cmpint(link(outside, hl), ==, 0);
+    g_assert_cmpint(vt_run(&out, &err, NULL, "vtpm", "relabel", R(&f), D(&f),
+                           NULL), ==, 1);
+    g_assert_nonnull(strstr(out, VT_UUID "/tpm2/linked: links is 2, expected 1\n"));
+    g_assert_nonnull(strstr(err, "1 difference left"));
+    g_assert_cmpint(stat(outside, &st), ==, 0);
+    g_assert_cmpint(st.st_uid, ==, 0);
+    g_assert_cmpint(st.st_gid, ==, 0);
+    g_assert_cmpint(st.st_mode & 07777, ==, 0666);
+    g_assert_cmpint(getxattr(outside, "security.selinux", label,
+                             sizeof label), ==, 40);
+    g_assert_cmpint(memcmp(label, "system_u:object_r:svirt_image_t:s0:c1,c2",
+                           40), ==, 0);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "verify", R(&f), D(&f),
+                           NULL), ==, 1);
+    tar = archive_path(&f, "x.tar");
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
+                           "--output", tar, NULL), ==, 1);
+    g_assert_nonnull(strstr(err, "tpm2/linked': has 2 hard links"));
+    g_assert_false(g_file_test(tar, G_FILE_TEST_EXISTS));
+    vt_teardown(&f);
+}
+
+/* A state nested deeper than any walk goes (swtpm's user owns tpm2/ and
+ * can build this) must still be deletable, and must not leave a temporary
+ * that every later command fails to sweep. */
+static void
+test_delete_deep_tree(void)
+{
+    VtFixture f;
+    g_autofree char *err = NULL;
+    g_autoptr(GString) p = NULL;
+    g_autoptr(GDir) dir = NULL;
+    const char *name;
+
+    vt_setup(&f);
+    vt_make_state(&f);
+    p = g_string_new(f.state);
+    for (int i = 0; i < 300; i++) {
+        g_string_append(p, "/d");
+        g_assert_cmpint(mkdir(p->str, 0700), ==, 0);
+    }
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f), D(&f),
+                           "--force", NULL), ==, 0);
+    g_assert_false(g_file_test(f.state, G_FILE_TEST_EXISTS));
+    dir = g_dir_open(f.root, 0, NULL);
+    while ((name = g_dir_read_name(dir)))
+        g_assert_false(g_str_has_prefix(name, ".safepool-tmp-"));
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "list", R(&f), NULL),
+                    ==, 0);
+    vt_teardown(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -360,6 +433,8 @@ main(int argc, char **argv)
     g_test_add_func("/vtpm/state/create-twice", test_create_twice);
     g_test_add_func("/vtpm/state/planted-symlink", test_planted_symlink);
     g_test_add_func("/vtpm/state/conflicts", test_conflicts);
+    g_test_add_func("/vtpm/state/planted-hardlink", test_planted_hardlink);
+    g_test_add_func("/vtpm/state/delete-deep-tree", test_delete_deep_tree);
     g_test_add_data_func("/vtpm/crash/after-unpack", "unpack", test_crash);
     g_test_add_data_func("/vtpm/crash/after-apply", "apply", test_crash);
     g_test_add_data_func("/vtpm/crash/after-swap", "swap", test_crash);
