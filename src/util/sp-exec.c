@@ -269,7 +269,9 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
         deadline =
             g_get_monotonic_time() + (gint64)opts->timeout_sec * G_USEC_PER_SEC;
 
-    while (out_fd >= 0 || err_fd >= 0) {
+    /* Until the child is gone too: one that closed its stdout and stderr
+     * must still meet the timeout rather than a blocking waitpid. */
+    while (out_fd >= 0 || err_fd >= 0 || pidfd >= 0) {
         struct pollfd pfd[3];
         int np = 0, r, timeout_ms = -1;
 

@@ -154,6 +154,28 @@ test_timeout_kills_group(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/* A child that closes its stdout and stderr (and ignores SIGTERM) must
+ * still be timed out: the pipes' EOF is not the child's end. */
+static void
+test_timeout_after_pipes_closed(void)
+{
+    g_autoptr(GError) error = NULL;
+    const char *argv[] = {"/bin/sh", "-c",
+                          "trap '' TERM; exec >&- 2>&-; sleep 100", NULL};
+    GPid child = 0;
+    SpExecOptions opts = {.timeout_sec = 1,
+                          .stdin_fd = -1,
+                          .on_spawn = record_pid,
+                          .on_spawn_data = &child};
+    gint64 start = g_get_monotonic_time();
+
+    g_assert_false(sp_exec_run(argv, &opts, NULL, &error));
+    g_assert_error(error, SP_ERROR, SP_ERROR_FAILED);
+    g_assert_cmpstr(error->message, ==, "sh: timed out after 1 s");
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
+    g_assert_true(process_gone(child));
+}
+
 /* A background process left in the group must not keep us waiting on the
  * pipes after the child itself exited. */
 static void
@@ -521,6 +543,8 @@ main(int argc, char **argv)
     g_test_add_func("/util/exec/argv-checks", test_argv_checks);
     g_test_add_func("/util/exec/no-shell", test_no_shell);
     g_test_add_func("/util/exec/timeout-kills-group", test_timeout_kills_group);
+    g_test_add_func("/util/exec/timeout-after-pipes-closed",
+                    test_timeout_after_pipes_closed);
     g_test_add_func("/util/exec/straggler-does-not-hang",
                     test_straggler_does_not_hang);
     g_test_add_func("/util/exec/escaped-session-does-not-hang",
