@@ -8,6 +8,10 @@
 #define VMDK_MAX_DESC (1024 * 1024)
 #define VMDK_MARKER_EOS 0
 #define VMDK_MARKER_FOOTER 3
+/* qemu looks for a parent in this many bytes at the descriptor's start
+ * (0x200 in a sparse file), whatever the header's descriptor size says. */
+#define VMDK_QEMU_DESC_WINDOW (20 * 512)
+#define VMDK_PARENT_KEY "parentFileNameHint"
 
 gboolean
 sp_insp_probe_vmdk(const SpInspCtx *ctx)
@@ -80,6 +84,27 @@ is_bad_path(const char *name)
             return TRUE;
     }
     return FALSE;
+}
+
+/* qemu finds a parent by searching the raw descriptor bytes for the key,
+ * not by parsing lines: a comment, a "ddb." prefix or bytes past the
+ * declared descriptor size still name a backing file. Search the same
+ * way, across NUL bytes too. */
+static void
+scan_parent_hint(SpInspCtx *ctx, const guint8 *buf, gsize len)
+{
+    if (memmem(buf, len, VMDK_PARENT_KEY, strlen(VMDK_PARENT_KEY)))
+        sp_insp_violation(ctx, "vmdk-parent");
+}
+
+/* The window qemu searches for a parent, from the head (16 KiB covers
+ * 0x200 + VMDK_QEMU_DESC_WINDOW). */
+static void
+scan_qemu_parent_window(SpInspCtx *ctx, gsize start)
+{
+    if (start < ctx->head_len)
+        scan_parent_hint(ctx, ctx->head + start,
+                         MIN(ctx->head_len - start, VMDK_QEMU_DESC_WINDOW));
 }
 
 /* One extent line: ACCESS SECTORS TYPE ["FILE" [OFFSET]]. */
@@ -255,6 +280,13 @@ check_sparse(SpInspCtx *ctx, GError **error)
     parse_header(ctx->head, &hdr);
     if (hdr.version < 1 || hdr.version > 3)
         sp_insp_violation(ctx, "vmdk-bad-version");
+    /* qemu opens a sparse header of capacity 0 that has a descriptor
+     * offset as a descriptor file: the extents it lists (any host file)
+     * are opened, whatever the descriptor size says. */
+    if (hdr.capacity == 0 && hdr.desc_offset != 0)
+        sp_insp_violation(ctx, "vmdk-zero-capacity");
+    G_STATIC_ASSERT(VMDK_SECTOR + VMDK_QEMU_DESC_WINDOW <= SP_INSP_HEAD_SIZE);
+    scan_qemu_parent_window(ctx, VMDK_SECTOR);
     if (hdr.gd_offset == VMDK_GD_AT_END && !check_footer(ctx, &hdr, error))
         return FALSE;
 
@@ -285,6 +317,7 @@ check_sparse(SpInspCtx *ctx, GError **error)
                         &got, error);
         if (!d)
             return FALSE;
+        scan_parent_hint(ctx, d, got);
         check_descriptor(ctx, (const char *)d, strnlen((char *)d, got), TRUE,
                          &sectors_sum);
     }
@@ -313,6 +346,7 @@ sp_insp_check_vmdk(SpInspCtx *ctx, GError **error)
     d = read_region(ctx, 0, (gsize)ctx->file_size, &got, error);
     if (!d)
         return FALSE;
+    scan_parent_hint(ctx, d, got);
     check_descriptor(ctx, (const char *)d, strnlen((char *)d, got), FALSE,
                      &sectors_sum);
     ctx->virtual_size = sectors_sum * VMDK_SECTOR;

@@ -142,6 +142,30 @@ it_qemu_vsize(const char *path, const char *fmt)
         json_node_get_object(json_parser_get_root(parser)), "virtual-size");
 }
 
+char *
+it_qemu_backing(const char *path, const char *fmt)
+{
+    const char *argv[] = {"qemu-img", "info", "--output=json", "-f", fmt,
+                          path,       NULL};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) p =
+        spawn(argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autofree char *out = NULL;
+    JsonObject *o;
+
+    g_assert_no_error(error);
+    g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error);
+    g_assert_no_error(error);
+    if (!g_subprocess_get_if_exited(p) || g_subprocess_get_exit_status(p) != 0)
+        return NULL;
+    g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+    o = json_node_get_object(json_parser_get_root(parser));
+    if (!json_object_has_member(o, "backing-filename"))
+        return NULL;
+    return g_strdup(json_object_get_string_member(o, "backing-filename"));
+}
+
 SpInspectResult *
 it_inspect(const char *path, SpFormat expected, const SpPolicy *policy)
 {

@@ -22,6 +22,11 @@ gboolean it_try(const char *const *argv);
  * backing files not opened); -1 if qemu-img refuses the image. */
 gint64 it_qemu_vsize(const char *path, const char *fmt);
 
+/* qemu-img info's "backing-filename" for @path opened as @fmt (qemu-img
+ * info never opens the backing file itself); NULL if it names none or
+ * qemu-img refuses the image. */
+char *it_qemu_backing(const char *path, const char *fmt);
+
 /* Inspect @path as @expected with @policy (it_policy() when NULL). */
 SpInspectResult *it_inspect(const char *path, SpFormat expected,
                             const SpPolicy *policy);

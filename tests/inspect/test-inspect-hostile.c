@@ -196,6 +196,73 @@ test_vmdk_descriptors(void)
     CHECK("parent.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, NULL, "vmdk-parent");
 }
 
+/* qemu finds a vmdk's parent by searching the raw bytes at 0x200 for
+ * "parentFileNameHint", not by parsing the declared descriptor. */
+static void
+test_vmdk_hidden_parent(void)
+{
+    g_autofree char *parent = p("hp-parent.vmdk");
+    const char *head = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+                       "parentCID=ffffffff\n"
+                       "createType=\"monolithicSparse\"\n";
+    /* in a comment; behind a "ddb." prefix */
+    const char *const keys[] = {"# parentFileNameHint=\"",
+                                "ddb.parentFileNameHint=\""};
+    create("vmdk", NULL, "hp-parent.vmdk", "1M");
+    for (gsize i = 0; i < G_N_ELEMENTS(keys) + 2; i++) {
+        g_autofree char *path = p("hp.vmdk"), *back = NULL;
+        g_autofree char *d = NULL;
+        guint64 one = GUINT64_TO_LE(1), zero = 0;
+
+        create("vmdk", NULL, "hp.vmdk", "1M");
+        if (i < G_N_ELEMENTS(keys)) {
+            d = g_strconcat(head, keys[i], parent,
+                            "\"\nRW 2048 SPARSE \"hp.vmdk\"\n", NULL);
+            it_patch(path, 512, d, strlen(d) + 1);
+        } else {
+            /* past the declared descriptor size (1 sector), or with no
+             * declared descriptor at all; qemu's search runs on up to the
+             * first NUL */
+            GString *g = g_string_new(head);
+
+            g_string_append(g, "RW 2048 SPARSE \"hp.vmdk\"\n");
+            while (g->len < 512)
+                g_string_append_c(g, ' ');
+            g_string_append_printf(g, "\nparentFileNameHint=\"%s\"\n", parent);
+            d = g_string_free(g, FALSE);
+            it_patch(path, 36, i == G_N_ELEMENTS(keys) ? &one : &zero, 8);
+            it_patch(path, 512, d, strlen(d) + 1);
+        }
+        back = it_qemu_backing(path, "vmdk");
+        g_assert_cmpstr(back, ==, parent);
+        CHECK("hp.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, "vmdk", "vmdk-parent");
+    }
+}
+
+/* A sparse header of capacity 0 with a descriptor offset is opened by
+ * qemu as a descriptor file: its extents are other files. */
+static void
+test_vmdk_zero_capacity(void)
+{
+    g_autofree char *path = p("zc.vmdk"), *host = p("zc-host.bin");
+    g_autofree char *d = g_strdup_printf(
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+        "parentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
+        "RW 2048 FLAT \"%s\" 0\n",
+        host);
+    guint64 zero = 0;
+
+    it_truncate(host, 1024 * 1024);
+    create("vmdk", NULL, "zc.vmdk", "1M");
+    it_patch(path, 12, &zero, 8); /* capacity */
+    it_patch(path, 36, &zero, 8); /* descriptor size */
+    it_patch(path, 512, d, strlen(d) + 1);
+    /* qemu opened the host file: the header says 0 sectors */
+    g_assert_cmpint(it_qemu_vsize(path, "vmdk"), >, 0);
+    CHECK("zc.vmdk", SP_FORMAT_VMDK, SP_FORMAT_VMDK, NULL,
+          "vmdk-zero-capacity");
+}
+
 /* streamOptimized with the grain directory "at the end": the footer must
  * repeat the header. */
 static void
@@ -428,6 +495,10 @@ main(int argc, char **argv)
     g_test_add_func("/inspect/hostile/qed-backing", test_qed_backing);
     g_test_add_func("/inspect/hostile/vmdk-descriptors", test_vmdk_descriptors);
     g_test_add_func("/inspect/hostile/vmdk-footer", test_vmdk_footer);
+    g_test_add_func("/inspect/hostile/vmdk-hidden-parent",
+                    test_vmdk_hidden_parent);
+    g_test_add_func("/inspect/hostile/vmdk-zero-capacity",
+                    test_vmdk_zero_capacity);
     g_test_add_func("/inspect/hostile/iso", test_iso);
     g_test_add_func("/inspect/hostile/partitions", test_partitions);
     g_test_add_func("/inspect/hostile/luks", test_luks);
