@@ -419,6 +419,35 @@ test_delete_deep_tree(void)
     vt_teardown(&f);
 }
 
+/* One state that no walk accepts (too deep here; too many entries is the
+ * same) must not hide the others from `vtpm list`. */
+static void
+test_list_hostile_state(void)
+{
+    VtFixture f;
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *other = NULL;
+    g_autoptr(GString) p = NULL;
+
+    vt_setup(&f);
+    vt_make_state(&f);
+    p = g_string_new(f.state);
+    for (int i = 0; i < 12; i++) {
+        g_string_append(p, "/d");
+        g_assert_cmpint(mkdir(p->str, 0700), ==, 0);
+    }
+    other = g_build_filename(f.root, "00000000-0000-0000-0000-000000000001",
+                             "tpm2", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
+    g_assert_cmpint(vt_run(&out, &err, NULL, "vtpm", "list", R(&f), NULL),
+                    ==, 0);
+    g_assert_nonnull(strstr(out, "00000000-0000-0000-0000-000000000001  -  tpm2"));
+    g_assert_nonnull(strstr(out, VT_UUID "  -  tpm2"));
+    g_assert_nonnull(strstr(out, "differs\n"));
+    g_assert_nonnull(strstr(err, "nested deeper than 8"));
+    vt_teardown(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -435,6 +464,7 @@ main(int argc, char **argv)
     g_test_add_func("/vtpm/state/conflicts", test_conflicts);
     g_test_add_func("/vtpm/state/planted-hardlink", test_planted_hardlink);
     g_test_add_func("/vtpm/state/delete-deep-tree", test_delete_deep_tree);
+    g_test_add_func("/vtpm/state/list-hostile-state", test_list_hostile_state);
     g_test_add_data_func("/vtpm/crash/after-unpack", "unpack", test_crash);
     g_test_add_data_func("/vtpm/crash/after-apply", "apply", test_crash);
     g_test_add_data_func("/vtpm/crash/after-swap", "swap", test_crash);
