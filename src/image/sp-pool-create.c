@@ -181,7 +181,7 @@ open_backing(SpPool *pool, const SpVolume *vol, SpCreateCtx *c, GError **error)
 /* Checks shared by create and plan; fills @c (locks only when @lock). */
 static gboolean
 prepare(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
-        gboolean lock, SpCreateCtx *c, GError **error)
+        gboolean lock, gboolean replace, SpCreateCtx *c, GError **error)
 {
     struct stat st;
     g_autoptr(GError) local = NULL;
@@ -193,13 +193,20 @@ prepare(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
         if (!c->name_lock)
             return FALSE;
     }
-    if (sp_fs_lstat(pool->fd, vol->name, &st, &local)) {
+    if (replace) {
+        if (!sp_fs_lstat(pool->fd, vol->name, &st, error))
+            return FALSE;
+        if (!S_ISREG(st.st_mode)) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("volume '%s': not a regular file"), vol->name);
+            return FALSE;
+        }
+    } else if (sp_fs_lstat(pool->fd, vol->name, &st, &local)) {
         g_set_error(error, SP_ERROR, SP_ERROR_EXISTS,
                     _("volume '%s': already exists in pool '%s'"), vol->name,
                     pool->path);
         return FALSE;
-    }
-    if (!g_error_matches(local, SP_ERROR, SP_ERROR_NOT_FOUND)) {
+    } else if (!g_error_matches(local, SP_ERROR, SP_ERROR_NOT_FOUND)) {
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
     }
@@ -221,7 +228,7 @@ sp_pool_plan_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
     g_auto(SpCreateCtx) c = {.src_fd = -1, .backing_fd = -1};
     SpPlanCreateArgs pa = {.pool_path = pool->path};
 
-    if (!prepare(pool, vol, args, FALSE, &c, error))
+    if (!prepare(pool, vol, args, FALSE, FALSE, &c, error))
         return NULL;
     pa.source = c.source;
     pa.source_path = c.source_path;
@@ -314,9 +321,11 @@ record(SpPool *pool, const SpVolume *vol, int fd, const char *path, GError **err
     return xml && set_xattr_str(fd, SP_XATTR_DEFINITION, xml, error);
 }
 
-char *
-sp_pool_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
-               GError **error)
+/* Create @vol under a temporary; publish it under its name, or with
+ * @replace exchange it with the existing volume (kept until then). */
+static char *
+create_volume(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
+              gboolean replace, GError **error)
 {
     g_auto(SpCreateCtx) c = {.src_fd = -1, .backing_fd = -1};
     g_auto(SpTmp) t = {.dirfd = pool->fd, .fd = -1};
@@ -325,7 +334,7 @@ sp_pool_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
     g_autofree char *target = NULL;
     g_autofree char *path = g_build_filename(pool->path, vol->name, NULL);
 
-    if (!prepare(pool, vol, args, TRUE, &c, error))
+    if (!prepare(pool, vol, args, TRUE, replace, &c, error))
         return NULL;
     if (vol->backing_path && !open_backing(pool, vol, &c, error))
         return NULL;
@@ -387,10 +396,31 @@ sp_pool_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
         sp_error_set_errno(error, errno, _("volume '%s': fsync"), vol->name);
         return NULL;
     }
-    if (!sp_fs_publish(pool->fd, t.name, vol->name, error))
-        return NULL;
-    g_clear_pointer(&t.name, g_free);
+    if (replace) {
+        /* t.name now holds the old volume, which its cleanup removes. */
+        if (!sp_fs_exchange(pool->fd, t.name, vol->name, error))
+            return NULL;
+    } else {
+        if (!sp_fs_publish(pool->fd, t.name, vol->name, error))
+            return NULL;
+        g_clear_pointer(&t.name, g_free);
+    }
     if (fsync(pool->fd) < 0)
         g_debug("pool '%s': fsync: %s", pool->path, g_strerror(errno));
     return g_steal_pointer(&path);
+}
+
+char *
+sp_pool_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
+               GError **error)
+{
+    return create_volume(pool, vol, args, FALSE, error);
+}
+
+gboolean
+sp_pool_recreate(SpPool *pool, const SpVolume *vol, GError **error)
+{
+    g_autofree char *path = create_volume(pool, vol, NULL, TRUE, error);
+
+    return path != NULL;
 }

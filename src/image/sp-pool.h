@@ -63,6 +63,11 @@ typedef struct {
 char *sp_pool_create(SpPool *pool, const SpVolume *vol,
                      const SpCreateArgs *args, GError **error);
 
+/* Build @vol afresh (as sp_pool_create) and exchange it with the existing
+ * volume of the same name, under that name's lock; the old volume stays
+ * untouched until the new one is complete (wipe). */
+gboolean sp_pool_recreate(SpPool *pool, const SpVolume *vol, GError **error);
+
 /* The plan vol-create would run (for `plan`), with the public path. */
 SpPlan *sp_pool_plan_create(SpPool *pool, const SpVolume *vol,
                             const SpCreateArgs *args, GError **error);

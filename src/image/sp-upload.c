@@ -195,8 +195,6 @@ sp_wipe(SpPool *pool, const SpPolicy *policy, const char *name,
 {
     g_autoptr(SpVolInfo) info = NULL;
     g_autoptr(SpVolume) def = NULL;
-    g_autofree char *path = NULL;
-    SpCreateArgs args = { 0 };
 
     (void)policy;
     if (!sp_volume_check_name(name, error) ||
@@ -210,10 +208,9 @@ sp_wipe(SpPool *pool, const SpPolicy *policy, const char *name,
     }
     if (info->format == SP_FORMAT_RAW)
         return sp_wipe_raw(pool, name, error);
-    /* structured formats: an empty image of the same recorded definition */
-    if (!(def = sp_pool_lookup(pool, name, error)) ||
-        !sp_pool_delete(pool, name, error) ||
-        !(path = sp_pool_create(pool, def, &args, error)))
+    /* structured formats: an empty image of the same recorded definition,
+     * exchanged with the volume only once built (a failure keeps it) */
+    if (!(def = sp_pool_lookup(pool, name, error)))
         return FALSE;
-    return TRUE;
+    return sp_pool_recreate(pool, def, error);
 }
