@@ -90,13 +90,46 @@ file_size_of(int fd, guint64 *size, GError **error)
     return FALSE;
 }
 
+/* Signatures of formats safepool does not handle but that qemu (or, for
+ * UML's cow, libvirt's pool refresh) recognises when it probes a file. A
+ * "raw" file carrying one would be read as that format by the next tool
+ * that probes it; qemu's own probe rules, taken at least as wide. */
+static gboolean
+probe_foreign(const SpInspCtx *ctx)
+{
+#define SIG(s) {s, sizeof(s) - 1}
+    static const struct {
+        const char *magic;
+        gsize len;
+    } sigs[] = {
+        /* qemu bochs: magic, then type "Redolog" */
+        SIG("Bochs Virtual HD Image"),
+        /* qemu cloop v2.0 */
+        SIG("#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t "
+            "iso9660 /dev/cloop $1\n"),
+        /* qemu parallels (and libvirt's ploop) */
+        SIG("WithoutFreeSpace"),
+        SIG("WithouFreSpacExt"),
+        /* libvirt's cow: magic, version 2; its header names a backing file */
+        SIG("OOOM\0\0\0\2"),
+    };
+#undef SIG
+
+    for (gsize i = 0; i < G_N_ELEMENTS(sigs); i++) {
+        if (sp_insp_head_has(ctx, 0, sigs[i].magic, sigs[i].len))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Returns the detected format, SP_FORMAT_LAST on I/O error.
  * Formats whose signature sits at the start of the file: exactly one may
  * match. Raw-disk signatures (ISO, partition tables, a trailing VHD footer)
  * are only considered when none does, since the data areas of the
  * container formats may hold anything. */
 static SpFormat
-detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous, GError **error)
+detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous,
+       gboolean *foreign, GError **error)
 {
     static const struct {
         SpFormat format;
@@ -113,6 +146,7 @@ detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous, GError **error)
     SpFormat found = SP_FORMAT_UNKNOWN;
 
     *ambiguous = FALSE;
+    *foreign = probe_foreign(ctx);
     *raw_kind = SP_FORMAT_RAW;
     for (gsize i = 0; i < G_N_ELEMENTS(primaries); i++) {
         if (!primaries[i].probe(ctx))
@@ -121,7 +155,11 @@ detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous, GError **error)
             *ambiguous = TRUE;
         found = primaries[i].format;
     }
-    if (*ambiguous)
+    if (*foreign && found != SP_FORMAT_UNKNOWN) {
+        *ambiguous = TRUE;
+        *foreign = FALSE;
+    }
+    if (*ambiguous || *foreign)
         return SP_FORMAT_UNKNOWN;
     if (found != SP_FORMAT_UNKNOWN)
         return found;
@@ -203,7 +241,7 @@ sp_inspect_fd(int fd, SpFormat expected, const SpPolicy *policy, GError **error)
     g_autoptr(GPtrArray) violations = g_ptr_array_new_with_free_func(g_free);
     SpInspCtx ctx = {0};
     SpFormat detected, raw_kind, format;
-    gboolean ambiguous;
+    gboolean ambiguous, foreign;
     gssize n;
     SpInspectResult *r;
 
@@ -220,13 +258,15 @@ sp_inspect_fd(int fd, SpFormat expected, const SpPolicy *policy, GError **error)
     ctx.head = head;
     ctx.head_len = (gsize)n;
 
-    detected = detect(&ctx, &raw_kind, &ambiguous, error);
+    detected = detect(&ctx, &raw_kind, &ambiguous, &foreign, error);
     g_clear_pointer(&ctx.vrs, g_free);
     if (detected == SP_FORMAT_LAST)
         return NULL;
     format = detected;
     if (ambiguous) {
         sp_insp_violation(&ctx, "ambiguous-format");
+    } else if (foreign) {
+        sp_insp_violation(&ctx, "unsupported-format");
     } else {
         /* A trailing VHD footer does not change what qemu reads as raw. */
         if (expected == SP_FORMAT_RAW && ctx.vpc_footer_only)

@@ -166,6 +166,26 @@ it_qemu_backing(const char *path, const char *fmt)
     return g_strdup(json_object_get_string_member(o, "backing-filename"));
 }
 
+char *
+it_qemu_probe(const char *path)
+{
+    const char *argv[] = {"qemu-img", "info", "--output=json", path, NULL};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) p =
+        spawn(argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autofree char *out = NULL;
+
+    g_assert_no_error(error);
+    g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error);
+    g_assert_no_error(error);
+    if (!g_subprocess_get_if_exited(p) || g_subprocess_get_exit_status(p) != 0)
+        return NULL;
+    g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+    return g_strdup(json_object_get_string_member(
+        json_node_get_object(json_parser_get_root(parser)), "format"));
+}
+
 SpInspectResult *
 it_inspect(const char *path, SpFormat expected, const SpPolicy *policy)
 {

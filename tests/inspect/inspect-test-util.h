@@ -27,6 +27,10 @@ gint64 it_qemu_vsize(const char *path, const char *fmt);
  * qemu-img refuses the image. */
 char *it_qemu_backing(const char *path, const char *fmt);
 
+/* The format qemu-img info probes for @path (no -f); NULL if the driver it
+ * probed refuses the file. */
+char *it_qemu_probe(const char *path);
+
 /* Inspect @path as @expected with @policy (it_policy() when NULL). */
 SpInspectResult *it_inspect(const char *path, SpFormat expected,
                             const SpPolicy *policy);

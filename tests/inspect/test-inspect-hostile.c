@@ -286,6 +286,48 @@ test_vmdk_footer(void)
     }
 }
 
+/* A "raw" file that starts with the signature of a format qemu probes but
+ * safepool does not handle is not raw to the next tool that probes it. */
+static void
+test_foreign_signatures(void)
+{
+    static const struct {
+        const char *magic;
+        gsize len;
+        gboolean qemu; /* qemu-img probes it (else: libvirt's cow) */
+    } sigs[] = {
+        {"Bochs Virtual HD Image\0\0\0\0\0\0\0\0\0\0Redolog\0\0\0\0\0\0\0\0\0"
+         "Growing\0\0\0\0\0\0\0\0\0\0\0\2",
+         67, TRUE},
+        {"#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t "
+         "iso9660 /dev/cloop $1\n",
+         83, TRUE},
+        {"OOOM\0\0\0\2/etc/shadow", 19, FALSE},
+    };
+    g_autofree char *par = p("f.parallels"), *path = p("foreign.raw");
+
+    /* a real parallels image, made by qemu-img */
+    create("parallels", NULL, "f.parallels", "1M");
+    g_assert_cmpstr(it_qemu_probe(par), ==, "parallels");
+    CHECK("f.parallels", SP_FORMAT_RAW, SP_FORMAT_UNKNOWN, NULL,
+          "unsupported-format", "format-mismatch");
+    CHECK("f.parallels", SP_FORMAT_UNKNOWN, SP_FORMAT_UNKNOWN, NULL,
+          "unsupported-format");
+    for (gsize i = 0; i < G_N_ELEMENTS(sigs); i++) {
+        g_autofree char *probed = NULL;
+
+        it_truncate(path, 0);
+        it_truncate(path, 1024 * 1024);
+        it_patch(path, 0, sigs[i].magic, sigs[i].len);
+        /* qemu probes another format (whose driver then refuses it) */
+        probed = it_qemu_probe(path);
+        if (sigs[i].qemu)
+            g_assert_cmpstr(probed, ==, NULL);
+        CHECK("foreign.raw", SP_FORMAT_RAW, SP_FORMAT_UNKNOWN, NULL,
+              "unsupported-format", "format-mismatch");
+    }
+}
+
 static void
 test_iso(void)
 {
@@ -499,6 +541,8 @@ main(int argc, char **argv)
                     test_vmdk_hidden_parent);
     g_test_add_func("/inspect/hostile/vmdk-zero-capacity",
                     test_vmdk_zero_capacity);
+    g_test_add_func("/inspect/hostile/foreign-signatures",
+                    test_foreign_signatures);
     g_test_add_func("/inspect/hostile/iso", test_iso);
     g_test_add_func("/inspect/hostile/partitions", test_partitions);
     g_test_add_func("/inspect/hostile/luks", test_luks);
