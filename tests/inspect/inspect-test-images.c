@@ -104,6 +104,48 @@ it_build_stream_footer(const char *path, gboolean agree)
 }
 
 void
+it_build_zero_capacity_vmdk(const char *path)
+{
+    static const char desc[] = "# Disk DescriptorFile\nversion=1\n"
+                               "CID=fffffffe\nparentCID=ffffffff\n"
+                               "createType=\"monolithicFlat\"\n"
+                               "RW 2048 FLAT \"/etc/shadow\" 0\n";
+    guint8 zero[8] = {0};
+
+    IT_RUN("qemu-img", "create", "-q", "-f", "vmdk", path, "1M");
+    it_patch(path, 12, zero, 8); /* capacity */
+    it_patch(path, 36, zero, 8); /* descriptor size */
+    it_patch(path, 512, desc, sizeof(desc));
+}
+
+void
+it_build_ddb_parent_vmdk(const char *path)
+{
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *desc = g_strdup_printf(
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+        "parentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
+        "ddb.parentFileNameHint=\"/etc/shadow\"\nRW 2048 SPARSE \"%s\"\n",
+        base);
+
+    IT_RUN("qemu-img", "create", "-q", "-f", "vmdk", path, "1M");
+    it_patch(path, 512, desc, strlen(desc) + 1);
+}
+
+void
+it_build_bochs_raw(const char *path)
+{
+    guint8 h[512] = "Bochs Virtual HD Image";
+
+    memcpy(h + 32, "Redolog", 8);
+    memcpy(h + 48, "Growing", 8);
+    put_le32(h + 64, 0x00020000);
+    it_truncate(path, 0);
+    it_truncate(path, 1024 * 1024);
+    it_patch(path, 0, h, sizeof(h));
+}
+
+void
 it_build_truncated_qcow2(const char *path)
 {
     IT_RUN("qemu-img", "create", "-q", "-f", "qcow2", path, "4M");

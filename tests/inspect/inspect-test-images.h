@@ -13,6 +13,15 @@ void it_build_two_extent_vmdk(const char *path);
 /* A streamOptimized vmdk (grain directory at the end) whose footer claims
  * another capacity than its header; with @agree, a correct footer. */
 void it_build_stream_footer(const char *path, gboolean agree);
+/* A 1 MiB monolithicSparse vmdk (qemu-img) patched to capacity 0 and
+ * descriptor size 0, its embedded descriptor naming a FLAT extent
+ * "/etc/shadow": qemu opens it as a descriptor file. */
+void it_build_zero_capacity_vmdk(const char *path);
+/* A 1 MiB monolithicSparse vmdk whose descriptor carries
+ * ddb.parentFileNameHint="/etc/shadow" (qemu's search finds it). */
+void it_build_ddb_parent_vmdk(const char *path);
+/* A 1 MiB "raw" disk starting with a bochs header (qemu probes bochs). */
+void it_build_bochs_raw(const char *path);
 /* The first 60 bytes of a qcow2 image. */
 void it_build_truncated_qcow2(const char *path);
 /* 4 MiB disks: an MBR with a bad boot flag; a GPT whose protective MBR
