@@ -48,5 +48,17 @@ xorriso -as mkisofs -quiet -o a.iso iso 2>/dev/null;  seed a.iso 40960 iso
 truncate -s 1M g.img; sgdisk -n 1:34:2000 g.img >/dev/null; seed g.img 8192 gpt
 truncate -s 1M m.img; printf 'label: dos\nstart=64,size=100,type=83,bootable\n' | sfdisk -q --no-reread --no-tell-kernel m.img
 seed m.img 4096 mbr
+# vmdk images qemu opens other files from: capacity 0 with a descriptor,
+# a parent hint behind "ddb."; foreign signatures qemu probes
+cp vm.vmdk vz.vmdk; printf '\0\0\0\0\0\0\0\0' | dd of=vz.vmdk bs=1 seek=12 conv=notrunc status=none
+printf '\0\0\0\0\0\0\0\0' | dd of=vz.vmdk bs=1 seek=36 conv=notrunc status=none
+printf '# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\ncreateType="monolithicFlat"\nRW 8 FLAT "/etc/passwd" 0\n\0' | dd of=vz.vmdk bs=1 seek=512 conv=notrunc status=none
+seed vz.vmdk 12288 vmdk-zero-capacity
+cp vm.vmdk vp.vmdk
+printf '# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\ncreateType="monolithicSparse"\nddb.parentFileNameHint="/etc/passwd"\nRW 2048 SPARSE "vp.vmdk"\n\0' | dd of=vp.vmdk bs=1 seek=512 conv=notrunc status=none
+seed vp.vmdk 12288 vmdk-ddb-parent
+qi -f parallels par.img 1M;                            seed par.img 4096 parallels
+printf 'Bochs Virtual HD Image' > "$out/seed-bochs"
+printf '#!/bin/sh\n#V2.0 Format\nmodprobe cloop file=$0 && mount -r -t iso9660 /dev/cloop $1\n' > "$out/seed-cloop"
 ls -la "$out"
 du -sh "$out"
