@@ -41,13 +41,27 @@ sp_backend_start_pool(virStoragePoolObj *obj)
     return 0;
 }
 
-/* The stock helper only creates the pool directory with the pool's
- * configured permissions: safe as it is. */
+/* Not the stock virStorageBackendBuildLocal: its virDirCreate chowns and
+ * chmods the path with stat/chown/chmod, following a symlink planted at
+ * the pool's target (pool-build could hand /etc to the pool's owner).
+ * sp_pool_build makes and opens every component with O_NOFOLLOW and sets
+ * mode and owner on the directory's fd. */
 int
 sp_backend_build_pool(virStoragePoolObj *obj, unsigned int flags)
 {
+    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
+    g_autoptr(GError) error = NULL;
+    gint64 mode = def->target.perms.mode == (mode_t)-1 ? -1 : (gint64)def->target.perms.mode;
+    gint64 uid = def->target.perms.uid == (uid_t)-1 ? -1 : (gint64)def->target.perms.uid;
+    gint64 gid = def->target.perms.gid == (gid_t)-1 ? -1 : (gint64)def->target.perms.gid;
+
     virCheckFlags(0, -1);
-    return virStorageBackendBuildLocal(obj);
+    if (sp_pool_build(def->target.path, mode, uid, gid,
+                      def->features.cow == VIR_TRISTATE_BOOL_NO, &error) < 0) {
+        sp_backend_report(error);
+        return -1;
+    }
+    return 0;
 }
 
 /* The stock helper rmdirs the (empty) directory: safe as it is. */

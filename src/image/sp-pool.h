@@ -42,6 +42,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpVolInfo, sp_vol_info_free)
 
 /* Open the pool directory (absolute path, must exist) and sweep stale
  * temporaries (those whose byte-0 lock nobody holds). */
+/* Build the pool directory @path (libvirt's pool-build): missing components
+ * are made, every component is opened with O_NOFOLLOW (a symlink anywhere
+ * is refused, SP_ERROR_INVALID), and mode (-1: kept if it exists, 0711 if
+ * made), owner and group (-1: kept) are applied on the directory's fd.
+ * @nocow sets FS_NOCOW_FL where the filesystem has it. 0 or -1. */
+int sp_pool_build(const char *path, gint64 mode, gint64 uid, gint64 gid,
+                  gboolean nocow, GError **error);
+
 SpPool *sp_pool_open(const char *path, const SpPolicy *policy, GError **error);
 void sp_pool_free(SpPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpPool, sp_pool_free)
