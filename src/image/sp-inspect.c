@@ -97,7 +97,10 @@ file_size_of(int fd, guint64 *size, GError **error)
 static gboolean
 probe_foreign(const SpInspCtx *ctx)
 {
-#define SIG(s) {s, sizeof(s) - 1}
+#define SIG(s)                                                                 \
+    {                                                                          \
+        s, sizeof(s) - 1                                                       \
+    }
     static const struct {
         const char *magic;
         gsize len;

@@ -245,11 +245,11 @@ static void
 test_vmdk_zero_capacity(void)
 {
     g_autofree char *path = p("zc.vmdk"), *host = p("zc-host.bin");
-    g_autofree char *d = g_strdup_printf(
-        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
-        "parentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
-        "RW 2048 FLAT \"%s\" 0\n",
-        host);
+    g_autofree char *d =
+        g_strdup_printf("# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+                        "parentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
+                        "RW 2048 FLAT \"%s\" 0\n",
+                        host);
     guint64 zero = 0;
 
     it_truncate(host, 1024 * 1024);

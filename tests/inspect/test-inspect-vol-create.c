@@ -28,8 +28,7 @@ static const Hostile hostile[] = {
     {"bootflag.img", it_build_bad_boot_flag, "raw", "mbr-boot-flag"},
     {"hybrid.img", it_build_hybrid_gpt, "raw", "gpt-protective-not-alone"},
     {"cut.luks", it_build_cut_luks, "raw", "format-mismatch"},
-    {"zerocap.vmdk", it_build_zero_capacity_vmdk, "vmdk",
-     "vmdk-zero-capacity"},
+    {"zerocap.vmdk", it_build_zero_capacity_vmdk, "vmdk", "vmdk-zero-capacity"},
     {"ddbparent.vmdk", it_build_ddb_parent_vmdk, "vmdk", "vmdk-parent"},
     {"bochs.img", it_build_bochs_raw, "raw", "unsupported-format"},
 };
