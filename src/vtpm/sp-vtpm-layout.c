@@ -193,9 +193,9 @@ sp_vtpm_find_tpm_dir(SpVtpmRoot *root, const char *uuid, const char *want,
     return NULL;
 }
 
-gboolean
-sp_vtpm_check_not_running(SpVtpmRoot *root, const char *uuid,
-                          const char *tpm_dir, GError **error)
+static gboolean
+check_not_running_in(SpVtpmRoot *root, const char *uuid, const char *tpm_dir,
+                     GError **error)
 {
     g_autofree char *rel = g_strdup_printf("%s/%s/.lock", uuid, tpm_dir);
     g_autoptr(GError) local = NULL;
@@ -219,6 +219,24 @@ sp_vtpm_check_not_running(SpVtpmRoot *root, const char *uuid,
                     uuid, (int) fl.l_pid);
         return FALSE;
     }
+    return TRUE;
+}
+
+gboolean
+sp_vtpm_check_not_running(SpVtpmRoot *root, const char *uuid,
+                          const char *tpm_dir, GError **error)
+{
+    /* Delete, save and restore act on all of <uuid>, whichever tpm dir
+     * they were given or detected: a swtpm running on the other one
+     * (the domain's TPM version changed) must stop them too. */
+    static const char *const dirs[] = {"tpm2", "tpm1.2"};
+
+    if (tpm_dir && !check_not_running_in(root, uuid, tpm_dir, error))
+        return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++)
+        if (g_strcmp0(tpm_dir, dirs[i]) != 0 &&
+            !check_not_running_in(root, uuid, dirs[i], error))
+            return FALSE;
     return TRUE;
 }
 

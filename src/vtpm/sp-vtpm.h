@@ -53,7 +53,8 @@ const char *sp_vtpm_dir_for_version(const char *version);
 char *sp_vtpm_find_tpm_dir(SpVtpmRoot *root, const char *uuid,
                            const char *want, GError **error);
 
-/* SP_ERROR_LOCKED when a running swtpm holds the state's .lock. */
+/* SP_ERROR_LOCKED when a running swtpm holds the .lock of @tpm_dir or of
+ * the other tpm dir (tpm2/tpm1.2) of the state. */
 gboolean sp_vtpm_check_not_running(SpVtpmRoot *root, const char *uuid,
                                    const char *tpm_dir, GError **error);
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -448,6 +449,56 @@ test_list_hostile_state(void)
     vt_teardown(&f);
 }
 
+/* A state holding both tpm2 and tpm1.2 while swtpm runs on tpm1.2: delete
+ * and restore must see that swtpm, not only the directory they picked. */
+static void
+test_running_other_tpm_dir(void)
+{
+    VtFixture f;
+    g_autofree char *tar = NULL, *err = NULL, *lock = NULL, *dir12 = NULL;
+    g_autofree char *before = NULL, *after = NULL;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int fd, pfd[2];
+    pid_t child;
+    char c;
+
+    vt_setup(&f);
+    vt_make_state(&f);
+    tar = archive_path(&f, "s.tar");
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", R(&f), D(&f),
+                           "--output", tar, NULL), ==, 0);
+    dir12 = g_build_filename(f.root, VT_UUID, "tpm1.2", NULL);
+    g_assert_cmpint(mkdir(dir12, 0700), ==, 0);
+    lock = g_build_filename(dir12, ".lock", NULL);
+    g_assert_cmpint(pipe(pfd), ==, 0);
+    child = fork();
+    g_assert_cmpint(child, >=, 0);
+    if (child == 0) {
+        /* Gone with the test even when an assertion aborts it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        fd = open(lock, O_RDWR | O_CREAT, 0640);
+        if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0 || write(pfd[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    g_assert_cmpint(read(pfd[0], &c, 1), ==, 1);
+    before = vt_snapshot(f.root);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", R(&f),
+                           "--uuid", VT_UUID, "--input", tar, NULL), ==, 4);
+    g_assert_nonnull(strstr(err, "in use by a running swtpm"));
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f),
+                           "--uuid", VT_UUID, "--force", NULL), ==, 4);
+    g_assert_nonnull(strstr(err, "in use by a running swtpm"));
+    after = vt_snapshot(f.root);
+    g_assert_cmpstr(before, ==, after);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    close(pfd[0]);
+    close(pfd[1]);
+    vt_teardown(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -465,6 +516,8 @@ main(int argc, char **argv)
     g_test_add_func("/vtpm/state/planted-hardlink", test_planted_hardlink);
     g_test_add_func("/vtpm/state/delete-deep-tree", test_delete_deep_tree);
     g_test_add_func("/vtpm/state/list-hostile-state", test_list_hostile_state);
+    g_test_add_func("/vtpm/state/running-other-tpm-dir",
+                    test_running_other_tpm_dir);
     g_test_add_data_func("/vtpm/crash/after-unpack", "unpack", test_crash);
     g_test_add_data_func("/vtpm/crash/after-apply", "apply", test_crash);
     g_test_add_data_func("/vtpm/crash/after-swap", "swap", test_crash);
