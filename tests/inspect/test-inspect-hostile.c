@@ -308,7 +308,10 @@ test_foreign_signatures(void)
 
     /* a real parallels image, made by qemu-img */
     create("parallels", NULL, "f.parallels", "1M");
-    g_assert_cmpstr(it_qemu_probe(par), ==, "parallels");
+    {
+        g_autofree char *fmt = it_qemu_probe(par);
+        g_assert_cmpstr(fmt, ==, "parallels");
+    }
     CHECK("f.parallels", SP_FORMAT_RAW, SP_FORMAT_UNKNOWN, NULL,
           "unsupported-format", "format-mismatch");
     CHECK("f.parallels", SP_FORMAT_UNKNOWN, SP_FORMAT_UNKNOWN, NULL,
