@@ -21,7 +21,6 @@ sp_cmd_vol_resize(SpCli *cli, int argc, char **argv)
     guint64 capacity = 0;
     int rc;
     GOptionEntry entries[] = {
-        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir, N_("Pool directory"), "DIR"},
         {"shrink", 0, 0, G_OPTION_ARG_NONE, &shrink,
          N_("Allow making the volume smaller (data past the end is lost)"), NULL},
         {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
@@ -29,18 +28,14 @@ sp_cmd_vol_resize(SpCli *cli, int argc, char **argv)
         {NULL},
     };
 
-    if (!sp_cli_parse(cli, "vol-resize", "NAME CAPACITY",
-                      _("Resize a volume. CAPACITY is in bytes or has a K/M/G/T "
-                        "suffix (powers of 1024)."),
-                      entries, &argc, &argv, &rc))
+    if (!sp_cmd_vol_parse(cli, "vol-resize", "NAME CAPACITY",
+                          _("Resize a volume. CAPACITY is in bytes or has a "
+                            "K/M/G/T suffix (powers of 1024)."),
+                          entries, 2, &pool_dir, &argc, &argv, &rc))
         return rc;
-    if (argc != 3)
-        return sp_cli_usage(cli, "vol-resize", _("expected NAME and CAPACITY"));
     if (!sp_parse_size(argv[2], &capacity, &error))
         return sp_cli_usage(cli, "vol-resize", _("capacity '%s': %s"), argv[2],
                             error->message);
-    if (!pool_dir)
-        return sp_cli_usage(cli, "vol-resize", _("--pool-dir DIR is required"));
     pool = sp_cmd_open_pool(cli, "vol-resize", pool_dir, &rc);
     if (!pool)
         return rc;
@@ -76,18 +71,12 @@ sp_cmd_vol_delete(SpCli *cli, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPool) pool = NULL;
     int rc;
-    GOptionEntry entries[] = {
-        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir, N_("Pool directory"), "DIR"},
-        {NULL},
-    };
 
-    if (!sp_cli_parse(cli, "vol-delete", "NAME",
-                      _("Delete a volume (refused while another volume uses it as "
-                        "its backing store)."),
-                      entries, &argc, &argv, &rc))
+    if (!sp_cmd_vol_parse(cli, "vol-delete", "NAME",
+                          _("Delete a volume (refused while another volume uses "
+                            "it as its backing store)."),
+                          NULL, 1, &pool_dir, &argc, &argv, &rc))
         return rc;
-    if (argc != 2)
-        return sp_cli_usage(cli, "vol-delete", _("expected one volume NAME"));
     pool = sp_cmd_open_pool(cli, "vol-delete", pool_dir, &rc);
     if (!pool)
         return rc;
@@ -147,18 +136,12 @@ sp_cmd_vol_list(SpCli *cli, int argc, char **argv)
     g_autoptr(SpPool) pool = NULL;
     g_autoptr(GPtrArray) vols = NULL;
     int rc;
-    GOptionEntry entries[] = {
-        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir, N_("Pool directory"), "DIR"},
-        {NULL},
-    };
 
-    if (!sp_cli_parse(cli, "vol-list", "",
-                      _("List name, format, capacity and allocation (bytes) of each "
-                        "volume."),
-                      entries, &argc, &argv, &rc))
+    if (!sp_cmd_vol_parse(cli, "vol-list", "",
+                          _("List name, format, capacity and allocation (bytes) "
+                            "of each volume."),
+                          NULL, 0, &pool_dir, &argc, &argv, &rc))
         return rc;
-    if (argc != 1)
-        return sp_cli_usage(cli, "vol-list", _("unexpected argument '%s'"), argv[1]);
     pool = sp_cmd_open_pool(cli, "vol-list", pool_dir, &rc);
     if (!pool)
         return rc;
@@ -197,18 +180,12 @@ sp_cmd_vol_dumpxml(SpCli *cli, int argc, char **argv)
     g_autofree char *path = NULL;
     g_autofree char *xml = NULL;
     int rc;
-    GOptionEntry entries[] = {
-        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir, N_("Pool directory"), "DIR"},
-        {NULL},
-    };
 
-    if (!sp_cli_parse(cli, "vol-dumpxml", "NAME",
-                      _("Print a volume as libvirt volume XML (its recorded "
-                        "definition and current size)."),
-                      entries, &argc, &argv, &rc))
+    if (!sp_cmd_vol_parse(cli, "vol-dumpxml", "NAME",
+                          _("Print a volume as libvirt volume XML (its recorded "
+                            "definition and current size)."),
+                          NULL, 1, &pool_dir, &argc, &argv, &rc))
         return rc;
-    if (argc != 2)
-        return sp_cli_usage(cli, "vol-dumpxml", _("expected one volume NAME"));
     pool = sp_cmd_open_pool(cli, "vol-dumpxml", pool_dir, &rc);
     if (!pool)
         return rc;

@@ -10,6 +10,34 @@
 #include "image/sp-pool.h"
 #include "util/sp-secret.h"
 
+gboolean
+sp_cmd_vol_parse(SpCli *cli, const char *command, const char *params,
+                 const char *summary, const GOptionEntry *extra, guint n_args,
+                 char **pool_dir, int *argc, char ***argv, int *exit_code)
+{
+    g_autoptr(GArray) entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
+    GOptionEntry dir = {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, pool_dir,
+                        N_("Pool directory"), "DIR"};
+
+    g_array_append_val(entries, dir);
+    for (; extra && extra->long_name; extra++)
+        g_array_append_vals(entries, extra, 1);
+    if (!sp_cli_parse(cli, command, params, summary, (GOptionEntry *)entries->data,
+                      argc, argv, exit_code))
+        return FALSE;
+    if ((guint)*argc != n_args + 1) {
+        *exit_code = n_args == 0
+            ? sp_cli_usage(cli, command, _("unexpected argument '%s'"), (*argv)[1])
+            : sp_cli_usage(cli, command, _("expected %s"), params);
+        return FALSE;
+    }
+    if (!*pool_dir) {
+        *exit_code = sp_cli_usage(cli, command, _("--pool-dir DIR is required"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 SpPool *
 sp_cmd_open_pool(SpCli *cli, const char *command, const char *pool_dir,
                  int *exit_code)
@@ -19,10 +47,6 @@ sp_cmd_open_pool(SpCli *cli, const char *command, const char *pool_dir,
     const SpPolicy *policy;
     SpPool *pool;
 
-    if (!pool_dir) {
-        *exit_code = sp_cli_usage(cli, command, _("--pool-dir DIR is required"));
-        return NULL;
-    }
     policy = sp_cli_policy(cli, &error);
     if (!policy) {
         *exit_code = sp_cli_fail(cli, error);
@@ -155,20 +179,17 @@ sp_cmd_plan(SpCli *cli, int argc, char **argv)
     SpCreateArgs args = {0};
     int rc;
     GOptionEntry entries[] = {
-        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir, N_("Pool directory"), "DIR"},
         {"from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Clone from volume NAME"), "NAME"},
         {"prealloc-metadata", 0, 0, G_OPTION_ARG_NONE, &prealloc_metadata,
          N_("Preallocate qcow2 metadata"), NULL},
         {NULL},
     };
 
-    if (!sp_cli_parse(cli, "plan", "VOLUME.xml",
-                      _("Print, without running anything, the operations vol-create "
-                        "would run (JSON)."),
-                      entries, &argc, &argv, &rc))
+    if (!sp_cmd_vol_parse(cli, "plan", "VOLUME.xml",
+                          _("Print, without running anything, the operations "
+                            "vol-create would run (JSON)."),
+                          entries, 1, &pool_dir, &argc, &argv, &rc))
         return rc;
-    if (argc != 2)
-        return sp_cli_usage(cli, "plan", _("expected one VOLUME.xml"));
     pool = sp_cmd_open_pool(cli, "plan", pool_dir, &rc);
     if (!pool)
         return rc;
@@ -233,7 +254,6 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
     SpCreateArgs args = {0};
     int rc;
     GOptionEntry entries[] = {
-        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &pool_dir, N_("Pool directory"), "DIR"},
         {"from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Clone from volume NAME"), "NAME"},
         {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
          N_("LUKS passphrase of the new volume"), "FILE"},
@@ -244,15 +264,11 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
         {NULL},
     };
 
-    if (!sp_cli_parse(cli, "vol-create", "VOLUME.xml",
-                      _("Create a volume from libvirt volume XML (or clone volume "
-                        "NAME into it) and print its path."),
-                      entries, &argc, &argv, &rc))
+    if (!sp_cmd_vol_parse(cli, "vol-create", "VOLUME.xml",
+                          _("Create a volume from libvirt volume XML (or clone "
+                            "volume NAME into it) and print its path."),
+                          entries, 1, &pool_dir, &argc, &argv, &rc))
         return rc;
-    if (argc != 2)
-        return sp_cli_usage(cli, "vol-create", _("expected one VOLUME.xml"));
-    if (!pool_dir)
-        return sp_cli_usage(cli, "vol-create", _("--pool-dir DIR is required"));
     vol = sp_volume_parse_file(argv[1], &error);
     if (!vol)
         return sp_cli_fail(cli, error);

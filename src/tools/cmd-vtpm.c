@@ -523,6 +523,13 @@ sp_cmd_vtpm(SpCli *cli, int argc, char **argv)
         {NULL},
     };
 
+    if (sub && (g_str_equal(sub, "--help") || g_str_equal(sub, "-h"))) {
+        printf("%s", _("Usage:\n  safepool vtpm SUBCOMMAND [OPTION…]\n\nSubcommands:\n"));
+        for (gsize i = 0; i < G_N_ELEMENTS(subcommands); i++)
+            printf("  %-9s %s\n", subcommands[i].name, _(subcommands[i].summary));
+        printf("%s", _("\nRun 'safepool vtpm SUBCOMMAND --help' for its options.\n"));
+        return 0;
+    }
     for (gsize i = 0; sub && i < G_N_ELEMENTS(subcommands); i++)
         if (strcmp(sub, subcommands[i].name) == 0)
             summary = _(subcommands[i].summary);

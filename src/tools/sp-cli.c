@@ -62,8 +62,8 @@ sp_cli_parse(SpCli *cli, const char *command, const char *params,
              char ***argv, int *exit_code)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *title = g_strdup_printf("%s %s", command, params);
-    g_autoptr(GOptionContext) ctx = g_option_context_new(title);
+    g_autofree char *prgname = g_strdup_printf("safepool %s", command);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(params);
     gboolean json = FALSE;
     GOptionEntry common[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json,
@@ -76,7 +76,9 @@ sp_cli_parse(SpCli *cli, const char *command, const char *params,
     if (entries)
         g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
     g_option_context_add_main_entries(ctx, common, GETTEXT_PACKAGE);
-    /* GOption treats argv[0] as the program name: that is our command. */
+    /* "Usage: safepool COMMAND [OPTION…] PARAMS"; one command per process,
+     * so the program name is set once. */
+    g_set_prgname(prgname);
     if (!g_option_context_parse(ctx, argc, argv, &error)) {
         *exit_code = sp_cli_usage(cli, command, "%s", error->message);
         return FALSE;

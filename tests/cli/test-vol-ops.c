@@ -308,13 +308,21 @@ test_help_and_usage(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
     const char *cmds[] = {"validate", "plan", "vol-create", "vol-resize", "vol-delete",
-                          "vol-list", "vol-dumpxml"};
+                          "vol-list", "vol-dumpxml", "inspect"};
+    g_autofree char *vtpm_help = NULL;
+    g_autofree char *err = NULL;
 
     for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
         g_autofree char *out = NULL;
+        g_autofree char *usage = g_strdup_printf("Usage:\n  safepool %s [OPTION", cmds[i]);
         g_assert_cmpint(cli_run(e, &out, NULL, cmds[i], "--help", NULL), ==, 0);
-        g_assert_nonnull(strstr(out, cmds[i]));
+        g_assert_nonnull(strstr(out, usage));
     }
+    g_assert_cmpint(cli_run(e, &vtpm_help, NULL, "vtpm", "--help", NULL), ==, 0);
+    g_assert_nonnull(strstr(vtpm_help, "Subcommands:"));
+    g_assert_nonnull(strstr(vtpm_help, "restore"));
+    g_assert_cmpint(cli_run(e, NULL, &err, "vol-delete", "--pool-dir", e->pool, NULL), ==, 2);
+    g_assert_nonnull(strstr(err, "vol-delete: expected NAME"));
     g_assert_cmpint(cli_run(e, NULL, NULL, "vol-list", NULL), ==, 2);
     g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, NULL), ==, 2);
     g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, "--bogus", "x", NULL), ==, 2);
