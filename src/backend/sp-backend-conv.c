@@ -150,6 +150,29 @@ sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
             t->encryption = g_new0(virStorageEncryption, 1);
             t->encryption->format = VIR_STORAGE_ENCRYPTION_FORMAT_LUKS;
         }
+        /* After a refresh (libvirtd restart) libvirt knows the volume only
+         * from us: give back the secret it was created with, or resize and
+         * clone could not fetch the passphrase. */
+        if (t->encryption->nsecrets == 0 && (info->secret_uuid || info->secret_usage)) {
+            virStorageEncryptionSecret *sec = g_new0(virStorageEncryptionSecret, 1);
+
+            sec->type = VIR_STORAGE_ENCRYPTION_SECRET_TYPE_PASSPHRASE;
+            if (info->secret_uuid &&
+                virUUIDParse(info->secret_uuid, sec->seclookupdef.u.uuid) == 0) {
+                sec->seclookupdef.type = VIR_SECRET_LOOKUP_TYPE_UUID;
+            } else {
+                sec->seclookupdef.type = VIR_SECRET_LOOKUP_TYPE_USAGE;
+                sec->seclookupdef.u.usage = g_strdup(info->secret_usage);
+            }
+            if (sec->seclookupdef.type == VIR_SECRET_LOOKUP_TYPE_USAGE &&
+                !sec->seclookupdef.u.usage) {
+                g_free(sec);
+            } else {
+                t->encryption->secrets = g_new0(virStorageEncryptionSecret *, 1);
+                t->encryption->secrets[0] = sec;
+                t->encryption->nsecrets = 1;
+            }
+        }
     }
     if (info->backing_path) {
         if (!t->backingStore)

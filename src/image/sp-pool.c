@@ -20,6 +20,8 @@ sp_vol_info_free(SpVolInfo *i)
         return;
     g_free(i->name);
     g_free(i->backing_path);
+    g_free(i->secret_uuid);
+    g_free(i->secret_usage);
     g_free(i);
 }
 
@@ -231,6 +233,8 @@ info_from_volume(const SpVolume *v)
     i->mode = v->mode;
     i->owner = (uid_t)v->owner;
     i->group = (gid_t)v->group;
+    i->secret_uuid = g_strdup(v->encryption.secret_uuid);
+    i->secret_usage = g_strdup(v->encryption.secret_usage);
     return i;
 }
 

@@ -35,6 +35,8 @@ typedef struct {
     guint32 mode;
     uid_t owner;
     gid_t group;
+    char *secret_uuid;       /* LUKS secret of the recorded definition */
+    char *secret_usage;
 } SpVolInfo;
 
 void sp_vol_info_free(SpVolInfo *i);

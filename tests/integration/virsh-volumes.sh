@@ -129,4 +129,12 @@ done
 expect_eq "$(vol_format vp disk.raw)" raw "disk.raw after restart"
 grep -q "encryption format='luks'" <<<"$(virsh vol-dumpxml --pool vp enc.luks)" ||
     fail "enc.luks not reported as LUKS after restart"
+
+step "after the restart the LUKS volume still has its secret: it resizes"
+grep -q "<secret type='passphrase' uuid='$uuid'/>" <<<"$(virsh vol-dumpxml --pool vp enc.luks)" ||
+    fail "enc.luks lost its secret after restart"
+virsh -q vol-resize enc.luks 64M --pool vp
+expect_eq "$(qemu-img info --output=json --object secret,id=s0,data="correct horse" \
+    --image-opts "driver=luks,key-secret=s0,file.filename=$P/enc.luks" | jq -r '."virtual-size"')" \
+    67108864 "LUKS volume size after resize"
 echo PASS
