@@ -1,8 +1,8 @@
 /* Domain XML facts safepool needs for vTPM states: uuid, name, the domain's
  * <seclabel> elements and its emulated TPM. No DTD, no entities, no network. */
 #include "conf/sp-seclabel.h"
+#include "conf/sp-volume-read.h"
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <string.h>
 
@@ -263,32 +263,11 @@ sp_domain_info_parse(const char *xml, gsize len, GError **error)
     xmlNode *root;
     gboolean ok = TRUE;
 
-    if (len > SP_DOMAIN_XML_MAX || len > G_MAXINT) {
-        g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("domain XML: larger than %d bytes"), SP_DOMAIN_XML_MAX);
+    doc = sp_xml_read_safe("domain", xml, len, SP_DOMAIN_XML_MAX, error);
+    if (!doc)
         return NULL;
-    }
-    /* No XML_PARSE_NOENT / DTDLOAD / DTDATTR: entities are never expanded
-     * and nothing is fetched; a document with a DTD is refused outright. */
-    doc = xmlReadMemory(xml, (int) len, "domain.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-    if (!doc) {
-        const xmlError *e = xmlGetLastError();
-        g_autofree char *msg = g_strdup(e && e->message ? e->message
-                                                        : "parse error");
-
-        g_strstrip(msg);
-        g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("domain XML: %s"), msg);
-        return NULL;
-    }
     root = xmlDocGetRootElement(doc);
-    if (doc->intSubset || doc->extSubset) {
-        g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("domain XML: a DOCTYPE is not allowed"));
-        ok = FALSE;
-    } else if (!root || !is_elem(root, "domain")) {
+    if (!is_elem(root, "domain")) {
         g_set_error(error, SP_ERROR, SP_ERROR_XML,
                     _("domain XML: root element is not <domain>"));
         ok = FALSE;

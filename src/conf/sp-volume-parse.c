@@ -511,7 +511,7 @@ sp_volume_parse(const char *xml, gsize len, GError **error)
     gboolean valid;
     Walk w;
 
-    doc = sp_volume_read_xml(xml, len, error);
+    doc = sp_xml_read_safe("volume", xml, len, SP_VOLUME_XML_MAX, error);
     if (!doc)
         return NULL;
     valid = sp_volume_validate_doc(doc, &schema_error);

@@ -133,25 +133,26 @@ refuse_entity_decl(void *data, const xmlChar *name, int type,
 }
 
 xmlDoc *
-sp_volume_read_xml(const char *xml, gsize len, GError **error)
+sp_xml_read_safe(const char *kind, const char *xml, gsize len, gsize max,
+                 GError **error)
 {
     ErrorSink sink = {0};
     xmlParserCtxtPtr ctxt;
     xmlDoc *doc = NULL;
     gboolean ok;
 
-    if (len > SP_VOLUME_XML_MAX) {
+    if (len > max || len > G_MAXINT) {
         g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("volume XML element 'volume': document is larger than "
-                      "%u bytes"),
-                    (guint)SP_VOLUME_XML_MAX);
+                    _("%s XML element '%s': document is larger than "
+                      "%" G_GSIZE_FORMAT " bytes"),
+                    kind, kind, max);
         return NULL;
     }
     xmlInitParser();
     ctxt = xmlCreateMemoryParserCtxt(xml, (int)len);
     if (!ctxt) {
         g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("volume XML element 'volume': empty document"));
+                    _("%s XML element '%s': empty document"), kind, kind);
         return NULL;
     }
     /* No NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR, no HUGE:
@@ -174,12 +175,12 @@ sp_volume_read_xml(const char *xml, gsize len, GError **error)
 
     if (sink.saw_dtd) {
         g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("volume XML element '!DOCTYPE': document type "
-                      "declarations and entities are not allowed"));
+                    _("%s XML element '!DOCTYPE': document type "
+                      "declarations and entities are not allowed"), kind);
     } else if (!ok || !doc || !xmlDocGetRootElement(doc)) {
         g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("volume XML element '%s': malformed XML: %s"),
-                    sink.element ? sink.element : "volume",
+                    _("%s XML element '%s': malformed XML: %s"), kind,
+                    sink.element ? sink.element : kind,
                     sink.message ? sink.message : _("no root element"));
     }
     if (sink.saw_dtd || !ok || !doc || !xmlDocGetRootElement(doc)) {

@@ -1,4 +1,5 @@
-/* Safe reading and schema validation of volume XML (internal to conf/). */
+/* Safe reading of XML (volume and domain) and schema validation of volume
+ * XML (internal to conf/). */
 #pragma once
 
 #include <glib.h>
@@ -7,9 +8,12 @@
 /* Volume XML larger than this is refused before parsing. */
 #define SP_VOLUME_XML_MAX (1024 * 1024)
 
-/* Parse @xml into a tree: no DTD (a DOCTYPE is refused outright, so no
- * entity is ever declared or expanded), no network. SP_ERROR_XML. */
-xmlDoc *sp_volume_read_xml(const char *xml, gsize len, GError **error);
+/* Parse @xml (at most @max bytes) into a tree: no DTD (the parser stops at
+ * a DOCTYPE, so no entity is ever declared or expanded), no network.
+ * SP_ERROR_XML "<kind> XML element '<el>': ..."; used for volume and
+ * domain XML alike. */
+xmlDoc *sp_xml_read_safe(const char *kind, const char *xml, gsize len,
+                         gsize max, GError **error);
 
 /* Validate against storagevol.rng (cached). SP_ERROR_XML naming the first
  * offending element; SP_ERROR_FAILED if the schema cannot be loaded. */

@@ -383,7 +383,7 @@ read_doc(const char *path)
     xmlDoc *doc;
 
     g_assert_true(g_file_get_contents(path, &text, &len, NULL));
-    doc = sp_volume_read_xml(text, len, &error);
+    doc = sp_xml_read_safe("volume", text, len, SP_VOLUME_XML_MAX, &error);
     g_assert_no_error(error);
     return doc;
 }
