@@ -55,6 +55,16 @@ sp_le64(const guint8 *p)
 {
     return (guint64)sp_le32(p) | ((guint64)sp_le32(p + 4) << 32);
 }
+/* All @len bytes zero (reserved/GUID fields that must be empty). */
+static inline gboolean
+sp_insp_is_zero(const guint8 *p, gsize len)
+{
+    for (gsize i = 0; i < len; i++) {
+        if (p[i])
+            return FALSE;
+    }
+    return TRUE;
+}
 static inline guint16
 sp_be16(const guint8 *p)
 {

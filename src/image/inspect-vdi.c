@@ -15,16 +15,6 @@ sp_insp_probe_vdi(const SpInspCtx *ctx)
     return ctx->head_len >= 0x44 && sp_le32(ctx->head + 0x40) == VDI_SIGNATURE;
 }
 
-static gboolean
-is_zero(const guint8 *p, gsize len)
-{
-    for (gsize i = 0; i < len; i++) {
-        if (p[i])
-            return FALSE;
-    }
-    return TRUE;
-}
-
 gboolean
 sp_insp_check_vdi(SpInspCtx *ctx, GError **error)
 {
@@ -49,7 +39,7 @@ sp_insp_check_vdi(SpInspCtx *ctx, GError **error)
     ctx->virtual_size = disk_size;
 
     if ((type != VDI_TYPE_DYNAMIC && type != VDI_TYPE_STATIC) ||
-        !is_zero(h + 0x1B8, 16))
+        !sp_insp_is_zero(h + 0x1B8, 16))
         sp_insp_violation(ctx, "vdi-image-type");
     if (block_size != VDI_BLOCK_SIZE || sp_le32(h + 0x17C) != 0 ||
         disk_size > (guint64)blocks * block_size || bmap % 512 || data % 512 ||

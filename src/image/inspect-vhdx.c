@@ -125,16 +125,6 @@ read_exact(SpInspCtx *ctx, guint8 *buf, gsize len, guint64 off, gboolean *ok,
     return TRUE;
 }
 
-static gboolean
-is_zero(const guint8 *p, gsize len)
-{
-    for (gsize i = 0; i < len; i++) {
-        if (p[i])
-            return FALSE;
-    }
-    return TRUE;
-}
-
 /* The current header is the valid one with the higher sequence number;
  * a non-zero log GUID means qemu would replay a log into the image. */
 static gboolean
@@ -161,7 +151,7 @@ check_headers(SpInspCtx *ctx, GError **error)
         sp_insp_violation(ctx, "vhdx-header");
         return TRUE;
     }
-    if (!is_zero(cur + 48, 16))
+    if (!sp_insp_is_zero(cur + 48, 16))
         sp_insp_violation(ctx, "vhdx-log-replay");
     return TRUE;
 }
