@@ -36,7 +36,7 @@ sp_cmd_vol_resize(SpCli *cli, int argc, char **argv)
     if (!sp_parse_size(argv[2], &capacity, &error))
         return sp_cli_usage(cli, "vol-resize", _("capacity '%s': %s"), argv[2],
                             error->message);
-    pool = sp_cmd_open_pool(cli, "vol-resize", pool_dir, &rc);
+    pool = sp_cmd_open_pool(cli, pool_dir, &rc);
     if (!pool)
         return rc;
     vol = sp_pool_lookup(pool, argv[1], &error);
@@ -77,7 +77,7 @@ sp_cmd_vol_delete(SpCli *cli, int argc, char **argv)
                             "it as its backing store)."),
                           NULL, 1, &pool_dir, &argc, &argv, &rc))
         return rc;
-    pool = sp_cmd_open_pool(cli, "vol-delete", pool_dir, &rc);
+    pool = sp_cmd_open_pool(cli, pool_dir, &rc);
     if (!pool)
         return rc;
     if (!sp_pool_delete(pool, argv[1], &error))
@@ -142,7 +142,7 @@ sp_cmd_vol_list(SpCli *cli, int argc, char **argv)
                             "of each volume."),
                           NULL, 0, &pool_dir, &argc, &argv, &rc))
         return rc;
-    pool = sp_cmd_open_pool(cli, "vol-list", pool_dir, &rc);
+    pool = sp_cmd_open_pool(cli, pool_dir, &rc);
     if (!pool)
         return rc;
     vols = sp_pool_list(pool, &error);
@@ -186,7 +186,7 @@ sp_cmd_vol_dumpxml(SpCli *cli, int argc, char **argv)
                             "definition and current size)."),
                           NULL, 1, &pool_dir, &argc, &argv, &rc))
         return rc;
-    pool = sp_cmd_open_pool(cli, "vol-dumpxml", pool_dir, &rc);
+    pool = sp_cmd_open_pool(cli, pool_dir, &rc);
     if (!pool)
         return rc;
     vol = sp_pool_lookup(pool, argv[1], &error);

@@ -39,8 +39,7 @@ sp_cmd_vol_parse(SpCli *cli, const char *command, const char *params,
 }
 
 SpPool *
-sp_cmd_open_pool(SpCli *cli, const char *command, const char *pool_dir,
-                 int *exit_code)
+sp_cmd_open_pool(SpCli *cli, const char *pool_dir, int *exit_code)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *abs = NULL;
@@ -190,7 +189,7 @@ sp_cmd_plan(SpCli *cli, int argc, char **argv)
                             "vol-create would run (JSON)."),
                           entries, 1, &pool_dir, &argc, &argv, &rc))
         return rc;
-    pool = sp_cmd_open_pool(cli, "plan", pool_dir, &rc);
+    pool = sp_cmd_open_pool(cli, pool_dir, &rc);
     if (!pool)
         return rc;
     vol = sp_volume_parse_file(argv[1], &error);
@@ -280,7 +279,7 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
         return rc;
     if (from_secret_file && !(from_secret = load_secret(cli, from_secret_file, &rc)))
         return rc;
-    pool = sp_cmd_open_pool(cli, "vol-create", pool_dir, &rc);
+    pool = sp_cmd_open_pool(cli, pool_dir, &rc);
     if (!pool)
         return rc;
     args.from = from;

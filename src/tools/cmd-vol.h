@@ -6,8 +6,7 @@
 
 /* Load the policy and open the pool DIR. NULL + *exit_code set
  * (the error already reported) on failure. */
-SpPool *sp_cmd_open_pool(SpCli *cli, const char *command, const char *pool_dir,
-                         int *exit_code);
+SpPool *sp_cmd_open_pool(SpCli *cli, const char *pool_dir, int *exit_code);
 
 /* Parse a volume command's options: --pool-dir DIR (required; returned in
  * @pool_dir) plus @extra (NULL-terminated, may be NULL), then exactly
