@@ -31,7 +31,7 @@ sp_backend_start_pool(virStoragePoolObj *obj)
     g_autoptr(SpPool) pool = NULL;
 
     if (!(policy = sp_backend_policy(&error)) ||
-        !(pool = sp_backend_pool_open(obj, policy, &error))) {
+        !(pool = sp_backend_pool_open(obj, policy, TRUE, &error))) {
         sp_backend_report(error);
         return -1;
     }
@@ -83,7 +83,7 @@ sp_backend_refresh_pool(virStoragePoolObj *obj)
     guint i;
 
     if (!(policy = sp_backend_policy(&error)) ||
-        !(pool = sp_backend_pool_open(obj, policy, &error)) ||
+        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         !(vols = sp_pool_list(pool, &error))) {
         sp_backend_report(error);
         return -1;

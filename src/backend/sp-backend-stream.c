@@ -96,7 +96,6 @@ sp_backend_upload_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                       virStreamPtr stream, unsigned long long offset,
                       unsigned long long len, unsigned int flags)
 {
-    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
     g_autoptr(GError) error = NULL;
     SpUploadCtx *c;
     int fd;
@@ -112,7 +111,7 @@ sp_backend_upload_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     }
     c = g_new0(SpUploadCtx, 1);
     if (!(c->policy = sp_backend_policy(&error)) ||
-        !(c->pool = sp_pool_open(def->target.path, c->policy, &error)) ||
+        !(c->pool = sp_backend_pool_open(obj, c->policy, FALSE, &error)) ||
         !(c->upload = sp_upload_begin(c->pool, c->policy, vol->name,
                                       &error))) {
         sp_upload_ctx_free(c);
@@ -149,7 +148,6 @@ sp_backend_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                         virStreamPtr stream, unsigned long long offset,
                         unsigned long long len, unsigned int flags)
 {
-    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
@@ -166,7 +164,7 @@ sp_backend_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     /* opened beneath the pool without following symlinks, unlike the
      * stock helper that opens vol->target.path */
     if (!(policy = sp_backend_policy(&error)) ||
-        !(pool = sp_pool_open(def->target.path, policy, &error)) ||
+        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         !sp_volume_check_name(vol->name, &error) ||
         (fd = sp_fs_openat(sp_pool_fd(pool), vol->name, O_RDONLY, 0,
                            &error)) < 0) {
@@ -189,7 +187,6 @@ int
 sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                     unsigned int algorithm, unsigned int flags)
 {
-    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
@@ -203,7 +200,7 @@ sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
         return -1;
     }
     if (!(policy = sp_backend_policy(&error)) ||
-        !(pool = sp_pool_open(def->target.path, policy, &error)) ||
+        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         !sp_wipe(pool, policy, vol->name, &error)) {
         sp_backend_report(error);
         return -1;

@@ -88,7 +88,7 @@ sp_build(virStoragePoolObj *obj, virStorageVolDef *vol,
          inputvol->target.encryption->nsecrets > 0 &&
          !sp_backend_secret(inputvol->target.encryption, &from_secret,
                             &error)) ||
-        !(pool = sp_pool_open(def->target.path, policy, &error))) {
+        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error))) {
         sp_backend_report(error);
         return -1;
     }
@@ -126,7 +126,7 @@ sp_backend_refresh_vol(virStoragePoolObj *obj, virStorageVolDef *vol)
     g_autoptr(SpVolInfo) info = NULL;
 
     if (!(policy = sp_backend_policy(&error)) ||
-        !(pool = sp_pool_open(def->target.path, policy, &error)) ||
+        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         !(info = sp_pool_info(pool, vol->name, &error))) {
         sp_backend_report(error);
         return -1;
@@ -139,7 +139,6 @@ int
 sp_backend_delete_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                       unsigned int flags)
 {
-    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
@@ -147,7 +146,7 @@ sp_backend_delete_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     virCheckFlags(0, -1);
 
     if (!(policy = sp_backend_policy(&error)) ||
-        !(pool = sp_pool_open(def->target.path, policy, &error)) ||
+        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         !sp_pool_delete(pool, vol->name, &error)) {
         sp_backend_report(error);
         return -1;
@@ -159,7 +158,6 @@ int
 sp_backend_resize_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                       unsigned long long capacity, unsigned int flags)
 {
-    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
@@ -172,7 +170,7 @@ sp_backend_resize_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     if (!(policy = sp_backend_policy(&error)) ||
         (vol->target.encryption && vol->target.encryption->nsecrets > 0 &&
          !sp_backend_secret(vol->target.encryption, &secret, &error)) ||
-        !(pool = sp_pool_open(def->target.path, policy, &error)) ||
+        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         !sp_pool_resize(pool, vol->name, capacity,
                         !!(flags & VIR_STORAGE_VOL_RESIZE_SHRINK), secret,
                         &error)) {

@@ -86,11 +86,11 @@ sp_backend_policy(GError **error)
 
 SpPool *
 sp_backend_pool_open(virStoragePoolObj *obj, const SpPolicy *policy,
-                     GError **error)
+                     gboolean sweep, GError **error)
 {
     virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
 
-    return sp_pool_open(def->target.path, policy, error);
+    return sp_pool_open_full(def->target.path, policy, sweep, error);
 }
 
 /* libvirt's own backend directory: next to the storage driver that called

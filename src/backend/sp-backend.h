@@ -29,9 +29,10 @@ int sp_backend_error_code(const GError *error);
  * libvirtd's environment, else /etc/safepool/safepool.conf, else defaults). */
 SpPolicy *sp_backend_policy(GError **error);
 
-/* Open the pool directory of @obj (its target path) under @policy. */
+/* Open the pool directory of @obj (its target path) under @policy;
+ * stale temporaries are swept only with @sweep (pool start). */
 SpPool *sp_backend_pool_open(virStoragePoolObj *obj, const SpPolicy *policy,
-                             GError **error);
+                             gboolean sweep, GError **error);
 
 /* The single place a libvirt volume definition becomes safepool's struct. */
 SpVolume *sp_backend_volume_from_def(const virStorageVolDef *def,

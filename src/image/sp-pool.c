@@ -57,6 +57,13 @@ sweep_one(SpPool *pool, const char *name)
 SpPool *
 sp_pool_open(const char *path, const SpPolicy *policy, GError **error)
 {
+    return sp_pool_open_full(path, policy, TRUE, error);
+}
+
+SpPool *
+sp_pool_open_full(const char *path, const SpPolicy *policy, gboolean sweep,
+                  GError **error)
+{
     g_autofree char *norm = NULL;
     g_autoptr(GPtrArray) names = NULL;
     SpPool *pool;
@@ -72,6 +79,8 @@ sp_pool_open(const char *path, const SpPolicy *policy, GError **error)
     pool->fd = fd;
     pool->path = g_steal_pointer(&norm);
     pool->policy = policy;
+    if (!sweep)
+        return pool;
     names = sp_fs_list(pool->fd, error);
     if (!names) {
         sp_pool_free(pool);

@@ -53,6 +53,10 @@ int sp_pool_build(const char *path, gint64 mode, gint64 uid, gint64 gid,
                   gboolean nocow, GError **error);
 
 SpPool *sp_pool_open(const char *path, const SpPolicy *policy, GError **error);
+/* The same; without @sweep the directory is not scanned (the libvirt module
+ * sweeps at pool start only, not on every volume operation). */
+SpPool *sp_pool_open_full(const char *path, const SpPolicy *policy,
+                          gboolean sweep, GError **error);
 void sp_pool_free(SpPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpPool, sp_pool_free)
 int sp_pool_fd(const SpPool *pool);
