@@ -236,8 +236,12 @@ sp_pool_plan_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
     return sp_plan_create(pool->policy, vol, &pa, error);
 }
 
-/* How often a LUKS create is tried when qemu's PBKDF calibration fails. */
-#define SP_PBKDF_ATTEMPTS 5
+/* How often a LUKS create is tried when qemu's PBKDF calibration fails.
+ * qemu 7.2 times 2^15 iterations on the thread CPU clock and gives up when
+ * it reads 0 ms, which SHA-NI makes common (up to ~45% of creates with
+ * sha256 on this project's machine). A failed attempt costs milliseconds;
+ * 20 attempts fail together about once in 10^7. */
+#define SP_PBKDF_ATTEMPTS 20
 
 /* qemu-img writes the temporary by path. It must still be the inode we
  * hold (locked, and about to get mode, xattrs and inspection through the
@@ -365,10 +369,8 @@ create_volume(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
                              args ? args->secret : NULL, &local) &&
             tmp_still_ours(pool, &t, vol->name, &local))
             break;
-        /* Creating a LUKS header calibrates PBKDF iterations on the thread
-         * CPU clock; with tick-sampled CPU accounting (some VMs) qemu sees
-         * no time pass and gives up, deleting its file. That failure, and
-         * only it, is retried, from a new temporary. */
+        /* qemu's PBKDF calibration failure (see SP_PBKDF_ATTEMPTS), and
+         * only it, is retried, from a new temporary: qemu deleted its file. */
         if (vol->encryption.enabled && attempt < SP_PBKDF_ATTEMPTS &&
             strstr(local->message, "Unable to get accurate CPU usage")) {
             g_warning(_("volume '%s': qemu-img could not calibrate the LUKS key "
