@@ -23,6 +23,18 @@ typedef enum {
 
 GQuark sp_error_quark(void);
 
+/* Set @error (if non-NULL and unset) like g_set_error, and record
+ * @element, the element of volume or domain XML the error is about
+ * ("capacity", "backingStore/format"), in the error itself. */
+void sp_set_error_element(GError **error, int code, const char *element,
+                          const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/* Attach @element to an existing SP_ERROR error (replacing any). */
+void sp_error_set_element(GError *error, const char *element);
+
+/* The element an SP_ERROR error is about, or NULL. */
+const char *sp_error_element(const GError *error);
+
 /* Exit status of interface.md for @error (3 for foreign domains). */
 int sp_error_exit_code(const GError *error);
 

@@ -84,7 +84,7 @@ sp_copy_range(int in, int out, guint64 off, guint64 end, gboolean *use_cfr,
 }
 
 gboolean
-sp_fs_copy_sparse(int in, int out, guint64 len, gboolean try_reflink,
+sp_fs_copy_sparse(int in, int out, guint64 len, SpFsReflink reflink,
                   const char **method, GError **error)
 {
     gboolean use_cfr = TRUE;
@@ -95,14 +95,20 @@ sp_fs_copy_sparse(int in, int out, guint64 len, gboolean try_reflink,
         return sp_error_set_errno(error, errno, _("copy: source"));
 
     /* FICLONE copies the whole file, so only when that is what was asked. */
-    if (try_reflink && (guint64)st.st_size == len) {
+    if (reflink != SP_FS_REFLINK_NEVER && (guint64)st.st_size == len) {
         if (ioctl(out, FICLONE, in) == 0) {
             if (method)
                 *method = "reflink";
             return TRUE;
         }
-        if (!sp_copy_unsupported(errno) && errno != EBADF)
+        if ((!sp_copy_unsupported(errno) && errno != EBADF) ||
+            reflink == SP_FS_REFLINK_ONLY)
             return sp_error_set_errno(error, errno, _("copy: reflink"));
+    } else if (reflink == SP_FS_REFLINK_ONLY) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("copy: reflink: the source is not %" PRIu64 " bytes "
+                      "long"), len);
+        return FALSE;
     }
 
     while (off < len) {

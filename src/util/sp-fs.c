@@ -17,11 +17,11 @@
 #include <glib/gstdio.h>
 
 #include "util/sp-error.h"
+#include "util/sp-fs-tmp.h"
 #include "util/sp-i18n.h"
 
 /* Deep enough for any real tree, shallow enough to keep the stack bounded. */
 #define SP_FS_MAX_DEPTH 128
-#define SP_FS_TMP_TRIES 100
 
 /* openat2 beneath @dirfd with the pool's resolve rules; -1 + errno. */
 static int
@@ -212,85 +212,6 @@ sp_fs_open_subdir(int dirfd, const char *relpath, GError **error)
     return sp_fs_openat(dirfd, relpath, O_RDONLY | O_DIRECTORY, 0, error);
 }
 
-static char *
-sp_fs_tmp_name(const char *tag)
-{
-    static const char chars[] =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    char suffix[7];
-
-    for (gsize i = 0; i < 6; i++)
-        suffix[i] = chars[g_random_int_range(0, (gint32)sizeof(chars) - 1)];
-    suffix[6] = '\0';
-    return g_strdup_printf(SP_TMP_PREFIX "%s-%s", tag, suffix);
-}
-
-static gboolean
-sp_fs_check_tag(const char *tag, GError **error)
-{
-    if (!tag || strchr(tag, '/') || strlen(tag) > 64) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("temporary tag '%s': must be a short name without '/'"),
-                    tag ? tag : "");
-        return FALSE;
-    }
-    return TRUE;
-}
-
-int
-sp_fs_create_tmp(int dirfd, const char *tag, char **out_name, GError **error)
-{
-    if (!sp_fs_check_tag(tag, error))
-        return -1;
-    for (int i = 0; i < SP_FS_TMP_TRIES; i++) {
-        g_autofree char *name = sp_fs_tmp_name(tag);
-        int fd = sp_openat2_raw(dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0600);
-
-        if (fd >= 0) {
-            if (out_name)
-                *out_name = g_steal_pointer(&name);
-            return fd;
-        }
-        if (errno != EEXIST) {
-            sp_fs_set_open_error(error, errno, name);
-            return -1;
-        }
-    }
-    g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                _("temporary file for '%s': no free name found"), tag);
-    return -1;
-}
-
-int
-sp_fs_mkdtemp(int dirfd, const char *tag, char **out_name, GError **error)
-{
-    if (!sp_fs_check_tag(tag, error))
-        return -1;
-    for (int i = 0; i < SP_FS_TMP_TRIES; i++) {
-        g_autofree char *name = sp_fs_tmp_name(tag);
-        int fd;
-
-        /* A single component: mkdirat cannot leave @dirfd. */
-        if (mkdirat(dirfd, name, 0700) < 0) {
-            if (errno == EEXIST)
-                continue;
-            sp_error_set_errno(error, errno, "'%s'", name);
-            return -1;
-        }
-        fd = sp_fs_open_subdir(dirfd, name, error);
-        if (fd < 0) {
-            unlinkat(dirfd, name, AT_REMOVEDIR);
-            return -1;
-        }
-        if (out_name)
-            *out_name = g_steal_pointer(&name);
-        return fd;
-    }
-    g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                _("temporary directory for '%s': no free name found"), tag);
-    return -1;
-}
-
 gboolean
 sp_fs_publish(int dirfd, const char *tmpname, const char *name, GError **error)
 {
@@ -343,9 +264,11 @@ sp_fs_unlink(int dirfd, const char *name, gboolean is_dir, gboolean missing_ok,
 }
 
 /* Names in an open directory, read through a fresh fd so @dirfd's offset
- * is left alone. */
+ * is left alone; with @files_only just the regular files (and entries the
+ * filesystem does not type, for the caller's fstat to settle). */
 static GPtrArray *
-sp_fs_read_names(int dirfd, const char *what, GError **error)
+sp_fs_read_names_typed(int dirfd, const char *what, gboolean files_only,
+                       GError **error)
 {
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     DIR *dir;
@@ -370,6 +293,8 @@ sp_fs_read_names(int dirfd, const char *what, GError **error)
             break;
         if (g_str_equal(de->d_name, ".") || g_str_equal(de->d_name, ".."))
             continue;
+        if (files_only && de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+            continue;
         g_ptr_array_add(names, g_strdup(de->d_name));
     }
     if (errno != 0) {
@@ -381,26 +306,32 @@ sp_fs_read_names(int dirfd, const char *what, GError **error)
     return g_steal_pointer(&names);
 }
 
+static GPtrArray *
+sp_fs_read_names(int dirfd, const char *what, GError **error)
+{
+    return sp_fs_read_names_typed(dirfd, what, FALSE, error);
+}
+
 /* Move directory @name of @pfd up into @topfd (the directory the removal
- * started in) under a fresh name, to be removed by a later pass there:
+ * started in) under a hidden name, to be removed by a later pass there:
  * trees of any depth go away with at most SP_FS_MAX_DEPTH fds open. */
 static gboolean
 sp_fs_rm_hoist(int pfd, const char *name, int topfd, const char *path,
                GError **error)
 {
-    for (int i = 0; i < SP_FS_TMP_TRIES; i++) {
-        g_autofree char *hoisted = sp_fs_tmp_name("deep");
+    g_auto(SpFsTmp) t = SP_FS_TMP_INIT;
+    g_autoptr(GError) local = NULL;
 
-        if (renameat2(pfd, name, topfd, hoisted, RENAME_NOREPLACE) == 0)
+    if (!sp_fs_tmp_take(&t, pfd, name, topfd, "deep", SP_FS_TMP_UNLOCKED,
+                        &local)) {
+        if (g_error_matches(local, SP_ERROR, SP_ERROR_NOT_FOUND))
             return TRUE;
-        if (errno == ENOENT)
-            return TRUE;
-        if (errno != EEXIST)
-            return sp_error_set_errno(error, errno, _("remove '%s'"), path);
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   _("remove '%s': "), path);
+        return FALSE;
     }
-    g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                _("remove '%s': no free temporary name"), path);
-    return FALSE;
+    sp_fs_tmp_keep(&t);
+    return TRUE;
 }
 
 static gboolean
@@ -514,6 +445,16 @@ GPtrArray *
 sp_fs_list(int dirfd, GError **error)
 {
     GPtrArray *names = sp_fs_read_names(dirfd, ".", error);
+
+    if (names)
+        g_ptr_array_sort(names, sp_fs_cmp_names);
+    return names;
+}
+
+GPtrArray *
+sp_fs_list_files(int dirfd, GError **error)
+{
+    GPtrArray *names = sp_fs_read_names_typed(dirfd, ".", TRUE, error);
 
     if (names)
         g_ptr_array_sort(names, sp_fs_cmp_names);

@@ -24,15 +24,6 @@ int sp_fs_openat(int dirfd, const char *relpath, int flags, mode_t mode,
 /* Like sp_fs_openat with O_DIRECTORY. */
 int sp_fs_open_subdir(int dirfd, const char *relpath, GError **error);
 
-/* Create a new file with a unique name "<SP_TMP_PREFIX><tag>-XXXXXX" in
- * @dirfd (O_RDWR|O_CREAT|O_EXCL, mode 0600). Returns the fd, the name in
- * @out_name. */
-int sp_fs_create_tmp(int dirfd, const char *tag, char **out_name,
-                     GError **error);
-
-/* Same for a directory (mode 0700); returns an O_DIRECTORY fd. */
-int sp_fs_mkdtemp(int dirfd, const char *tag, char **out_name, GError **error);
-
 /* renameat2(RENAME_NOREPLACE) within @dirfd; EEXIST -> SP_ERROR_EXISTS. */
 gboolean sp_fs_publish(int dirfd, const char *tmpname, const char *name,
                        GError **error);
@@ -61,6 +52,10 @@ gboolean sp_fs_lstat(int dirfd, const char *name, struct stat *st,
 /* Names in @dirfd (no "." / ".."), sorted. */
 GPtrArray *sp_fs_list(int dirfd, GError **error);
 
+/* The same, only regular files by the directory's own type information
+ * (entries of unknown type included: check them with fstat). */
+GPtrArray *sp_fs_list_files(int dirfd, GError **error);
+
 /* Read exactly up to @len bytes at @off (pread loop); returns bytes read
  * (short only at EOF) or -1 with @error set. */
 gssize sp_fs_pread_full(int fd, void *buf, gsize len, guint64 off,
@@ -74,6 +69,18 @@ gboolean sp_fs_fsetxattr(int fd, const char *name, const void *value,
                          gsize len, GError **error);
 char *sp_fs_fgetxattr(int fd, const char *name, gsize *len, GError **error);
 
+/* Open a file the user named as an input (volume XML, policy, domain XML,
+ * archive, secret): O_RDONLY|O_NONBLOCK|O_NOFOLLOW|O_NOCTTY, then it must
+ * be a regular file (a FIFO or device would block or never end). Errors
+ * name it as "@what '@path'". The fd is left non-blocking (harmless for
+ * regular files). */
+int sp_fs_open_input(const char *path, const char *what, GError **error);
+
+/* Read all of such an input, at most @max bytes (one more is an error
+ * naming the limit). NUL-terminated; its length in @len. */
+char *sp_fs_read_input(const char *path, const char *what, gsize max,
+                       gsize *len, GError **error);
+
 /* Lexically normalise an absolute path: collapse "//" and "/./", refuse
  * ".." components, relative paths and control characters. Returns NULL +
  * SP_ERROR_INVALID otherwise. */
@@ -83,9 +90,16 @@ char *sp_fs_normalize_abs(const char *path, GError **error);
  * @root, return the relative remainder ("a/b"), else NULL. */
 char *sp_fs_relative_to(const char *root, const char *path);
 
-/* Copy data of @in to @out for @len bytes preserving holes: FICLONE when
- * @try_reflink, else copy_file_range over SEEK_DATA/SEEK_HOLE extents, else
- * read/write. @out must already be sized (ftruncate) to @len. Reports which
- * method ran in @method ("reflink", "copy_file_range", "readwrite"). */
-gboolean sp_fs_copy_sparse(int in, int out, guint64 len, gboolean try_reflink,
+typedef enum {
+    SP_FS_REFLINK_NEVER = 0,
+    SP_FS_REFLINK_TRY = 1,  /* FICLONE where the filesystem can */
+    SP_FS_REFLINK_ONLY = 2, /* FICLONE or fail (libvirt's REFLINK flag) */
+} SpFsReflink;
+
+/* Copy data of @in to @out for @len bytes preserving holes: FICLONE as
+ * @reflink says, else copy_file_range over SEEK_DATA/SEEK_HOLE extents,
+ * else read/write. @out must already be sized (ftruncate) to @len.
+ * Reports which method ran in @method ("reflink", "copy_file_range",
+ * "readwrite"). */
+gboolean sp_fs_copy_sparse(int in, int out, guint64 len, SpFsReflink reflink,
                            const char **method, GError **error);

@@ -14,9 +14,13 @@ typedef struct SpLock SpLock;
  * file 0600 if missing). Busy -> SP_ERROR_LOCKED naming the volume. */
 SpLock *sp_lock_acquire(int dirfd, const char *name, gboolean exclusive,
                         GError **error);
+/* The same, waiting up to @timeout_ms while the lock is busy. */
+SpLock *sp_lock_acquire_wait(int dirfd, const char *name, gboolean exclusive,
+                             guint timeout_ms, GError **error);
 void sp_lock_release(SpLock *lock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpLock, sp_lock_release)
 
-/* Lock byte 0 of an open file (temporaries: a live creator holds it, the
- * sweeper only removes what it can lock). Returns FALSE + LOCKED if busy. */
-gboolean sp_lock_fd_byte0(int fd, gboolean exclusive, GError **error);
+/* Remove the lock file of @dirfd while no lock in it is held (the whole
+ * file is locked exclusively while it is unlinked), so an empty directory
+ * can be removed. Absent is fine; busy -> SP_ERROR_LOCKED. */
+gboolean sp_lock_remove_file(int dirfd, GError **error);

@@ -11,6 +11,7 @@
 
 #include "util/sp-error.h"
 #include "util/sp-fs.h"
+#include "util/sp-fs-tmp.h"
 #include "util/sp-i18n.h"
 #include "util/sp-lock.h"
 #include "vtpm/sp-vtpm-util.h"
@@ -53,69 +54,50 @@ sp_vtpm_root_free(SpVtpmRoot *root)
 {
     if (!root)
         return;
-    if (root->fd >= 0)
-        close(root->fd);
-    if (root->lock_fd >= 0)
-        close(root->lock_fd); /* drops the OFD lock */
+    g_clear_fd(&root->fd, NULL);
+    g_clear_pointer(&root->lock, sp_lock_release);
     g_free(root->path);
     g_ptr_array_unref(root->notices);
     g_free(root);
 }
 
 static gboolean
-root_lock(SpVtpmRoot *root, gboolean may_skip, GError **error)
+sp_vtpm_root_lock(SpVtpmRoot *root, gboolean may_skip, GError **error)
 {
     g_autoptr(GError) local = NULL;
-    sp_autofd int fd = -1;
 
-    fd = sp_fs_openat(root->fd, SP_VTPM_LOCK_FILE, O_RDWR | O_CREAT, 0600,
-                      &local);
-    if (fd < 0) {
-        if (may_skip) {
-            sp_vtpm_root_notice(root, _("vTPM root '%s': not locked: %s"),
-                                root->path, local->message);
-            return TRUE;
-        }
-        g_propagate_prefixed_error(error, g_steal_pointer(&local),
-                                   _("vTPM root '%s': "), root->path);
-        return FALSE;
+    root->lock = sp_lock_acquire_wait(root->fd, SP_VTPM_ROOT_LOCK, TRUE,
+                                      SP_VTPM_LOCK_WAIT_MS, &local);
+    if (root->lock)
+        return TRUE;
+    /* A root that cannot hold a lock file (read-only) can still be read. */
+    if (may_skip && !g_error_matches(local, SP_ERROR, SP_ERROR_LOCKED)) {
+        sp_vtpm_root_notice(root, _("vTPM root '%s': not locked: %s"),
+                            root->path, local->message);
+        return TRUE;
     }
-    for (int waited = 0;; waited += 50) {
-        g_clear_error(&local);
-        if (sp_lock_fd_byte0(fd, TRUE, &local))
-            break;
-        if (!g_error_matches(local, SP_ERROR, SP_ERROR_LOCKED) ||
-            waited >= SP_VTPM_LOCK_WAIT_MS) {
-            g_set_error(error, SP_ERROR, local->code,
-                        _("vTPM root '%s': %s"), root->path, local->message);
-            return FALSE;
-        }
-        g_usleep(50 * 1000);
-    }
-    root->lock_fd = fd;
-    fd = -1;
-    return TRUE;
+    g_set_error(error, SP_ERROR, local->code, _("vTPM root '%s': %s"),
+                root->path,
+                g_error_matches(local, SP_ERROR, SP_ERROR_LOCKED)
+                    ? _("locked by another operation")
+                    : local->message);
+    return FALSE;
 }
 
 /* We hold the root's lock, and every command creating a temporary holds
  * it until the temporary is gone or published: whatever is left is from a
  * command that died. */
 static gboolean
-root_sweep(SpVtpmRoot *root, GError **error)
+sp_vtpm_root_sweep(SpVtpmRoot *root, GError **error)
 {
-    g_autoptr(GPtrArray) names = sp_fs_list(root->fd, error);
+    g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *what = g_strdup_printf(_("vTPM root '%s'"), root->path);
 
-    if (!names)
+    if (!sp_fs_sweep(root->fd, what, removed, error))
         return FALSE;
-    for (guint i = 0; i < names->len; i++) {
-        const char *name = g_ptr_array_index(names, i);
-
-        if (!g_str_has_prefix(name, SP_TMP_PREFIX))
-            continue;
-        if (!sp_fs_rm_rf(root->fd, name, error))
-            return FALSE;
-        sp_vtpm_root_notice(root, _("removed stale temporary '%s'"), name);
-    }
+    for (guint i = 0; i < removed->len; i++)
+        sp_vtpm_root_notice(root, _("removed stale temporary '%s'"),
+                            (const char *)g_ptr_array_index(removed, i));
     return TRUE;
 }
 
@@ -127,7 +109,6 @@ sp_vtpm_root_open(const char *path, gboolean create, gboolean may_skip_lock,
     g_autoptr(GError) local = NULL;
 
     root->fd = -1;
-    root->lock_fd = -1;
     root->notices = g_ptr_array_new_with_free_func(g_free);
     root->path = sp_fs_normalize_abs(path, error);
     if (!root->path)
@@ -153,9 +134,9 @@ sp_vtpm_root_open(const char *path, gboolean create, gboolean may_skip_lock,
                     local->message);
         return NULL;
     }
-    if (!root_lock(root, may_skip_lock, error))
+    if (!sp_vtpm_root_lock(root, may_skip_lock, error))
         return NULL;
-    if (root->lock_fd >= 0 && !root_sweep(root, error))
+    if (root->lock && !sp_vtpm_root_sweep(root, error))
         return NULL;
     return g_steal_pointer(&root);
 }
@@ -171,7 +152,7 @@ sp_vtpm_find_tpm_dir(SpVtpmRoot *root, const char *uuid, const char *want,
                      GError **error)
 {
     static const char *const dirs[] = {"tpm2", "tpm1.2"};
-    sp_autofd int ufd = sp_fs_open_subdir(root->fd, uuid, error);
+    g_autofd int ufd = sp_fs_open_subdir(root->fd, uuid, error);
     struct stat st;
 
     if (ufd < 0) {
@@ -200,7 +181,7 @@ check_not_running_in(SpVtpmRoot *root, const char *uuid, const char *tpm_dir,
     g_autofree char *rel = g_strdup_printf("%s/%s/.lock", uuid, tpm_dir);
     g_autoptr(GError) local = NULL;
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    sp_autofd int fd = -1;
+    g_autofd int fd = -1;
 
     /* swtpm holds a POSIX write lock on .lock while it runs. */
     fd = sp_fs_openat(root->fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0,
@@ -240,51 +221,56 @@ sp_vtpm_check_not_running(SpVtpmRoot *root, const char *uuid,
     return TRUE;
 }
 
+/* The new state's two directories, owned, labelled and synced inside the
+ * temporary @t. */
+static gboolean
+sp_vtpm_create_fill(SpVtpmRoot *root, const SpVtpmSpec *spec, SpFsTmp *t,
+                    GError **error)
+{
+    g_autofd int sfd = -1;
+    gboolean unsupported = FALSE;
+
+    if (!sp_fs_fset_perms(t->fd, 0711, 0, 0, error))
+        return FALSE;
+    if (mkdirat(t->fd, spec->tpm_dir, 0700) < 0)
+        return sp_error_set_errno(error, errno, "'%s/%s'", spec->uuid,
+                                  spec->tpm_dir);
+    sfd = sp_fs_open_subdir(t->fd, spec->tpm_dir, error);
+    if (sfd < 0 || !sp_fs_fset_perms(sfd, 0700, spec->uid, spec->gid, error))
+        return FALSE;
+    if (spec->label &&
+        !sp_label_fd_set(sfd, spec->label, &unsupported, spec->tpm_dir, error))
+        return FALSE;
+    if (unsupported)
+        sp_vtpm_root_notice(root, _("'%s': filesystem has no SELinux labels, "
+                                    "label '%s' skipped"),
+                            root->path, spec->label);
+    return sp_vtpm_fsync(sfd, spec->tpm_dir, error) &&
+           sp_vtpm_fsync(t->fd, t->name, error);
+}
+
 gboolean
 sp_vtpm_create(SpVtpmRoot *root, const SpVtpmSpec *spec, GError **error)
 {
-    g_autofree char *tmp = NULL;
-    sp_autofd int tfd = -1;
-    sp_autofd int sfd = -1;
+    g_auto(SpFsTmp) t = SP_FS_TMP_INIT;
+    g_autoptr(GError) local = NULL;
     struct stat st;
-    gboolean unsupported = FALSE;
-    gboolean ok;
 
     if (fstatat(root->fd, spec->uuid, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         g_set_error(error, SP_ERROR, SP_ERROR_EXISTS,
                     _("vTPM state '%s': exists, left untouched"), spec->uuid);
         return FALSE;
     }
-    tfd = sp_fs_mkdtemp(root->fd, "create", &tmp, error);
-    if (tfd < 0)
+    if (!sp_fs_tmp_dir(&t, root->fd, "create", error) ||
+        !sp_vtpm_create_fill(root, spec, &t, error))
         return FALSE;
-    ok = sp_fs_fset_perms(tfd, 0711, 0, 0, error);
-    if (ok && mkdirat(tfd, spec->tpm_dir, 0700) < 0)
-        ok = sp_error_set_errno(error, errno, "'%s/%s'", spec->uuid,
-                                spec->tpm_dir);
-    if (ok) {
-        sfd = sp_fs_open_subdir(tfd, spec->tpm_dir, error);
-        ok = sfd >= 0 &&
-             sp_fs_fset_perms(sfd, 0700, spec->uid, spec->gid, error);
-    }
-    if (ok && spec->label)
-        ok = sp_vtpm_label_set(sfd, spec->label, &unsupported, spec->tpm_dir,
-                               error);
-    if (ok && unsupported)
-        sp_vtpm_root_notice(root, _("'%s': filesystem has no SELinux labels, "
-                                    "label '%s' skipped"),
-                            root->path, spec->label);
-    ok = ok && sp_vtpm_fsync(sfd, spec->tpm_dir, error) &&
-         sp_vtpm_fsync(tfd, tmp, error) &&
-         sp_fs_publish(root->fd, tmp, spec->uuid, error);
-    if (!ok) {
-        sp_fs_rm_rf(root->fd, tmp, NULL);
-        if (error && *error && (*error)->code == SP_ERROR_EXISTS) {
-            g_clear_error(error);
+    if (!sp_fs_tmp_publish(&t, spec->uuid, &local)) {
+        if (g_error_matches(local, SP_ERROR, SP_ERROR_EXISTS))
             g_set_error(error, SP_ERROR, SP_ERROR_EXISTS,
                         _("vTPM state '%s': exists, left untouched"),
                         spec->uuid);
-        }
+        else
+            g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
     }
     return sp_vtpm_fsync(root->fd, root->path, error);
@@ -293,6 +279,7 @@ sp_vtpm_create(SpVtpmRoot *root, const SpVtpmSpec *spec, GError **error)
 gboolean
 sp_vtpm_delete(SpVtpmRoot *root, const char *uuid, GError **error)
 {
+    g_auto(SpFsTmp) t = SP_FS_TMP_INIT;
     struct stat st;
 
     if (fstatat(root->fd, uuid, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -302,25 +289,16 @@ sp_vtpm_delete(SpVtpmRoot *root, const char *uuid, GError **error)
                     root->path);
         return FALSE;
     }
-    for (int i = 0; i < 100; i++) {
-        g_autofree char *tmp =
-            g_strdup_printf(SP_TMP_PREFIX "delete-%08x", g_random_int());
-
-        /* One rename takes the whole state away; a crash afterwards leaves
-         * a temporary the next command sweeps. */
-        if (renameat2(root->fd, uuid, root->fd, tmp, RENAME_NOREPLACE) < 0) {
-            if (errno == EEXIST)
-                continue;
-            return sp_error_set_errno(error, errno, _("vTPM state '%s'"),
-                                      uuid);
-        }
-        sp_vtpm_test_abort_point("delete-rename");
-        return sp_fs_rm_rf(root->fd, tmp, error) &&
-               sp_vtpm_fsync(root->fd, root->path, error);
+    /* One rename takes the whole state away; a crash afterwards leaves a
+     * temporary the next command sweeps. */
+    if (!sp_fs_tmp_take(&t, root->fd, uuid, root->fd, "delete",
+                        SP_FS_TMP_NONE, error)) {
+        g_prefix_error(error, _("vTPM state '%s': "), uuid);
+        return FALSE;
     }
-    g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                _("vTPM state '%s': no free temporary name"), uuid);
-    return FALSE;
+    sp_vtpm_test_abort_point("delete-rename");
+    return sp_fs_tmp_discard(&t, error) &&
+           sp_vtpm_fsync(root->fd, root->path, error);
 }
 
 void
@@ -356,8 +334,8 @@ sp_vtpm_list(SpVtpmRoot *root, GError **error)
     for (guint i = 0; i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
         SpVtpmListEntry *e;
-        sp_autofd int ufd = -1;
-        sp_autofd int sfd = -1;
+        g_autofd int ufd = -1;
+        g_autofd int sfd = -1;
         struct stat st;
         gboolean unsupported;
 
@@ -380,7 +358,7 @@ sp_vtpm_list(SpVtpmRoot *root, GError **error)
         e->uid = st.st_uid;
         e->gid = st.st_gid;
         e->mode = st.st_mode & 07777;
-        if (!sp_vtpm_label_get(sfd, &e->label, &unsupported, error))
+        if (!sp_label_fd_get(sfd, &e->label, &unsupported, error))
             return NULL;
         /* swtpm's user shapes the tree: a state no walk accepts is listed
          * (it does not match the policy) and named, but cannot hide the

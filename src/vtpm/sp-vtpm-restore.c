@@ -13,6 +13,7 @@
 
 #include "util/sp-error.h"
 #include "util/sp-fs.h"
+#include "util/sp-fs-tmp.h"
 #include "util/sp-i18n.h"
 #include "vtpm/sp-vtpm-manifest.h"
 #include "vtpm/sp-vtpm-util.h"
@@ -145,8 +146,8 @@ unpack_entry(RestoreCtx *c, struct archive_entry *e, GError **error)
     g_autofree char *leaf = NULL;
     SpVtpmManifestEntry *me;
     mode_t type = archive_entry_filetype(e);
-    sp_autofd int pfd = -1;
-    sp_autofd int fd = -1;
+    g_autofd int pfd = -1;
+    g_autofd int fd = -1;
 
     if (!raw)
         return refuse(c, error, "", _("no path name"));
@@ -241,7 +242,7 @@ apply_entry(const SpVtpmEntry *e, gpointer data, GError **error)
     ApplyCtx *c = data;
     SpVtpmManifestEntry *me = g_hash_table_lookup(c->m->by_path,
                                                   e->relpath + c->skip);
-    sp_autofd int fd = sp_vtpm_entry_open(e, error);
+    g_autofd int fd = sp_vtpm_entry_open(e, error);
     gboolean unsupported = FALSE;
     mode_t mode;
 
@@ -256,7 +257,7 @@ apply_entry(const SpVtpmEntry *e, gpointer data, GError **error)
     if (!sp_fs_fset_perms(fd, mode, c->spec->uid, c->spec->gid, error))
         return FALSE;
     if (c->spec->label &&
-        !sp_vtpm_label_set(fd, c->spec->label, &unsupported, e->relpath,
+        !sp_label_fd_set(fd, c->spec->label, &unsupported, e->relpath,
                            error))
         return FALSE;
     if (unsupported && !c->notice) {
@@ -293,28 +294,56 @@ agree(SpVtpmSpec *spec, const SpVtpmManifest *m, const char *input,
 
 /* Steps after the temporary is complete; see docs/vtpm.md. */
 static gboolean
-swap_in(SpVtpmRoot *root, const SpVtpmSpec *spec, const char *tmp,
-        GError **error)
+swap_in(SpVtpmRoot *root, const SpVtpmSpec *spec, SpFsTmp *t, GError **error)
 {
     struct stat st;
 
     if (fstatat(root->fd, spec->uuid, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (!sp_vtpm_check_not_running(root, spec->uuid, spec->tpm_dir,
                                        error) ||
-            !sp_fs_exchange(root->fd, tmp, spec->uuid, error))
+            !sp_fs_tmp_exchange(t, spec->uuid, error))
             return FALSE;
         /* The old state now lives under the temporary name. */
         sp_vtpm_test_abort_point("swap");
         if (!sp_vtpm_fsync(root->fd, root->path, error) ||
-            !sp_fs_rm_rf(root->fd, tmp, error))
+            !sp_fs_tmp_discard(t, error))
             return FALSE;
     } else {
-        if (!sp_fs_publish(root->fd, tmp, spec->uuid, error))
+        if (!sp_fs_tmp_publish(t, spec->uuid, error))
             return FALSE;
         sp_vtpm_test_abort_point("swap");
     }
     sp_vtpm_test_abort_point("cleanup");
     return sp_vtpm_fsync(root->fd, root->path, error);
+}
+
+/* Read the manifest and check it against @spec and the live state. */
+static gboolean
+restore_begin(SpVtpmRoot *root, SpVtpmSpec *spec, RestoreCtx *c,
+              SpVtpmManifest **m, GError **error)
+{
+    struct stat st;
+
+    if (!read_manifest(c, m, error) || !agree(spec, *m, c->input, error))
+        return FALSE;
+    /* A running swtpm would keep writing the old state: conflict. */
+    if (fstatat(root->fd, spec->uuid, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        !sp_vtpm_check_not_running(root, spec->uuid, spec->tpm_dir, error))
+        return FALSE;
+    return TRUE;
+}
+
+/* Owner, mode and label on every unpacked entry, then the <uuid> dir. */
+static gboolean
+restore_apply(SpVtpmRoot *root, const SpVtpmSpec *spec, SpVtpmManifest *m,
+              SpFsTmp *t, GError **error)
+{
+    ApplyCtx ac = {root, spec, m, strlen(t->name) + 1, FALSE};
+    g_autofree char *rel = g_strdup_printf("%s/%s", t->name, spec->tpm_dir);
+
+    return sp_vtpm_walk(t->fd, spec->tpm_dir, rel, apply_entry, &ac, error) &&
+           sp_fs_fset_perms(t->fd, 0711, 0, 0, error) &&
+           sp_vtpm_fsync(t->fd, t->name, error);
 }
 
 gboolean
@@ -323,15 +352,13 @@ sp_vtpm_restore(SpVtpmRoot *root, SpVtpmSpec *spec, const char *input,
 {
     RestoreCtx c = {input, max, NULL, NULL, -1};
     g_autoptr(SpVtpmManifest) m = NULL;
-    g_autofree char *tmp = NULL;
-    g_autofree char *rel = NULL;
-    sp_autofd int in = -1;
-    sp_autofd int tfd = -1;
+    g_auto(SpFsTmp) t = SP_FS_TMP_INIT;
+    g_autofd int in = -1;
     gboolean ok;
 
-    in = open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    in = sp_fs_open_input(input, _("archive"), error);
     if (in < 0)
-        return sp_error_set_errno(error, errno, _("archive '%s'"), input);
+        return FALSE;
     c.a = archive_read_new();
     /* tar only (ustar, pax, gnu): no compression filters, no other formats. */
     archive_read_support_format_tar(c.a);
@@ -340,37 +367,19 @@ sp_vtpm_restore(SpVtpmRoot *root, SpVtpmSpec *spec, const char *input,
         archive_read_free(c.a);
         return ok;
     }
-    ok = read_manifest(&c, &m, error) && agree(spec, m, input, error);
-    if (ok) {
-        struct stat st;
-
-        /* A running swtpm would keep writing the old state: conflict. */
-        if (fstatat(root->fd, spec->uuid, &st, AT_SYMLINK_NOFOLLOW) == 0)
-            ok = sp_vtpm_check_not_running(root, spec->uuid, spec->tpm_dir,
-                                           error);
-    }
+    ok = restore_begin(root, spec, &c, &m, error) &&
+         sp_fs_tmp_dir(&t, root->fd, "restore", error);
     if (ok) {
         c.m = m;
-        tfd = sp_fs_mkdtemp(root->fd, "restore", &tmp, error);
-        c.tfd = tfd;
-        ok = tfd >= 0 && unpack_all(&c, error);
+        c.tfd = t.fd;
+        ok = unpack_all(&c, error);
     }
     archive_read_free(c.a);
-    if (ok)
-        sp_vtpm_test_abort_point("unpack");
-    if (ok) {
-        ApplyCtx ac = {root, spec, m, strlen(tmp) + 1, FALSE};
-
-        rel = g_strdup_printf("%s/%s", tmp, spec->tpm_dir);
-        ok = sp_vtpm_walk(tfd, spec->tpm_dir, rel, apply_entry, &ac, error) &&
-             sp_fs_fset_perms(tfd, 0711, 0, 0, error) &&
-             sp_vtpm_fsync(tfd, tmp, error);
-    }
-    if (ok)
-        sp_vtpm_test_abort_point("apply");
-    if (ok)
-        ok = swap_in(root, spec, tmp, error);
-    if (!ok && tmp)
-        sp_fs_rm_rf(root->fd, tmp, NULL);
-    return ok;
+    if (!ok)
+        return FALSE;
+    sp_vtpm_test_abort_point("unpack");
+    if (!restore_apply(root, spec, m, &t, error))
+        return FALSE;
+    sp_vtpm_test_abort_point("apply");
+    return swap_in(root, spec, &t, error);
 }

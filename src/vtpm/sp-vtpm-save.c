@@ -28,7 +28,7 @@ read_entry(const SpVtpmEntry *e, gpointer data, GError **error)
 {
     SaveCtx *c = data;
     const char *rel = e->relpath + c->skip;
-    sp_autofd int fd = -1;
+    g_autofd int fd = -1;
     struct stat st;
     g_autofree guint8 *buf = NULL;
     gssize n;
@@ -148,9 +148,9 @@ sp_vtpm_save(SpVtpmRoot *root, const SpVtpmSpec *spec, const char *output,
         g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
     SaveCtx c = {m, data, max, strlen(spec->uuid) + 1};
     g_autofree char *rel = g_strdup_printf("%s/%s", spec->uuid, spec->tpm_dir);
-    sp_autofd int ufd = -1;
-    sp_autofd int sfd = -1;
-    sp_autofd int out = -1;
+    g_autofd int ufd = -1;
+    g_autofd int sfd = -1;
+    g_autofd int out = -1;
     gboolean unsupported;
 
     if (!sp_vtpm_check_not_running(root, spec->uuid, spec->tpm_dir, error))
@@ -160,7 +160,7 @@ sp_vtpm_save(SpVtpmRoot *root, const SpVtpmSpec *spec, const char *output,
         return FALSE;
     sfd = sp_fs_open_subdir(ufd, spec->tpm_dir, error);
     if (sfd < 0 ||
-        !sp_vtpm_label_get(sfd, &m->source_label, &unsupported, error))
+        !sp_label_fd_get(sfd, &m->source_label, &unsupported, error))
         return FALSE;
     m->source_host = g_strdup(g_get_host_name());
     if (!sp_vtpm_walk(ufd, spec->tpm_dir, rel, read_entry, &c, error))

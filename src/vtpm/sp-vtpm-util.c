@@ -134,7 +134,7 @@ walk_at(WalkCtx *ctx, int parent_fd, const char *name, const char *relpath,
         int depth, GError **error)
 {
     SpVtpmEntry e = {parent_fd, name, relpath, {0}, depth};
-    sp_autofd int fd = -1;
+    g_autofd int fd = -1;
     g_autoptr(GPtrArray) names = NULL;
 
     if (++ctx->count > SP_VTPM_MAX_ENTRIES) {

@@ -6,17 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/sp-glib-compat.h"
 #include "vtpm/sp-vtpm.h"
-#include "vtpm/sp-vtpm-label.h"
-
-/* g_autofd arrived in GLib 2.76; we build against 2.74. */
-static inline void
-sp_vtpm_closep(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-}
-#define sp_autofd __attribute__((cleanup(sp_vtpm_closep)))
+#include "util/sp-label.h"
 
 typedef struct {
     int parent_fd;       /* directory holding the entry */

@@ -94,7 +94,7 @@ check_fd(CheckCtx *c, int fd, const char *path, const char *name,
         g_autofree char *label = NULL;
         gboolean unsupported = FALSE;
 
-        if (!sp_vtpm_label_get(fd, &label, &unsupported, error))
+        if (!sp_label_fd_get(fd, &label, &unsupported, error))
             return FALSE;
         if (unsupported) {
             if (!c->label_notice)
@@ -109,7 +109,7 @@ check_fd(CheckCtx *c, int fd, const char *path, const char *name,
                                      g_strdup(label ? label : "(none)"));
 
             if (c->fix) {
-                if (!sp_vtpm_label_set(fd, c->spec->label, &unsupported,
+                if (!sp_label_fd_set(fd, c->spec->label, &unsupported,
                                        path, error))
                     return FALSE;
                 d->fixed = TRUE;
@@ -123,7 +123,7 @@ static gboolean
 check_entry(const SpVtpmEntry *e, gpointer data, GError **error)
 {
     CheckCtx *c = data;
-    sp_autofd int fd = -1;
+    g_autofd int fd = -1;
 
     if (!S_ISDIR(e->st.st_mode) && !S_ISREG(e->st.st_mode)) {
         /* Never followed, chowned or labelled: a symlink planted here would
@@ -153,7 +153,7 @@ sp_vtpm_check(SpVtpmRoot *root, const SpVtpmSpec *spec, gboolean fix,
     g_autoptr(GPtrArray) diffs =
         g_ptr_array_new_with_free_func((GDestroyNotify) sp_vtpm_diff_free);
     CheckCtx c = {root, spec, fix, diffs, FALSE};
-    sp_autofd int ufd = -1;
+    g_autofd int ufd = -1;
     struct stat st;
     g_autofree char *rel = NULL;
 

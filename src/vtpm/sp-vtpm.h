@@ -5,9 +5,11 @@
 #include <glib.h>
 #include <sys/types.h>
 
-/* Name of the root's lock file: byte 0 is held (OFD lock) by every vtpm
- * command for its whole run, so a temporary found by a holder is stale. */
-#define SP_VTPM_LOCK_FILE ".safepool-vtpm.lock"
+#include "util/sp-lock.h"
+
+/* The root's lock: the byte of this name (never an entry's: it has a '/')
+ * in the root's lock file, held by every vtpm command for its whole run. */
+#define SP_VTPM_ROOT_LOCK "/vtpm-root"
 
 /* Most entries and deepest nesting a state may have (swtpm writes 2-3
  * files); bounds every walk and every archive. */
@@ -17,7 +19,7 @@
 typedef struct {
     int fd;             /* the root directory, opened once */
     char *path;         /* for messages only */
-    int lock_fd;        /* SP_VTPM_LOCK_FILE with byte 0 held, or -1 */
+    SpLock *lock;       /* SP_VTPM_ROOT_LOCK held, or NULL */
     GPtrArray *notices; /* one-line notices for the user */
 } SpVtpmRoot;
 

@@ -66,17 +66,15 @@ check_copy(const char *src_dir, const char *dst_dir, gboolean try_reflink,
     g_autoptr(GError) error = NULL;
     g_autofd int sdir = sp_fs_open_dir(src_dir, &error);
     g_autofd int ddir = sp_fs_open_dir(dst_dir, &error);
-    g_autofree char *sname = NULL;
-    g_autofree char *dname = NULL;
     g_autofd int in = -1;
     g_autofd int out = -1;
     const char *method = NULL;
     struct stat sst, dst;
 
     g_assert_no_error(error);
-    in = sp_fs_create_tmp(sdir, "src", &sname, &error);
+    in = sp_fs_openat(sdir, "src", O_RDWR | O_CREAT | O_EXCL, 0600, &error);
     g_assert_no_error(error);
-    out = sp_fs_create_tmp(ddir, "dst", &dname, &error);
+    out = sp_fs_openat(ddir, "dst", O_RDWR | O_CREAT | O_EXCL, 0600, &error);
     g_assert_no_error(error);
     make_source(in);
     g_assert_cmpint(ftruncate(out, (off_t)GIB), ==, 0);
@@ -97,8 +95,8 @@ check_copy(const char *src_dir, const char *dst_dir, gboolean try_reflink,
     g_assert_cmpint((guint64)dst.st_blocks * 512, <, 16 * MIB);
     assert_same_content(in, out, GIB);
 
-    g_assert_true(sp_fs_unlink(sdir, sname, FALSE, FALSE, &error));
-    g_assert_true(sp_fs_unlink(ddir, dname, FALSE, FALSE, &error));
+    g_assert_true(sp_fs_unlink(sdir, "src", FALSE, FALSE, &error));
+    g_assert_true(sp_fs_unlink(ddir, "dst", FALSE, FALSE, &error));
     g_assert_no_error(error);
 }
 

@@ -8,6 +8,7 @@
 
 #include "util/sp-error.h"
 #include "util/sp-fs.h"
+#include "util/sp-fs-tmp.h"
 
 /* A scratch area: <top>/pool is the pool, <top>/outside must never change. */
 typedef struct {
@@ -244,48 +245,51 @@ static void
 test_tmp_publish_noreplace(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *tmp1 = NULL;
-    g_autofree char *tmp2 = NULL;
+    g_auto(SpFsTmp) t1 = SP_FS_TMP_INIT;
+    g_auto(SpFsTmp) t2 = SP_FS_TMP_INIT;
     g_autofree char *vol = g_build_filename(f->pool, "vol", NULL);
     g_autofree char *tmp2_path = NULL;
-    g_autofd int fd1 = -1;
-    g_autofd int fd2 = -1;
 
-    fd1 = sp_fs_create_tmp(f->dfd, "vol", &tmp1, &error);
+    g_assert_true(sp_fs_tmp_file(&t1, f->dfd, "vol", &error));
     g_assert_no_error(error);
-    g_assert_true(g_str_has_prefix(tmp1, SP_TMP_PREFIX "vol-"));
-    g_assert_cmpuint(strlen(tmp1), ==, strlen(SP_TMP_PREFIX "vol-") + 6);
-    g_assert_true(sp_fs_write_all(fd1, "first", 5, &error));
+    g_assert_true(g_str_has_prefix(t1.name, SP_TMP_PREFIX "vol-"));
+    g_assert_cmpuint(strlen(t1.name), ==, strlen(SP_TMP_PREFIX "vol-") + 6);
+    g_assert_true(sp_fs_write_all(t1.fd, "first", 5, &error));
 
-    fd2 = sp_fs_create_tmp(f->dfd, "vol", &tmp2, &error);
+    g_assert_true(sp_fs_tmp_file(&t2, f->dfd, "vol", &error));
     g_assert_no_error(error);
-    g_assert_cmpstr(tmp1, !=, tmp2);
-    g_assert_true(sp_fs_write_all(fd2, "second", 6, &error));
+    g_assert_cmpstr(t1.name, !=, t2.name);
+    g_assert_true(sp_fs_write_all(t2.fd, "second", 6, &error));
 
-    g_assert_true(sp_fs_publish(f->dfd, tmp1, "vol", &error));
+    g_assert_true(sp_fs_tmp_publish(&t1, "vol", &error));
     g_assert_no_error(error);
-    g_assert_false(sp_fs_publish(f->dfd, tmp2, "vol", &error));
+    g_assert_null(t1.name);
+    g_assert_false(sp_fs_tmp_publish(&t2, "vol", &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_EXISTS);
     g_assert_cmpstr(error->message, ==, "'vol': already exists");
 
     /* The loser did not clobber the winner and is still there to remove. */
     assert_file_content(vol, "first");
-    tmp2_path = g_build_filename(f->pool, tmp2, NULL);
+    tmp2_path = g_build_filename(f->pool, t2.name, NULL);
     assert_file_content(tmp2_path, "second");
+    sp_fs_tmp_clear(&t2);
+    g_assert_false(g_file_test(tmp2_path, G_FILE_TEST_EXISTS));
 }
 
 static void
 test_mkdtemp_exchange_unlink(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
+    g_auto(SpFsTmp) t = SP_FS_TMP_INIT;
     g_autofree char *name = NULL;
     g_autofree char *a = g_build_filename(f->pool, "a", NULL);
     g_autofree char *b = g_build_filename(f->pool, "b", NULL);
-    g_autofd int dfd = -1;
     struct stat st;
 
-    dfd = sp_fs_mkdtemp(f->dfd, "state", &name, &error);
+    g_assert_true(sp_fs_tmp_dir(&t, f->dfd, "state", &error));
     g_assert_no_error(error);
+    name = g_strdup(t.name);
+    sp_fs_tmp_keep(&t);
     g_assert_true(g_str_has_prefix(name, SP_TMP_PREFIX "state-"));
     g_assert_true(sp_fs_lstat(f->dfd, name, &st, &error));
     g_assert_true(S_ISDIR(st.st_mode));

@@ -1,5 +1,5 @@
-/* sp-lock: per-name OFD locks in one pool lock file, and the byte-0 lock
- * on temporaries that must not collide with qemu's own image locks. */
+/* sp-lock: per-name OFD locks in one pool lock file, which never collide
+ * with qemu's own image locks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "util/sp-error.h"
 #include "util/sp-exec.h"
 #include "util/sp-fs.h"
+#include "util/sp-fs-tmp.h"
 #include "util/sp-lock.h"
 
 typedef struct {
@@ -194,65 +195,72 @@ test_offset_protocol(Fixture *f, gconstpointer data)
     g_assert_cmpint(fl.l_type, ==, F_UNLCK);
 }
 
+/* qemu's own lock bytes on an image (100 and up) and safepool's locks
+ * (in the pool's lock file, never on the image) never meet: qemu-img can
+ * work on a temporary while its name is locked. */
 static void
-test_byte0(Fixture *f, gconstpointer data)
+test_tmp_qemu_img(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *name = NULL;
-    g_autofd int fd1 = -1;
-    g_autofd int fd2 = -1;
-    struct flock fl = {
-        .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 1};
-
-    fd1 = sp_fs_create_tmp(f->dfd, "vol", &name, &error);
-    g_assert_no_error(error);
-    fd2 = sp_fs_openat(f->dfd, name, O_RDWR, 0, &error);
-    g_assert_no_error(error);
-
-    g_assert_true(sp_lock_fd_byte0(fd1, TRUE, &error));
-    g_assert_no_error(error);
-    g_assert_false(sp_lock_fd_byte0(fd2, FALSE, &error));
-    g_assert_error(error, SP_ERROR, SP_ERROR_LOCKED);
-    g_clear_error(&error);
-    /* qemu's own lock bytes start at 100: untouched by ours. */
-    g_assert_cmpint(fcntl(fd2, F_OFD_SETLK, &fl), ==, 0);
-
-    g_clear_fd(&fd1, NULL);
-    g_assert_true(sp_lock_fd_byte0(fd2, TRUE, &error));
-    g_assert_no_error(error);
-}
-
-/* qemu-img really can open a temporary whose creator holds byte 0. */
-static void
-test_byte0_qemu_img(Fixture *f, gconstpointer data)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *name = NULL;
+    g_auto(SpFsTmp) t = SP_FS_TMP_INIT;
     g_autofree char *path = NULL;
     g_autofree char *qemu_img = g_find_program_in_path("qemu-img");
     g_autofree char *out = NULL;
-    g_autofd int fd = -1;
+    struct stat st;
 
     if (!qemu_img) {
         g_test_skip("qemu-img not installed");
         return;
     }
-    fd = sp_fs_create_tmp(f->dfd, "vol", &name, &error);
+    g_assert_true(sp_fs_tmp_file(&t, f->dfd, "vol", &error));
     g_assert_no_error(error);
-    g_assert_cmpint(ftruncate(fd, 1024 * 1024), ==, 0);
-    g_assert_true(sp_lock_fd_byte0(fd, TRUE, &error));
-    path = g_build_filename(f->dir, name, NULL);
+    g_assert_cmpint(ftruncate(t.fd, 1024 * 1024), ==, 0);
+    assert_locked(f->dfd, t.name, FALSE);
+    path = g_build_filename(f->dir, t.name, NULL);
     {
         const char *argv[] = {qemu_img, "resize", "-f", "raw",
                               path,     "2M",     NULL};
         g_assert_true(sp_exec_run(argv, NULL, &out, &error));
         g_assert_no_error(error);
     }
-    {
-        struct stat st;
-        g_assert_cmpint(fstat(fd, &st), ==, 0);
-        g_assert_cmpint(st.st_size, ==, 2 * 1024 * 1024);
-    }
+    g_assert_cmpint(fstat(t.fd, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 2 * 1024 * 1024);
+}
+
+/* The pool's lock file goes only while nobody holds a lock in it. */
+static void
+test_remove_file(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = g_build_filename(f->dir, SP_LOCK_FILE, NULL);
+    g_autoptr(SpLock) lock = take(f->dfd, "vol", FALSE);
+
+    g_assert_false(sp_lock_remove_file(f->dfd, &error));
+    g_assert_error(error, SP_ERROR, SP_ERROR_LOCKED);
+    g_clear_error(&error);
+    g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_clear_pointer(&lock, sp_lock_release);
+    g_assert_true(sp_lock_remove_file(f->dfd, &error));
+    g_assert_no_error(error);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    /* absent is fine */
+    g_assert_true(sp_lock_remove_file(f->dfd, &error));
+    g_assert_no_error(error);
+}
+
+/* A busy lock is waited for, up to the timeout. */
+static void
+test_wait(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpLock) held = take(f->dfd, "vol", TRUE);
+    g_autoptr(SpLock) lock = NULL;
+    gint64 t0 = g_get_monotonic_time();
+
+    lock = sp_lock_acquire_wait(f->dfd, "vol", TRUE, 200, &error);
+    g_assert_null(lock);
+    g_assert_error(error, SP_ERROR, SP_ERROR_LOCKED);
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, 200 * 1000);
 }
 
 int
@@ -268,8 +276,9 @@ main(int argc, char **argv)
     ADD("other-process", test_other_process);
     ADD("lock-file", test_lock_file);
     ADD("offset-protocol", test_offset_protocol);
-    ADD("byte0", test_byte0);
-    ADD("byte0-qemu-img", test_byte0_qemu_img);
+    ADD("tmp-qemu-img", test_tmp_qemu_img);
+    ADD("remove-file", test_remove_file);
+    ADD("wait", test_wait);
 #undef ADD
     return g_test_run();
 }

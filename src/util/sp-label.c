@@ -1,6 +1,6 @@
 /* SELinux labels on file descriptors: libselinux's raw calls, which are
  * plain security.selinux xattr accesses when SELinux is disabled. */
-#include "vtpm/sp-vtpm-label.h"
+#include "util/sp-label.h"
 
 #include <errno.h>
 #include <selinux/selinux.h>
@@ -16,7 +16,7 @@ is_unsupported(int errsv)
 }
 
 gboolean
-sp_vtpm_label_get(int fd, char **label, gboolean *unsupported,
+sp_label_fd_get(int fd, char **label, gboolean *unsupported,
                   GError **error)
 {
     char *con = NULL;
@@ -40,7 +40,7 @@ sp_vtpm_label_get(int fd, char **label, gboolean *unsupported,
 }
 
 gboolean
-sp_vtpm_label_set(int fd, const char *label, gboolean *unsupported,
+sp_label_fd_set(int fd, const char *label, gboolean *unsupported,
                   const char *what, GError **error)
 {
     *unsupported = FALSE;
