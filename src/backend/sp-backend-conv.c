@@ -40,16 +40,20 @@ sp_format_from_libvirt(int format)
     return name ? sp_format_from_string(name) : SP_FORMAT_UNKNOWN;
 }
 
+/* A file with no recorded format is libvirt's "none", never raw: a client
+ * that took it for raw would hand a qcow2's header to a guest as data. */
 static int
 sp_format_to_libvirt(SpFormat format)
 {
     int f;
 
     /* LUKS is raw + <encryption format='luks'> in libvirt's model */
-    if (format == SP_FORMAT_LUKS || format == SP_FORMAT_UNKNOWN)
+    if (format == SP_FORMAT_LUKS)
         return VIR_STORAGE_FILE_RAW;
+    if (format == SP_FORMAT_UNKNOWN)
+        return VIR_STORAGE_FILE_NONE;
     f = virStorageFileFormatTypeFromString(sp_format_to_string(format));
-    return f > 0 ? f : VIR_STORAGE_FILE_RAW;
+    return f > 0 ? f : VIR_STORAGE_FILE_NONE;
 }
 
 SpVolume *
@@ -60,7 +64,9 @@ sp_backend_volume_from_def(const virStorageVolDef *def, GError **error)
     const virStorageEncryption *enc = t->encryption;
 
     v->name = g_strdup(def->name);
-    /* libvirt requires <capacity> (a clone inherits the source's) */
+    /* libvirt requires <capacity> (a clone inherits the source's); without
+     * <allocation> it means fully allocated (libvirt already set it to the
+     * capacity), which an absent allocation means to the planner too. */
     v->has_capacity = TRUE;
     v->capacity = t->capacity;
     v->has_allocation = t->has_allocation;
@@ -70,10 +76,11 @@ sp_backend_volume_from_def(const virStorageVolDef *def, GError **error)
     } else {
         v->format = sp_format_from_libvirt(t->format);
         if (v->format == SP_FORMAT_UNKNOWN) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        "volume XML element 'target/format': format '%s' is "
-                        "not supported by safepool",
-                        NULLSTR(virStorageFileFormatTypeToString(t->format)));
+            sp_set_error_element(
+                error, SP_ERROR_INVALID, "target/format",
+                _("volume XML element 'target/format': format '%s' is not "
+                  "supported by safepool"),
+                NULLSTR(virStorageFileFormatTypeToString(t->format)));
             return NULL;
         }
     }
@@ -132,6 +139,8 @@ sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
     virStorageSource *t = &def->target;
 
     def->type = VIR_STORAGE_VOL_FILE;
+    /* libvirt prints a <backingStore> only for a target of a known type. */
+    t->type = VIR_STORAGE_TYPE_FILE;
     if (!t->path)
         t->path = g_build_filename(pool_path, info->name, NULL);
     if (!def->key)
@@ -198,10 +207,12 @@ sp_backend_secret(const virStorageEncryption *enc, SpSecret **secret,
     if (!enc)
         return TRUE;
     if (enc->nsecrets != 1 || !enc->secrets[0]) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    "volume XML element 'encryption/secret': exactly one "
-                    "<secret type='passphrase'> is needed, %zu given",
-                    enc->nsecrets);
+        sp_set_error_element(error, SP_ERROR_INVALID,
+                             "target/encryption/secret",
+                             _("volume XML element 'target/encryption/secret': "
+                               "exactly one <secret type='passphrase'> is "
+                               "needed, %zu given"),
+                             enc->nsecrets);
         return FALSE;
     }
     /* as storage_util.c does: the storage driver asks the secret driver
@@ -212,13 +223,16 @@ sp_backend_secret(const virStorageEncryption *enc, SpSecret **secret,
                                  VIR_SECRET_USAGE_TYPE_VOLUME,
                                  &data, &len) < 0) {
         err = virGetLastError();
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    "volume XML element 'encryption/secret': %s",
-                    err && err->message ? err->message : "secret not available");
+        sp_set_error_element(error, SP_ERROR_INVALID,
+                             "target/encryption/secret",
+                             _("volume XML element 'target/encryption/secret': "
+                               "%s"),
+                             err && err->message ? err->message
+                                                 : _("secret not available"));
         virResetLastError();
         return FALSE;
     }
     *secret = sp_secret_new(data, len);
-    memset(data, 0, len);
+    explicit_bzero(data, len);
     return TRUE;
 }

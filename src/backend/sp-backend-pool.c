@@ -4,7 +4,6 @@
 
 #include <sys/statvfs.h>
 
-#include "storage_util.h"
 #include "virerror.h"
 #include "virlog.h"
 
@@ -21,8 +20,8 @@ sp_backend_check_pool(virStoragePoolObj *obj, bool *active)
     return 0;
 }
 
-/* Opening the pool sweeps temporaries left by a crash (their creator's
- * byte-0 lock is gone). */
+/* Opening the pool sweeps temporaries left by a crash (their makers'
+ * locks are gone). */
 int
 sp_backend_start_pool(virStoragePoolObj *obj)
 {
@@ -46,29 +45,60 @@ sp_backend_start_pool(virStoragePoolObj *obj)
  * the pool's target (pool-build could hand /etc to the pool's owner).
  * sp_pool_build makes and opens every component with O_NOFOLLOW and sets
  * mode and owner on the directory's fd. */
+static const SpFlagName sp_build_flags[] = {
+    {VIR_STORAGE_POOL_BUILD_REPAIR, "VIR_STORAGE_POOL_BUILD_REPAIR"},
+    {VIR_STORAGE_POOL_BUILD_RESIZE, "VIR_STORAGE_POOL_BUILD_RESIZE"},
+    {VIR_STORAGE_POOL_BUILD_NO_OVERWRITE, "VIR_STORAGE_POOL_BUILD_NO_OVERWRITE"},
+    {VIR_STORAGE_POOL_BUILD_OVERWRITE, "VIR_STORAGE_POOL_BUILD_OVERWRITE"},
+    {0, NULL},
+};
+
+static const SpFlagName sp_pool_delete_flags[] = {
+    {VIR_STORAGE_POOL_DELETE_ZEROED, "VIR_STORAGE_POOL_DELETE_ZEROED"},
+    {0, NULL},
+};
+
 int
 sp_backend_build_pool(virStoragePoolObj *obj, unsigned int flags)
 {
     virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
     g_autoptr(GError) error = NULL;
+    g_autoptr(SpPolicy) policy = NULL;
     gint64 mode = def->target.perms.mode == (mode_t)-1 ? -1 : (gint64)def->target.perms.mode;
     gint64 uid = def->target.perms.uid == (uid_t)-1 ? -1 : (gint64)def->target.perms.uid;
     gint64 gid = def->target.perms.gid == (gid_t)-1 ? -1 : (gint64)def->target.perms.gid;
 
-    virCheckFlags(0, -1);
-    if (sp_pool_build(def->target.path, mode, uid, gid,
-                      def->features.cow == VIR_TRISTATE_BOOL_NO, &error) < 0) {
+    /* For a directory, building over an existing one changes nothing in
+     * it: libvirt's own dir backend takes (and ignores) both. */
+    if (!sp_backend_check_flags(flags,
+                                VIR_STORAGE_POOL_BUILD_NO_OVERWRITE |
+                                    VIR_STORAGE_POOL_BUILD_OVERWRITE,
+                                sp_build_flags, def->name))
+        return -1;
+    if (!(policy = sp_backend_policy(&error)) ||
+        sp_pool_build(def->target.path, mode, uid, gid,
+                      def->features.cow == VIR_TRISTATE_BOOL_NO, policy,
+                      &error) < 0) {
         sp_backend_report(error);
         return -1;
     }
     return 0;
 }
 
-/* The stock helper rmdirs the (empty) directory: safe as it is. */
+/* The (empty) directory goes, with safepool's lock file in it. */
 int
 sp_backend_delete_pool(virStoragePoolObj *obj, unsigned int flags)
 {
-    return virStorageBackendDeleteLocal(obj, flags);
+    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
+    g_autoptr(GError) error = NULL;
+
+    if (!sp_backend_check_flags(flags, 0, sp_pool_delete_flags, def->name))
+        return -1;
+    if (!sp_pool_remove(def->target.path, &error)) {
+        sp_backend_report(error);
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -82,8 +112,10 @@ sp_backend_refresh_pool(virStoragePoolObj *obj)
     struct statvfs sb;
     guint i;
 
+    /* Swept here too: a pool still active across a daemon restart is
+     * refreshed, never started again. */
     if (!(policy = sp_backend_policy(&error)) ||
-        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
+        !(pool = sp_backend_pool_open(obj, policy, TRUE, &error)) ||
         !(vols = sp_pool_list(pool, &error))) {
         sp_backend_report(error);
         return -1;
@@ -100,7 +132,7 @@ sp_backend_refresh_pool(virStoragePoolObj *obj)
         }
     }
     if (fstatvfs(sp_pool_fd(pool), &sb) < 0) {
-        virReportSystemError(errno, "cannot statvfs pool '%s'",
+        virReportSystemError(errno, _("cannot statvfs pool '%s'"),
                              def->target.path);
         return -1;
     }

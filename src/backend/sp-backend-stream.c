@@ -1,11 +1,17 @@
 /* Upload, download and wipe.
  *
+ * Streams use libvirt's own file streams with their I/O thread, as the
+ * stock backend does (a plain fd stream does its file I/O in the daemon's
+ * event loop, slow under load), opened through /proc/self/fd on a file
+ * safepool opened beneath the pool: the magic link names that very inode,
+ * so no path is followed again.
+ *
  * An upload must not change the volume before its content has passed the
- * inspector, and a refusal must reach the client. The bytes therefore go
- * into a hidden temporary through a plain fd stream (no helper thread: each
- * write has landed when streamSend returns); the stream's driver table is
- * then wrapped so that the client's virStreamFinish runs the inspection and
- * the atomic replacement, and its failure is the client's error. The
+ * inspector, and every failure must reach the client. The bytes go into a
+ * hidden temporary; the stream's driver table is wrapped so that the
+ * client's virStreamFinish first lets libvirt's thread finish writing (a
+ * failure there, such as a hole that cannot be applied, is the client's
+ * error), then runs the inspection and the atomic replacement. The
  * stream's private data stays libvirt's, so the storage driver's own close
  * callback (pool refresh) keeps working. */
 #include "backend/sp-backend.h"
@@ -42,6 +48,18 @@ sp_upload_ctx_free(SpUploadCtx *c)
     g_free(c);
 }
 
+static const SpFlagName sp_upload_flags[] = {
+    {VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
+     "VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM"},
+    {0, NULL},
+};
+
+static const SpFlagName sp_download_flags[] = {
+    {VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
+     "VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM"},
+    {0, NULL},
+};
+
 static GMutex sp_uploads_lock;
 static GHashTable *sp_uploads;          /* virStreamPtr -> SpUploadCtx* */
 static virStreamDriver *sp_fd_driver;   /* libvirt's fd stream driver */
@@ -66,19 +84,36 @@ sp_upload_stream_finish(virStreamPtr st)
 {
     SpUploadCtx *c = sp_upload_take(st);
     g_autoptr(GError) error = NULL;
-    gboolean ok = TRUE;
     int ret;
 
-    if (c)
-        ok = sp_upload_commit(c->upload, &error);
+    /* libvirt 9.0's file stream loses its thread's error on close (the
+     * close's own status overwrites it) but leaves it set: look at both. */
+    virResetLastError();
     ret = sp_fd_driver->streamFinish(st);
-    sp_upload_ctx_free(c);
-    if (!ok) {
-        VIR_WARN("safepool: %s", error->message);
-        sp_backend_report(error);
+    if (ret < 0 || virGetLastError()) {
+        VIR_WARN("safepool: upload failed before the end of the stream");
+        sp_upload_ctx_free(c);
         return -1;
     }
+    if (c && !sp_upload_commit(c->upload, &error)) {
+        VIR_WARN("safepool: %s", error->message);
+        sp_backend_report(error);
+        ret = -1;
+    }
+    sp_upload_ctx_free(c);
     return ret;
+}
+
+/* libvirt's file stream for the open file @fd (not a path: the fd's own
+ * inode, through its magic link), with libvirt's I/O thread. */
+static int
+sp_stream_open_fd(virStreamPtr stream, int fd, unsigned long long offset,
+                  unsigned long long len, bool sparse, int oflags)
+{
+    g_autofree char *path = g_strdup_printf("/proc/self/fd/%d", fd);
+
+    return virFDStreamOpenBlockDevice(stream, path, offset, len, sparse,
+                                      oflags);
 }
 
 static int
@@ -98,33 +133,28 @@ sp_backend_upload_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
 {
     g_autoptr(GError) error = NULL;
     SpUploadCtx *c;
-    int fd;
 
-    virCheckFlags(VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM, -1);
-
+    if (!sp_backend_check_flags(flags, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
+                                sp_upload_flags, vol->name))
+        return -1;
     if (offset != 0 || len != 0) {
         virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
-                       "upload into volume '%s': --offset/--length are not "
-                       "supported (safepool replaces and inspects whole "
-                       "images)", vol->name);
+                       _("upload into volume '%s': --offset/--length are not "
+                         "supported (safepool replaces and inspects whole "
+                         "images)"), vol->name);
         return -1;
     }
     c = g_new0(SpUploadCtx, 1);
     if (!(c->policy = sp_backend_policy(&error)) ||
         !(c->pool = sp_backend_pool_open(obj, c->policy, FALSE, &error)) ||
-        !(c->upload = sp_upload_begin(c->pool, c->policy, vol->name,
-                                      &error))) {
+        !(c->upload = sp_upload_begin(c->pool, vol->name, &error))) {
         sp_upload_ctx_free(c);
         sp_backend_report(error);
         return -1;
     }
-    if ((fd = fcntl(sp_upload_fd(c->upload), F_DUPFD_CLOEXEC, 3)) < 0) {
-        virReportSystemError(errno, "upload into volume '%s'", vol->name);
-        sp_upload_ctx_free(c);
-        return -1;
-    }
-    if (virFDStreamOpen(stream, fd) < 0) {
-        close(fd);
+    if (sp_stream_open_fd(stream, sp_upload_fd(c->upload), 0, 0,
+                          flags & VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
+                          O_WRONLY) < 0) {
         sp_upload_ctx_free(c);
         return -1;
     }
@@ -151,16 +181,11 @@ sp_backend_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
-    int fd;
+    g_autofd int fd = -1;
 
-    virCheckFlags(VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM, -1);
-
-    if (len != 0) {
-        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
-                       "download of volume '%s': --length is not supported",
-                       vol->name);
+    if (!sp_backend_check_flags(flags, VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
+                                sp_download_flags, vol->name))
         return -1;
-    }
     /* opened beneath the pool without following symlinks, unlike the
      * stock helper that opens vol->target.path */
     if (!(policy = sp_backend_policy(&error)) ||
@@ -171,16 +196,9 @@ sp_backend_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
         sp_backend_report(error);
         return -1;
     }
-    if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
-        virReportSystemError(errno, "download of volume '%s'", vol->name);
-        close(fd);
-        return -1;
-    }
-    if (virFDStreamOpen(stream, fd) < 0) {
-        close(fd);
-        return -1;
-    }
-    return 0;
+    return sp_stream_open_fd(stream, fd, offset, len,
+                             flags & VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
+                             O_RDONLY);
 }
 
 int
@@ -191,17 +209,17 @@ sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
 
-    virCheckFlags(0, -1);
-
+    if (!sp_backend_check_flags(flags, 0, NULL, vol->name))
+        return -1;
     if (algorithm != VIR_STORAGE_VOL_WIPE_ALG_ZERO) {
         virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
-                       "wipe of volume '%s': only the zero algorithm is "
-                       "supported", vol->name);
+                       _("wipe of volume '%s': only the zero algorithm is "
+                         "supported"), vol->name);
         return -1;
     }
     if (!(policy = sp_backend_policy(&error)) ||
         !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
-        !sp_wipe(pool, policy, vol->name, &error)) {
+        !sp_pool_wipe(pool, vol->name, &error)) {
         sp_backend_report(error);
         return -1;
     }

@@ -11,6 +11,67 @@
 
 VIR_LOG_INIT("storage.safepool.vol");
 
+static const SpFlagName sp_create_flags[] = {
+    {VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA,
+     "VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA"},
+    {VIR_STORAGE_VOL_CREATE_REFLINK, "VIR_STORAGE_VOL_CREATE_REFLINK"},
+    {VIR_STORAGE_VOL_CREATE_VALIDATE, "VIR_STORAGE_VOL_CREATE_VALIDATE"},
+    {0, NULL},
+};
+
+static const SpFlagName sp_resize_flags[] = {
+    {VIR_STORAGE_VOL_RESIZE_ALLOCATE, "VIR_STORAGE_VOL_RESIZE_ALLOCATE"},
+    {VIR_STORAGE_VOL_RESIZE_DELTA, "VIR_STORAGE_VOL_RESIZE_DELTA"},
+    {VIR_STORAGE_VOL_RESIZE_SHRINK, "VIR_STORAGE_VOL_RESIZE_SHRINK"},
+    {0, NULL},
+};
+
+static const SpFlagName sp_delete_flags[] = {
+    {VIR_STORAGE_VOL_DELETE_ZEROED, "VIR_STORAGE_VOL_DELETE_ZEROED"},
+    {VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS,
+     "VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS"},
+    {0, NULL},
+};
+
+/* Volumes whose build failed in this process ("<pool path>/<name>"):
+ * libvirt then calls deleteVol for a volume that was never made. Nothing
+ * of safepool's exists under that name (a failed build publishes
+ * nothing), so that call removes nothing, and raises nothing over the
+ * build's own error. */
+static GMutex sp_failed_lock;
+static GHashTable *sp_failed_builds;
+
+static char *
+sp_failed_key(virStoragePoolObj *obj, const char *name)
+{
+    return g_build_filename(virStoragePoolObjGetDef(obj)->target.path, name,
+                            NULL);
+}
+
+static void
+sp_failed_add(virStoragePoolObj *obj, const char *name)
+{
+    g_mutex_lock(&sp_failed_lock);
+    if (!sp_failed_builds)
+        sp_failed_builds = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                 g_free, NULL);
+    g_hash_table_add(sp_failed_builds, sp_failed_key(obj, name));
+    g_mutex_unlock(&sp_failed_lock);
+}
+
+/* TRUE (and forgotten) when @name's build failed. */
+static gboolean
+sp_failed_take(virStoragePoolObj *obj, const char *name)
+{
+    g_autofree char *key = sp_failed_key(obj, name);
+    gboolean found;
+
+    g_mutex_lock(&sp_failed_lock);
+    found = sp_failed_builds && g_hash_table_remove(sp_failed_builds, key);
+    g_mutex_unlock(&sp_failed_lock);
+    return found;
+}
+
 /* Runs with the pool locked, for create and clone alike: lexical checks
  * only (name, policy), and the path computed here — vol->target.path may
  * still be the clone source's. */
@@ -38,6 +99,7 @@ sp_backend_create_vol(virStoragePoolObj *obj, virStorageVolDef *vol)
         return -1;
     }
     vol->type = VIR_STORAGE_VOL_FILE;
+    vol->target.type = VIR_STORAGE_TYPE_FILE;
     g_free(vol->target.path);
     vol->target.path = g_steal_pointer(&path);
     g_free(vol->key);
@@ -45,41 +107,51 @@ sp_backend_create_vol(virStoragePoolObj *obj, virStorageVolDef *vol)
     return 0;
 }
 
+/* The clone source's own pool: the directory its path is in (this pool,
+ * or another dir pool, which safepool serves as well). */
+static SpPool *
+sp_source_pool(virStoragePoolObj *obj, virStorageVolDef *inputvol,
+               const SpPolicy *policy, GError **error)
+{
+    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
+    g_autofree char *srcdir = NULL;
+
+    if (!inputvol->target.path || !g_path_is_absolute(inputvol->target.path)) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("clone source '%s': not a file of a directory pool"),
+                    inputvol->name);
+        return NULL;
+    }
+    srcdir = g_path_get_dirname(inputvol->target.path);
+    if (g_strcmp0(srcdir, def->target.path) == 0)
+        return NULL;
+    return sp_pool_open_full(srcdir, policy, FALSE, error);
+}
+
 static int
 sp_build(virStoragePoolObj *obj, virStorageVolDef *vol,
          virStorageVolDef *inputvol, unsigned int flags)
 {
-    virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
+    g_autoptr(SpPool) src_pool = NULL;
     g_autoptr(SpVolume) v = NULL;
     g_autoptr(SpSecret) secret = NULL;
     g_autoptr(SpSecret) from_secret = NULL;
     g_autofree char *path = NULL;
-    SpCreateArgs args = { 0 };
+    SpCreateArgs args = {0};
 
-    /* VALIDATE (schema check of the XML) was done by libvirt; REFLINK is
-     * what the core tries first for a raw clone anyway */
-    virCheckFlags(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA |
-                  VIR_STORAGE_VOL_CREATE_REFLINK |
-                  VIR_STORAGE_VOL_CREATE_VALIDATE, -1);
-
-    if (inputvol) {
-        g_autofree char *srcdir = inputvol->target.path ?
-            g_path_get_dirname(inputvol->target.path) : NULL;
-
-        /* the core clones within one pool directory */
-        if (!srcdir || g_strcmp0(srcdir, def->target.path) != 0) {
-            virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
-                           "clone source '%s': not in pool '%s' (safepool "
-                           "clones within a pool only)",
-                           NULLSTR(inputvol->target.path), def->name);
-            return -1;
-        }
-        args.from = inputvol->name;
-    }
-    args.prealloc_metadata = !!(flags & VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA);
+    /* VALIDATE (schema check of the XML) was done by libvirt. */
+    if (!sp_backend_check_flags(flags,
+                                VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA |
+                                    VIR_STORAGE_VOL_CREATE_REFLINK |
+                                    VIR_STORAGE_VOL_CREATE_VALIDATE,
+                                sp_create_flags, vol->name))
+        return -1;
+    args.prealloc_metadata =
+        !!(flags & VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA);
+    args.reflink = !!(flags & VIR_STORAGE_VOL_CREATE_REFLINK);
 
     if (!(policy = sp_backend_policy(&error)) ||
         !(v = sp_backend_volume_from_def(vol, &error)) ||
@@ -88,13 +160,20 @@ sp_build(virStoragePoolObj *obj, virStorageVolDef *vol,
          inputvol->target.encryption->nsecrets > 0 &&
          !sp_backend_secret(inputvol->target.encryption, &from_secret,
                             &error)) ||
-        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error))) {
+        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
+        (inputvol &&
+         !(src_pool = sp_source_pool(obj, inputvol, policy, &error)) && error)) {
         sp_backend_report(error);
         return -1;
+    }
+    if (inputvol) {
+        args.from = inputvol->name;
+        args.from_pool = src_pool;
     }
     args.secret = secret;
     args.from_secret = from_secret;
     if (!(path = sp_pool_create(pool, v, &args, &error))) {
+        sp_failed_add(obj, vol->name);
         sp_backend_report(error);
         return -1;
     }
@@ -116,6 +195,10 @@ sp_backend_build_vol_from(virStoragePoolObj *obj, virStorageVolDef *vol,
     return sp_build(obj, vol, inputvol, flags);
 }
 
+/* libvirt calls this with the pool it is working on, and during a clone
+ * with the *source* volume, which may be another pool's: the volume is
+ * read where its own path says it is, and a volume safepool has no record
+ * of (another backend's) is left exactly as libvirt knows it. */
 int
 sp_backend_refresh_vol(virStoragePoolObj *obj, virStorageVolDef *vol)
 {
@@ -124,14 +207,26 @@ sp_backend_refresh_vol(virStoragePoolObj *obj, virStorageVolDef *vol)
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
     g_autoptr(SpVolInfo) info = NULL;
+    g_autofree char *dir = NULL;
+    g_autofree char *name = NULL;
+    gboolean own;
 
+    if (!vol->target.path || !g_path_is_absolute(vol->target.path))
+        return 0;
+    dir = g_path_get_dirname(vol->target.path);
+    name = g_path_get_basename(vol->target.path);
+    own = g_strcmp0(dir, def->target.path) == 0;
     if (!(policy = sp_backend_policy(&error)) ||
-        !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
-        !(info = sp_pool_info(pool, vol->name, &error))) {
+        !(pool = sp_pool_open_full(dir, policy, FALSE, &error)) ||
+        !(info = sp_pool_info(pool, name, &error))) {
+        if (!own)
+            return 0;
         sp_backend_report(error);
         return -1;
     }
-    sp_backend_def_fill(vol, info, def->target.path);
+    if (!own && !info->recorded)
+        return 0;
+    sp_backend_def_fill(vol, info, dir);
     return 0;
 }
 
@@ -143,11 +238,17 @@ sp_backend_delete_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
 
-    virCheckFlags(0, -1);
-
+    if (!sp_backend_check_flags(flags, 0, sp_delete_flags, vol->name))
+        return -1;
+    /* libvirt's cleanup after a failed build: nothing was made. */
+    if (sp_failed_take(obj, vol->name))
+        return 0;
     if (!(policy = sp_backend_policy(&error)) ||
         !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         !sp_pool_delete(pool, vol->name, &error)) {
+        /* Gone already: as the stock backend, nothing left to delete. */
+        if (g_error_matches(error, SP_ERROR, SP_ERROR_NOT_FOUND))
+            return 0;
         sp_backend_report(error);
         return -1;
     }
@@ -162,18 +263,24 @@ sp_backend_resize_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
     g_autoptr(SpSecret) secret = NULL;
+    SpResizeFlags rf = 0;
 
     /* DELTA is resolved to an absolute size by the storage driver */
-    virCheckFlags(VIR_STORAGE_VOL_RESIZE_DELTA |
-                  VIR_STORAGE_VOL_RESIZE_SHRINK, -1);
-
+    if (!sp_backend_check_flags(flags,
+                                VIR_STORAGE_VOL_RESIZE_ALLOCATE |
+                                    VIR_STORAGE_VOL_RESIZE_DELTA |
+                                    VIR_STORAGE_VOL_RESIZE_SHRINK,
+                                sp_resize_flags, vol->name))
+        return -1;
+    if (flags & VIR_STORAGE_VOL_RESIZE_SHRINK)
+        rf |= SP_RESIZE_SHRINK;
+    if (flags & VIR_STORAGE_VOL_RESIZE_ALLOCATE)
+        rf |= SP_RESIZE_ALLOCATE;
     if (!(policy = sp_backend_policy(&error)) ||
         (vol->target.encryption && vol->target.encryption->nsecrets > 0 &&
          !sp_backend_secret(vol->target.encryption, &secret, &error)) ||
         !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
-        !sp_pool_resize(pool, vol->name, capacity,
-                        !!(flags & VIR_STORAGE_VOL_RESIZE_SHRINK), secret,
-                        &error)) {
+        !sp_pool_resize(pool, vol->name, capacity, rf, secret, &error)) {
         sp_backend_report(error);
         return -1;
     }

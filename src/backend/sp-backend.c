@@ -71,11 +71,35 @@ sp_backend_error_code(const GError *error)
     return VIR_ERR_INTERNAL_ERROR;
 }
 
+gboolean
+sp_backend_check_flags(unsigned int flags, unsigned int supported,
+                       const SpFlagName *names, const char *what)
+{
+    unsigned int extra = flags & ~supported;
+    g_autoptr(GString) list = NULL;
+
+    if (!extra)
+        return TRUE;
+    list = g_string_new(NULL);
+    for (const SpFlagName *n = names; n && n->name; n++) {
+        if (!(extra & n->flag))
+            continue;
+        g_string_append_printf(list, "%s%s", list->len ? ", " : "", n->name);
+        extra &= ~n->flag;
+    }
+    if (extra)
+        g_string_append_printf(list, "%s0x%x", list->len ? ", " : "", extra);
+    virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
+                   _("%s: flag %s is not supported by safepool"), what,
+                   list->str);
+    return FALSE;
+}
+
 void
 sp_backend_report(const GError *error)
 {
     virReportError(sp_backend_error_code(error), "%s",
-                   error ? error->message : "safepool: unknown error");
+                   error ? error->message : _("safepool: unknown error"));
 }
 
 SpPolicy *

@@ -10,6 +10,11 @@
 
 #include <glib.h>
 
+/* Messages here are safepool's, in its own gettext domain: libvirt's
+ * internal.h defines _() for libvirt's. */
+#undef _
+#define _(str) g_dgettext(GETTEXT_PACKAGE, str)
+
 #include "conf/sp-policy.h"
 #include "conf/sp-volume.h"
 #include "image/sp-pool.h"
@@ -25,12 +30,24 @@ void sp_backend_report(const GError *error);
 /* The virErrorNumber used for @error (table in docs/module.md). */
 int sp_backend_error_code(const GError *error);
 
+/* A libvirt flag and its name, for refusals a user can act on. */
+typedef struct {
+    unsigned int flag;
+    const char *name;
+} SpFlagName;
+
+/* Refuse (VIR_ERR_ARGUMENT_UNSUPPORTED, naming each one) every flag of
+ * @flags outside @supported; @names lists the flags libvirt defines for
+ * the callback (NULL-terminated). FALSE when something was refused. */
+gboolean sp_backend_check_flags(unsigned int flags, unsigned int supported,
+                                const SpFlagName *names, const char *what);
+
 /* The site policy, read afresh for every operation ($SAFEPOOL_CONFIG in
  * libvirtd's environment, else /etc/safepool/safepool.conf, else defaults). */
 SpPolicy *sp_backend_policy(GError **error);
 
 /* Open the pool directory of @obj (its target path) under @policy;
- * stale temporaries are swept only with @sweep (pool start). */
+ * stale temporaries are swept only with @sweep (pool start, refresh). */
 SpPool *sp_backend_pool_open(virStoragePoolObj *obj, const SpPolicy *policy,
                              gboolean sweep, GError **error);
 
@@ -39,7 +56,8 @@ SpVolume *sp_backend_volume_from_def(const virStorageVolDef *def,
                                      GError **error);
 
 /* Fill libvirt's definition of a listed volume from what safepool recorded
- * (format from the xattr, never probed). */
+ * (format from the record, never probed; a file with no record is
+ * libvirt's format "none", never raw). */
 void sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
                          const char *pool_path);
 

@@ -13,12 +13,13 @@
 #include "util/sp-fs.h"
 #include "util/sp-i18n.h"
 
-/* Formats a volume may be created as (the inspector-only ones are not). */
+/* Formats safepool can publish: qemu-img creates them and the inspector
+ * passes what it creates. qed (always refused by the inspector) and iso
+ * (never created) are not among them, so a policy naming them is wrong. */
 #define SP_VOLUME_FORMATS                                                      \
     (SP_FORMAT_BIT(SP_FORMAT_RAW) | SP_FORMAT_BIT(SP_FORMAT_QCOW2) |           \
-     SP_FORMAT_BIT(SP_FORMAT_QED) | SP_FORMAT_BIT(SP_FORMAT_VMDK) |            \
-     SP_FORMAT_BIT(SP_FORMAT_VPC) | SP_FORMAT_BIT(SP_FORMAT_VHDX) |            \
-     SP_FORMAT_BIT(SP_FORMAT_VDI) | SP_FORMAT_BIT(SP_FORMAT_ISO))
+     SP_FORMAT_BIT(SP_FORMAT_VMDK) | SP_FORMAT_BIT(SP_FORMAT_VPC) |            \
+     SP_FORMAT_BIT(SP_FORMAT_VHDX) | SP_FORMAT_BIT(SP_FORMAT_VDI))
 
 static const char *const default_owners[] = {"root", "libvirt-qemu", NULL};
 static const char *const default_groups[] = {"root", "kvm", "libvirt-qemu",
@@ -32,6 +33,7 @@ static const char *const keys_volumes[] = {"formats",
                                            "allowed_groups",
                                            "backing_roots",
                                            NULL};
+static const char *const keys_pools[] = {"allow_shared_write", NULL};
 static const char *const keys_inspector[] = {
     "allow_extended_l2", "luks_versions", "max_image_read", NULL};
 static const char *const keys_qemu_img[] = {"qemu_img", "timeout", "cpu_limit",
@@ -46,7 +48,8 @@ static const struct {
     const char *group;
     const char *const *keys;
 } policy_groups[] = {
-    {"volumes", keys_volumes},   {"inspector", keys_inspector},
+    {"volumes", keys_volumes},   {"pools", keys_pools},
+    {"inspector", keys_inspector},
     {"qemu-img", keys_qemu_img}, {"luks", keys_luks},
     {"vtpm", keys_vtpm},
 };
@@ -343,7 +346,9 @@ load_volumes(const Loader *l, SpPolicy *p, GError **error)
             if (f == SP_FORMAT_UNKNOWN ||
                 !(SP_FORMAT_BIT(f) & SP_VOLUME_FORMATS))
                 return bad_value(l, "volumes", "formats", formats[i],
-                                 _("not a volume format"), error);
+                                 _("not a format safepool publishes (raw, "
+                                   "qcow2, vmdk, vpc, vhdx, vdi)"),
+                                 error);
             p->allowed_formats |= SP_FORMAT_BIT(f);
         }
     }
@@ -392,20 +397,32 @@ load_volumes(const Loader *l, SpPolicy *p, GError **error)
 }
 
 static gboolean
+load_bool(const Loader *l, const char *group, const char *key, gboolean *out,
+          GError **error)
+{
+    g_autofree char *v = get_value(l, group, key);
+
+    if (!v)
+        return TRUE;
+    if (g_str_equal(v, "true"))
+        *out = TRUE;
+    else if (g_str_equal(v, "false"))
+        *out = FALSE;
+    else
+        return bad_value(l, group, key, v, _("not 'true' or 'false'"), error);
+    return TRUE;
+}
+
+static gboolean
 load_inspector(const Loader *l, SpPolicy *p, GError **error)
 {
-    g_autofree char *l2 = get_value(l, "inspector", "allow_extended_l2");
     g_auto(GStrv) versions = get_list(l, "inspector", "luks_versions");
 
-    if (l2) {
-        if (g_str_equal(l2, "true"))
-            p->allow_extended_l2 = TRUE;
-        else if (g_str_equal(l2, "false"))
-            p->allow_extended_l2 = FALSE;
-        else
-            return bad_value(l, "inspector", "allow_extended_l2", l2,
-                             _("not 'true' or 'false'"), error);
-    }
+    if (!load_bool(l, "inspector", "allow_extended_l2", &p->allow_extended_l2,
+                   error) ||
+        !load_bool(l, "pools", "allow_shared_write", &p->allow_shared_write,
+                   error))
+        return FALSE;
     if (versions) {
         p->luks_versions = 0;
         for (guint i = 0; versions[i]; i++) {

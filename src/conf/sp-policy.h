@@ -18,6 +18,9 @@ typedef struct {
     GArray *allowed_groups;    /* gid_t; allowed_groups=root;kvm;libvirt-qemu */
     char **backing_roots;      /* backing_roots= (absolute dirs; the pool
                                   itself is always allowed) */
+    /* [pools] */
+    gboolean allow_shared_write; /* allow_shared_write=false: pool-build
+                                    refuses modes writable by others */
     /* [inspector] */
     gboolean allow_extended_l2;  /* allow_extended_l2=true */
     guint32 luks_versions;       /* bit N = LUKS vN allowed; luks_versions=1;2 */

@@ -237,11 +237,11 @@ sp_volume_check_policy(const SpVolume *v, const SpPolicy *policy,
                _("%" PRIu64 " bytes is more than the policy's "
                  "max_capacity of %" PRIu64 " bytes"),
                v->capacity, policy->max_capacity);
-    if (v->has_allocation && v->has_capacity && v->allocation > v->capacity)
-        report(&r, SP_EL_ALLOCATION,
-               _("%" PRIu64 " bytes is more than the capacity of "
-                 "%" PRIu64 " bytes"),
-               v->allocation, v->capacity);
+    /* An allocation above the capacity is accepted, as libvirt does: it
+     * means fully allocated. A volume's allocation counts the blocks it
+     * uses, which for a fully allocated file exceeds its size (ext4's
+     * indirect blocks, a size that is not a multiple of the block), and
+     * clients (virt-clone) send it back in the clone's XML. */
 
     if (v->has_mode) {
         if (v->mode & (S_ISUID | S_ISGID | S_ISVTX))

@@ -223,6 +223,15 @@ prealloc_mode(const SpVolume *vol, gboolean prealloc_metadata)
     return NULL;
 }
 
+/* libvirt's rule for raw files: without <allocation> a volume is fully
+ * allocated; an allocation larger than the capacity means all of it. */
+static guint64
+raw_allocation(const SpVolume *vol)
+{
+    return vol->has_allocation ? MIN(vol->allocation, vol->capacity)
+                               : vol->capacity;
+}
+
 static char *
 secret_object(void)
 {
@@ -259,7 +268,7 @@ plan_create_new(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
     if (img == SP_FORMAT_RAW) {
         op = plan_add(p, SP_OP_RAW_CREATE);
         op->size = vol->capacity;
-        op->allocation = vol->has_allocation ? MIN(vol->allocation, vol->capacity) : 0;
+        op->allocation = raw_allocation(vol);
         op->nocow = vol->nocow;
         return TRUE;
     }
@@ -384,6 +393,11 @@ plan_clone(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
         op = plan_add(p, SP_OP_RAW_CLONE);
         op->size = capacity;
         op->nocow = vol->nocow;
+        op->reflink = args->reflink;
+        /* As libvirt: allocated up front only when the allocation asked
+         * for covers the whole source; otherwise the clone stays sparse. */
+        if (!vol->has_allocation || vol->allocation >= src->capacity)
+            op->allocation = capacity;
         return TRUE;
     }
 
@@ -464,7 +478,7 @@ sp_plan_create(const SpPolicy *policy, const SpVolume *vol,
 SpPlan *
 sp_plan_resize(const SpPolicy *policy, const SpVolume *vol, const char *path,
                guint64 current, guint64 capacity, gboolean shrink,
-               GError **error)
+               gboolean allocate, GError **error)
 {
     SpFormat img = sp_volume_image_format(vol);
     g_autoptr(SpPlan) p = NULL;
@@ -489,10 +503,19 @@ sp_plan_resize(const SpPolicy *policy, const SpVolume *vol, const char *path,
                     vol->name, sp_format_to_string(img));
         return NULL;
     }
+    if (allocate && img != SP_FORMAT_RAW) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': allocating on resize "
+                      "(VIR_STORAGE_VOL_RESIZE_ALLOCATE) is only supported "
+                      "for unencrypted raw volumes, not %s"),
+                    vol->name, sp_format_to_string(img));
+        return NULL;
+    }
     p = plan_new(vol->name, abs);
     if (img == SP_FORMAT_RAW) {
         op = plan_add(p, SP_OP_RAW_RESIZE);
         op->size = capacity;
+        op->allocation = allocate ? capacity : 0;
         return g_steal_pointer(&p);
     }
     op = plan_add(p, SP_OP_QEMU_IMG);
@@ -557,9 +580,13 @@ sp_plan_to_json(const SpPlan *p)
         json_builder_end_array(b);
         json_builder_set_member_name(b, "size");
         json_builder_add_int_value(b, (gint64)op->size);
-        if (op->kind == SP_OP_RAW_CREATE) {
+        if (op->kind != SP_OP_QEMU_IMG) {
             json_builder_set_member_name(b, "allocation");
             json_builder_add_int_value(b, (gint64)op->allocation);
+        }
+        if (op->reflink) {
+            json_builder_set_member_name(b, "reflink");
+            json_builder_add_boolean_value(b, TRUE);
         }
         json_builder_set_member_name(b, "needs_secret");
         json_builder_add_boolean_value(b, op->needs_secret);

@@ -18,7 +18,9 @@ typedef struct {
     SpOpKind kind;
     char **argv;          /* SP_OP_QEMU_IMG: full argv, argv[0] = qemu_img */
     guint64 size;         /* raw ops: target size */
-    guint64 allocation;   /* raw ops: bytes to fallocate */
+    guint64 allocation;   /* raw ops: bytes to fallocate from offset 0
+                             (a clone: only when the whole source fits) */
+    gboolean reflink;     /* SP_OP_RAW_CLONE: reflink or fail */
     gboolean needs_secret;/* argv reads a secret on /dev/fd/SP_SECRET_CHILD_FD */
     gboolean nocow;       /* raw ops: set FS_NOCOW_FL on the empty file */
 } SpOperation;
@@ -45,6 +47,7 @@ typedef struct {
     const SpVolume *source;    /* clone source (its recorded definition) */
     const char *source_path;   /* absolute path of the source */
     gboolean prealloc_metadata;/* VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA */
+    gboolean reflink;          /* VIR_STORAGE_VOL_CREATE_REFLINK */
 } SpPlanCreateArgs;
 
 /* Plan creating @vol (or cloning args->source into it). Backing paths must
@@ -53,11 +56,12 @@ SpPlan *sp_plan_create(const SpPolicy *policy, const SpVolume *vol,
                        const SpPlanCreateArgs *args, GError **error);
 
 /* Plan resizing volume @vol (its recorded definition) at @path to
- * @capacity. Shrinking without @shrink -> SP_ERROR_INVALID. @current is the
- * current virtual size. */
+ * @capacity. Shrinking without @shrink -> SP_ERROR_INVALID; @allocate
+ * (libvirt's RESIZE_ALLOCATE) is for unencrypted raw volumes only.
+ * @current is the current virtual size. */
 SpPlan *sp_plan_resize(const SpPolicy *policy, const SpVolume *vol,
                        const char *path, guint64 current, guint64 capacity,
-                       gboolean shrink, GError **error);
+                       gboolean shrink, gboolean allocate, GError **error);
 
 /* Double every ',' (qemu option value escaping). */
 char *sp_plan_escape_opt(const char *value);

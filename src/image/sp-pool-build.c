@@ -14,6 +14,7 @@
 #include "util/sp-error.h"
 #include "util/sp-fs.h"
 #include "util/sp-i18n.h"
+#include "util/sp-lock.h"
 
 /* Open (making it if missing) directory @name in @dirfd, never through a
  * symlink. *made tells whether this call created it. */
@@ -46,14 +47,43 @@ open_or_make(int dirfd, const char *path, const char *name, mode_t mode,
     return -1;
 }
 
+/* The threat model: a pool is writable by root only. A mode that lets
+ * others write (or a group other than root's) is a pool whose files anyone
+ * in that group can swap under safepool, unless the site says otherwise. */
+static gboolean
+check_mode(const char *path, gint64 mode, gint64 gid, const SpPolicy *policy,
+           GError **error)
+{
+    if (policy && policy->allow_shared_write)
+        return TRUE;
+    if (mode & S_IWOTH) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("pool path '%s': mode %04o is world-writable; safepool "
+                      "pools are writable by root only (policy key "
+                      "pools.allow_shared_write)"),
+                    path, (unsigned)mode);
+        return FALSE;
+    }
+    if ((mode & S_IWGRP) && gid != 0) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("pool path '%s': mode %04o is writable by group %" G_GINT64_FORMAT
+                      " (not root's); safepool pools are writable by root "
+                      "only (policy key pools.allow_shared_write)"),
+                    path, (unsigned)mode, gid);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 int
 sp_pool_build(const char *path, gint64 mode, gint64 uid, gint64 gid,
-              gboolean nocow, GError **error)
+              gboolean nocow, const SpPolicy *policy, GError **error)
 {
     g_autofree char *norm = sp_fs_normalize_abs(path, error);
     g_auto(GStrv) parts = NULL;
     g_autofd int fd = -1;
     gboolean made = FALSE;
+    struct stat st;
     guint n;
 
     if (!norm)
@@ -64,6 +94,9 @@ sp_pool_build(const char *path, gint64 mode, gint64 uid, gint64 gid,
                     (unsigned)mode);
         return -1;
     }
+    /* A mode that will be refused is refused before anything is made. */
+    if (mode >= 0 && !check_mode(path, mode, gid >= 0 ? gid : 0, policy, error))
+        return -1;
     parts = g_strsplit(norm + 1, "/", -1);
     n = g_strv_length(parts);
     if (n == 0 || !*parts[0]) {
@@ -86,17 +119,17 @@ sp_pool_build(const char *path, gint64 mode, gint64 uid, gint64 gid,
         close(fd);
         fd = next;
     }
+    if (fstat(fd, &st) < 0) {
+        sp_error_set_errno(error, errno, _("pool path '%s'"), path);
+        return -1;
+    }
     /* libvirt's rule: an existing directory keeps its mode unless the pool
      * names one; a new one gets the pool's, default 0711. */
-    if (mode < 0) {
-        struct stat st;
-
-        if (fstat(fd, &st) < 0) {
-            sp_error_set_errno(error, errno, _("pool path '%s'"), path);
-            return -1;
-        }
+    if (mode < 0)
         mode = made ? 0711 : (gint64)(st.st_mode & 07777);
-    }
+    if (!check_mode(path, mode, gid >= 0 ? gid : (gint64)st.st_gid, policy,
+                    error))
+        return -1;
     if (!sp_fs_fset_perms(fd, (mode_t)mode, uid >= 0 ? (uid_t)uid : (uid_t)-1,
                           gid >= 0 ? (gid_t)gid : (gid_t)-1, error)) {
         g_prefix_error(error, _("pool path '%s': "), path);
@@ -116,4 +149,35 @@ sp_pool_build(const char *path, gint64 mode, gint64 uid, gint64 gid,
         }
     }
     return 0;
+}
+
+gboolean
+sp_pool_remove(const char *path, GError **error)
+{
+    g_autofree char *norm = sp_fs_normalize_abs(path, error);
+    g_autofree char *parent = NULL;
+    g_autofree char *leaf = NULL;
+    g_autofd int fd = -1;
+    g_autofd int pfd = -1;
+
+    if (!norm)
+        return FALSE;
+    fd = sp_fs_open_dir(norm, error);
+    if (fd < 0)
+        return FALSE;
+    /* Only the lock file of an otherwise empty pool: a lock anyone holds
+     * (an operation in progress) keeps it, and the rmdir then fails. */
+    if (!sp_lock_remove_file(fd, error)) {
+        g_prefix_error(error, _("pool path '%s': "), path);
+        return FALSE;
+    }
+    parent = g_path_get_dirname(norm);
+    leaf = g_path_get_basename(norm);
+    pfd = sp_fs_open_dir(parent, error);
+    if (pfd < 0)
+        return FALSE;
+    if (unlinkat(pfd, leaf, AT_REMOVEDIR) < 0)
+        return sp_error_set_errno(error, errno, _("pool path '%s': remove"),
+                                  path);
+    return TRUE;
 }

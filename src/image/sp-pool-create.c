@@ -1,41 +1,21 @@
-/* Creating and cloning volumes: checks, locks, the backing store resolved fd
- * by fd and inspected, the build under a hidden temporary, the atomic
- * publish, and removal of the temporary on every failure path. */
+/* Creating and cloning volumes: checks, locks, the clone source and the
+ * backing store opened fd by fd and inspected, the build under a hidden
+ * temporary that already carries the volume's identity, the atomic
+ * publish. */
 #include "image/sp-pool-private.h"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <selinux/selinux.h>
-
-#include "image/sp-inspect.h"
+#include "inspect/sp-inspect.h"
 #include "util/sp-error.h"
 #include "util/sp-fs.h"
+#include "util/sp-fs-tmp.h"
 #include "util/sp-i18n.h"
 #include "util/sp-lock.h"
-
-/* A temporary under construction: unlinked unless published. */
-typedef struct {
-    int dirfd;
-    char *name;
-    int fd;
-} SpTmp;
-
-static void
-sp_tmp_clear(SpTmp *t)
-{
-    if (t->name) {
-        if (unlinkat(t->dirfd, t->name, 0) < 0 && errno != ENOENT)
-            g_warning("cannot remove temporary '%s': %s", t->name, g_strerror(errno));
-        g_clear_pointer(&t->name, g_free);
-    }
-    if (t->fd >= 0)
-        close(t->fd);
-    t->fd = -1;
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpTmp, sp_tmp_clear)
 
 /* Everything a create needs besides the temporary, released together. */
 typedef struct {
@@ -44,10 +24,13 @@ typedef struct {
     SpLock *backing_lock;
     int src_fd;
     int backing_fd;
+    SpPool *src_pool; /* borrowed: the source's pool */
     SpVolume *source;
     char *source_path;
     guint64 src_size;
 } SpCreateCtx;
+
+#define SP_CREATE_CTX_INIT {.src_fd = -1, .backing_fd = -1}
 
 static void
 sp_create_ctx_clear(SpCreateCtx *c)
@@ -55,46 +38,132 @@ sp_create_ctx_clear(SpCreateCtx *c)
     g_clear_pointer(&c->backing_lock, sp_lock_release);
     g_clear_pointer(&c->src_lock, sp_lock_release);
     g_clear_pointer(&c->name_lock, sp_lock_release);
-    if (c->src_fd >= 0)
-        close(c->src_fd);
-    if (c->backing_fd >= 0)
-        close(c->backing_fd);
-    c->src_fd = c->backing_fd = -1;
+    g_clear_fd(&c->src_fd, NULL);
+    g_clear_fd(&c->backing_fd, NULL);
     g_clear_pointer(&c->source, sp_volume_free);
     g_clear_pointer(&c->source_path, g_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpCreateCtx, sp_create_ctx_clear)
 
-/* Open the clone source, shared-locked, and read its recorded definition. */
+/* Open the clone source (in its own pool), shared-locked, and read its
+ * recorded definition. */
 static gboolean
-open_source(SpPool *pool, const char *from, gboolean lock, SpCreateCtx *c,
-            GError **error)
+sp_create_open_source(SpPool *pool, const SpCreateArgs *args, gboolean lock,
+                      SpCreateCtx *c, GError **error)
 {
+    SpPool *src_pool = args->from_pool ? args->from_pool : pool;
+    g_autofree char *what = NULL;
     struct stat st;
 
-    if (!sp_volume_check_name(from, error))
+    if (!sp_volume_check_name(args->from, error))
         return FALSE;
+    what = g_strdup_printf(_("clone source '%s'"), args->from);
+    c->src_pool = src_pool;
     if (lock) {
-        c->src_lock = sp_lock_acquire(pool->fd, from, FALSE, error);
+        c->src_lock = sp_lock_acquire(src_pool->fd, args->from, FALSE, error);
         if (!c->src_lock)
             return FALSE;
     }
-    c->src_fd = sp_pool_open_volume(pool, from, O_RDONLY, &st, error);
-    if (c->src_fd < 0)
+    c->src_fd = sp_pool_open_volume(src_pool, args->from, O_RDONLY, &st, error);
+    if (c->src_fd < 0 || !sp_pool_check_single_link(&st, what, error))
         return FALSE;
-    c->source = sp_pool_read_volume(pool, from, c->src_fd, &st, error);
+    c->source = sp_pool_read_volume(src_pool, args->from, c->src_fd, &st, error);
     if (!c->source)
         return FALSE;
     if (c->source->format == SP_FORMAT_UNKNOWN) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': no recorded format (not created by safepool), "
-                      "cannot clone it"),
-                    from);
+                    _("volume '%s': no recorded format (not created by "
+                      "safepool; see 'safepool vol-adopt'), cannot clone it"),
+                    args->from);
         return FALSE;
     }
     c->src_size = (guint64)st.st_size;
-    c->source_path = g_build_filename(pool->path, from, NULL);
+    c->source_path = g_build_filename(src_pool->path, args->from, NULL);
     return TRUE;
+}
+
+/* A backing store inside the pool is one of its volumes (a single
+ * component with a volume's name: never a hidden file such as the lock
+ * file, never a subdirectory's file); it must carry a recorded format,
+ * the one the new volume names. */
+static int
+sp_open_pool_backing(SpPool *pool, const SpVolume *vol, const char *rel,
+                     const char *what, SpLock **lock, GError **error)
+{
+    g_autoptr(SpIdentity) id = NULL;
+    g_autofd int fd = -1;
+    struct stat st;
+    SpFormat recorded;
+
+    if (strchr(rel, '/') || !sp_volume_check_name(rel, NULL)) {
+        sp_set_error_element(error, SP_ERROR_INVALID, "backingStore/path",
+                             _("%s: not a volume of the pool (hidden files "
+                               "and files in subdirectories are not backing "
+                               "stores)"),
+                             what);
+        return -1;
+    }
+    if (lock && !(*lock = sp_lock_acquire(pool->fd, rel, FALSE, error)))
+        return -1;
+    fd = sp_pool_open_volume(pool, rel, O_RDONLY, &st, error);
+    if (fd < 0) {
+        g_prefix_error(error, "%s: ", what);
+        return -1;
+    }
+    if (!(id = sp_identity_read(fd, SP_IDENTITY_SUMMARY, error)))
+        return -1;
+    recorded = sp_format_from_string(sp_identity_get(id, SP_ID_FORMAT));
+    if (g_strcmp0(sp_identity_get(id, SP_ID_ENCRYPTION), "luks") == 0 &&
+        recorded == SP_FORMAT_RAW)
+        recorded = SP_FORMAT_LUKS;
+    if (!sp_identity_get(id, SP_ID_FORMAT)) {
+        sp_set_error_element(error, SP_ERROR_INVALID, "backingStore/path",
+                             _("%s: has no recorded format (not created by "
+                               "safepool; 'safepool vol-adopt' records one "
+                               "after inspecting it)"),
+                             what);
+        return -1;
+    }
+    if (recorded != vol->backing_format) {
+        sp_set_error_element(
+            error, SP_ERROR_FORMAT_MISMATCH, "backingStore/format",
+            _("%s: its recorded format is %s, and <backingStore><format> "
+              "says %s (libvirt takes a missing <format> for raw): give "
+              "<format type='%s'/>"),
+            what, sp_format_to_string(recorded),
+            sp_format_to_string(vol->backing_format),
+            sp_format_to_string(recorded));
+        return -1;
+    }
+    return g_steal_fd(&fd);
+}
+
+/* A backing store below a backing root of the policy. */
+static int
+sp_open_root_backing(SpPool *pool, const char *path, const char *what,
+                     GError **error)
+{
+    for (char **r = pool->policy->backing_roots; r && *r; r++) {
+        g_autofree char *root = sp_fs_normalize_abs(*r, NULL);
+        g_autofree char *rel = root ? sp_fs_relative_to(root, path) : NULL;
+        g_autofd int root_fd = -1;
+        int fd;
+
+        if (!rel)
+            continue;
+        root_fd = sp_fs_open_dir(root, error);
+        if (root_fd < 0) {
+            g_prefix_error(error, "%s: ", what);
+            return -1;
+        }
+        fd = sp_fs_openat(root_fd, rel, O_RDONLY | O_NONBLOCK, 0, error);
+        if (fd < 0)
+            g_prefix_error(error, "%s: ", what);
+        return fd;
+    }
+    sp_set_error_element(error, SP_ERROR_INVALID, "backingStore/path",
+                         _("%s: outside the pool and the backing roots"), what);
+    return -1;
 }
 
 int
@@ -102,89 +171,119 @@ sp_pool_open_backing(SpPool *pool, const SpVolume *vol, SpLock **lock,
                      GError **error)
 {
     g_autofree char *path = sp_fs_normalize_abs(vol->backing_path, error);
-    g_autofd int fd = -1;
     g_autofree char *rel = NULL;
     g_autofree char *what = NULL;
-    gboolean in_pool;
+    g_autofd int fd = -1;
     struct stat st;
 
     if (!path)
         return -1;
-    what = g_strdup_printf(_("volume '%s': backing store '%s'"), vol->name, path);
+    what = g_strdup_printf(_("volume '%s': backing store '%s'"), vol->name,
+                           path);
     rel = sp_fs_relative_to(pool->path, path);
-    in_pool = rel != NULL;
-    if (in_pool) {
-        if (lock && !strchr(rel, '/')) {
-            *lock = sp_lock_acquire(pool->fd, rel, FALSE, error);
-            if (!*lock)
-                return -1;
-        }
-        fd = sp_fs_openat(pool->fd, rel, O_RDONLY | O_NONBLOCK, 0, error);
-    } else {
-        for (char **r = pool->policy->backing_roots; r && *r && !rel; r++) {
-            g_autofree char *root = sp_fs_normalize_abs(*r, NULL);
-            g_autofd int root_fd = -1;
-            rel = root ? sp_fs_relative_to(root, path) : NULL;
-            if (!rel)
-                continue;
-            root_fd = sp_fs_open_dir(root, error);
-            if (root_fd < 0) {
-                g_prefix_error(error, "%s: ", what);
-                return -1;
-            }
-            fd = sp_fs_openat(root_fd, rel, O_RDONLY | O_NONBLOCK, 0, error);
-        }
-        if (!rel) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("%s: outside the pool and the backing roots"), what);
-            return -1;
-        }
-    }
-    if (fd < 0) {
-        g_prefix_error(error, "%s: ", what);
+    fd = rel ? sp_open_pool_backing(pool, vol, rel, what, lock, error)
+             : sp_open_root_backing(pool, path, what, error);
+    if (fd < 0)
         return -1;
-    }
     if (fstat(fd, &st) < 0) {
         sp_error_set_errno(error, errno, "%s", what);
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("%s: not a regular file"), what);
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("%s: not a regular file"), what);
         return -1;
     }
-    if (in_pool && !strchr(rel, '/')) {
-        g_autoptr(SpVolume) rec = sp_pool_read_volume(pool, rel, fd, &st, error);
-        SpFormat recorded;
-        if (!rec)
-            return -1;
-        recorded = sp_volume_image_format(rec);
-        if (recorded != SP_FORMAT_UNKNOWN && recorded != vol->backing_format) {
-            g_set_error(error, SP_ERROR, SP_ERROR_FORMAT_MISMATCH,
-                        _("%s: recorded format is %s, not %s"), what,
-                        sp_format_to_string(recorded),
-                        sp_format_to_string(vol->backing_format));
-            return -1;
-        }
-    }
-    if (!sp_inspect_check(fd, vol->backing_format, pool->policy, what, NULL, error))
+    if (!sp_pool_check_single_link(&st, what, error) ||
+        !sp_inspect_check(fd, vol->backing_format, pool->policy, what, NULL,
+                          error))
         return -1;
     return g_steal_fd(&fd);
 }
 
+/* qemu-img reads a clone source only after the inspector passed it as
+ * its recorded format (invariant 5). A raw-to-raw clone is copied in
+ * process, byte for byte, and its guest data is never probed: it is not
+ * inspected, so a guest's own bytes cannot stop its disk being cloned. */
 static gboolean
-open_backing(SpPool *pool, const SpVolume *vol, SpCreateCtx *c, GError **error)
+sp_create_check_source(SpPool *pool, const SpVolume *vol,
+                       const SpCreateCtx *c, GError **error)
 {
-    c->backing_fd = sp_pool_open_backing(pool, vol, &c->backing_lock, error);
-    return c->backing_fd >= 0;
+    g_autofree char *what = NULL;
+
+    if (!c->source || (sp_volume_image_format(c->source) == SP_FORMAT_RAW &&
+                       sp_volume_image_format(vol) == SP_FORMAT_RAW))
+        return TRUE;
+    what = g_strdup_printf(_("clone source '%s'"), c->source->name);
+    return sp_pool_check_image(c->src_pool, c->src_fd, c->source, what, NULL,
+                               error);
+}
+
+/* What the new volume will hold: a clone is never smaller than its
+ * source (as libvirt), and no path may publish more than max_capacity. */
+static gboolean
+sp_create_check_size(SpPool *pool, const SpVolume *vol, const SpCreateCtx *c,
+                     GError **error)
+{
+    guint64 capacity = vol->capacity;
+
+    if (c->source && c->source->capacity > capacity)
+        capacity = c->source->capacity;
+    if (capacity <= pool->policy->max_capacity)
+        return TRUE;
+    sp_set_error_element(error, SP_ERROR_INVALID, "capacity",
+                         _("volume '%s': %" PRIu64 " bytes (the size of clone "
+                           "source '%s') is more than the policy's "
+                           "max_capacity of %" PRIu64 " bytes"),
+                         vol->name, capacity, c->source->name,
+                         pool->policy->max_capacity);
+    return FALSE;
+}
+
+/* The flags libvirt's storage API can ask for, checked against what
+ * this volume can honour; each refusal names the flag. */
+static gboolean
+sp_create_check_flags(const SpVolume *vol, const SpCreateArgs *args,
+                      const SpCreateCtx *c, GError **error)
+{
+    SpFormat img = sp_volume_image_format(vol);
+
+    if (args->prealloc_metadata && img != SP_FORMAT_QCOW2) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': metadata preallocation "
+                      "(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA) is only "
+                      "supported for qcow2 volumes, not %s"),
+                    vol->name, sp_format_to_string(img));
+        return FALSE;
+    }
+    if (args->prealloc_metadata && vol->backing_path) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': metadata preallocation "
+                      "(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA) conflicts "
+                      "with a backing store"),
+                    vol->name);
+        return FALSE;
+    }
+    if (args->reflink &&
+        (!c->source || sp_volume_image_format(c->source) != SP_FORMAT_RAW ||
+         img != SP_FORMAT_RAW)) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("volume '%s': a reflink copy "
+                      "(VIR_STORAGE_VOL_CREATE_REFLINK) is only possible "
+                      "when cloning a raw volume into a raw volume"),
+                    vol->name);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 /* Checks shared by create and plan; fills @c (locks only when @lock). */
 static gboolean
-prepare(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
-        gboolean lock, gboolean replace, SpCreateCtx *c, GError **error)
+sp_create_prepare(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
+                  gboolean lock, SpCreateCtx *c, GError **error)
 {
-    struct stat st;
     g_autoptr(GError) local = NULL;
+    struct stat st;
 
     if (!sp_volume_check_policy(vol, pool->policy, pool->path, NULL, error))
         return FALSE;
@@ -193,46 +292,55 @@ prepare(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
         if (!c->name_lock)
             return FALSE;
     }
-    if (replace) {
-        if (!sp_fs_lstat(pool->fd, vol->name, &st, error))
-            return FALSE;
-        if (!S_ISREG(st.st_mode)) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("volume '%s': not a regular file"), vol->name);
-            return FALSE;
-        }
-    } else if (sp_fs_lstat(pool->fd, vol->name, &st, &local)) {
+    if (sp_fs_lstat(pool->fd, vol->name, &st, &local)) {
         g_set_error(error, SP_ERROR, SP_ERROR_EXISTS,
                     _("volume '%s': already exists in pool '%s'"), vol->name,
                     pool->path);
         return FALSE;
-    } else if (!g_error_matches(local, SP_ERROR, SP_ERROR_NOT_FOUND)) {
+    }
+    if (!g_error_matches(local, SP_ERROR, SP_ERROR_NOT_FOUND)) {
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
     }
-    if (args && args->from && !open_source(pool, args->from, lock, c, error))
+    if (args->from && !sp_create_open_source(pool, args, lock, c, error))
         return FALSE;
-    if (vol->encryption.enabled && lock && (!args || !args->secret)) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': element 'target/encryption': a secret is needed"),
-                    vol->name);
+    if (!sp_create_check_flags(vol, args, c, error) ||
+        !sp_create_check_size(pool, vol, c, error))
+        return FALSE;
+    if (vol->encryption.enabled && lock && !args->secret) {
+        sp_set_error_element(error, SP_ERROR_INVALID, "target/encryption",
+                             _("volume '%s': element 'target/encryption': a "
+                               "secret is needed"),
+                             vol->name);
         return FALSE;
     }
     return TRUE;
+}
+
+static void
+sp_plan_args(SpPool *pool, const SpCreateArgs *args, const SpCreateCtx *c,
+             const char *target, SpPlanCreateArgs *pa)
+{
+    pa->pool_path = pool->path;
+    pa->target_path = target;
+    pa->source = c->source;
+    pa->source_path = c->source_path;
+    pa->prealloc_metadata = args->prealloc_metadata;
+    pa->reflink = args->reflink;
 }
 
 SpPlan *
 sp_pool_plan_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
                     GError **error)
 {
-    g_auto(SpCreateCtx) c = {.src_fd = -1, .backing_fd = -1};
-    SpPlanCreateArgs pa = {.pool_path = pool->path};
+    g_auto(SpCreateCtx) c = SP_CREATE_CTX_INIT;
+    static const SpCreateArgs none = {0};
+    SpPlanCreateArgs pa = {0};
 
-    if (!prepare(pool, vol, args, FALSE, FALSE, &c, error))
+    args = args ? args : &none;
+    if (!sp_create_prepare(pool, vol, args, FALSE, &c, error))
         return NULL;
-    pa.source = c.source;
-    pa.source_path = c.source_path;
-    pa.prealloc_metadata = args && args->prealloc_metadata;
+    sp_plan_args(pool, args, &c, NULL, &pa);
     return sp_plan_create(pool->policy, vol, &pa, error);
 }
 
@@ -243,186 +351,117 @@ sp_pool_plan_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
  * 20 attempts fail together about once in 10^7. */
 #define SP_PBKDF_ATTEMPTS 20
 
-/* qemu-img writes the temporary by path. It must still be the inode we
- * hold (locked, and about to get mode, xattrs and inspection through the
- * fd): qemu deletes its file when a create fails, and a path is not ours. */
+/* Build @vol once in a fresh temporary @t that carries its identity from
+ * the start (what cannot be recorded is refused before any work). */
 static gboolean
-tmp_still_ours(SpPool *pool, const SpTmp *t, const char *name, GError **error)
+sp_create_attempt(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
+                  const SpCreateCtx *c, const SpIdentity *id, SpFsTmp *t,
+                  GError **error)
 {
-    struct stat a, b;
-
-    if (fstat(t->fd, &a) == 0 && sp_fs_lstat(pool->fd, t->name, &b, NULL) &&
-        S_ISREG(b.st_mode) && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-        return TRUE;
-    g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                _("volume '%s': temporary '%s' was removed or replaced while "
-                  "qemu-img ran"), name, t->name);
-    return FALSE;
-}
-
-/* Create the temporary and hold its byte-0 lock. A concurrent pool open may
- * sweep a fresh temporary before its lock is taken: then start over. */
-static gboolean
-make_tmp(SpPool *pool, const char *name, SpTmp *t, GError **error)
-{
-    for (int attempt = 0; attempt < 8; attempt++) {
-        struct stat a, b;
-        g_autofree char *tmpname = NULL;
-        g_autofd int fd = sp_fs_create_tmp(pool->fd, name, &tmpname, error);
-
-        if (fd < 0)
-            return FALSE;
-        if (sp_lock_fd_byte0(fd, TRUE, NULL) && fstat(fd, &a) == 0 &&
-            sp_fs_lstat(pool->fd, tmpname, &b, NULL) && a.st_ino == b.st_ino &&
-            a.st_dev == b.st_dev) {
-            t->fd = g_steal_fd(&fd);
-            t->name = g_steal_pointer(&tmpname);
-            return TRUE;
-        }
-    }
-    g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                _("volume '%s': cannot keep a temporary file in pool '%s'"), name,
-                pool->path);
-    return FALSE;
-}
-
-static gboolean
-set_xattr_str(int fd, const char *key, const char *value, GError **error)
-{
-    return sp_fs_fsetxattr(fd, key, value, strlen(value), error);
-}
-
-/* Mode, owner, label and the recorded definition, all on the fd. */
-static gboolean
-record(SpPool *pool, const SpVolume *vol, int fd, const char *path, GError **error)
-{
-    guint32 mode = vol->has_mode ? vol->mode
-                                 : (pool->policy->default_mode ? pool->policy->default_mode
-                                                               : 0600);
-    uid_t uid = vol->owner >= 0 ? (uid_t)vol->owner : (uid_t)-1;
-    gid_t gid = vol->group >= 0 ? (gid_t)vol->group : (gid_t)-1;
-    g_autofree char *xml = NULL;
-    g_autofree char *backing = NULL;
-
-    if (!sp_fs_fset_perms(fd, mode, uid, gid, error))
-        return FALSE;
-    if (vol->label && is_selinux_enabled() > 0 && fsetfilecon(fd, vol->label) < 0)
-        return sp_error_set_errno(error, errno, _("volume '%s': label '%s'"),
-                                  vol->name, vol->label);
-    if (!set_xattr_str(fd, SP_XATTR_FORMAT, sp_format_to_string(vol->format), error))
-        return FALSE;
-    if (vol->encryption.enabled &&
-        !set_xattr_str(fd, SP_XATTR_ENCRYPTION, "luks", error))
-        return FALSE;
-    if (vol->backing_path) {
-        backing = sp_fs_normalize_abs(vol->backing_path, error);
-        if (!backing || !set_xattr_str(fd, SP_XATTR_BACKING, backing, error) ||
-            !set_xattr_str(fd, SP_XATTR_BACKING_FORMAT,
-                           sp_format_to_string(vol->backing_format), error))
-            return FALSE;
-    }
-    xml = sp_volume_to_xml(vol, path);
-    return xml && set_xattr_str(fd, SP_XATTR_DEFINITION, xml, error);
-}
-
-/* Create @vol under a temporary; publish it under its name, or with
- * @replace exchange it with the existing volume (kept until then). */
-static char *
-create_volume(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
-              gboolean replace, GError **error)
-{
-    g_auto(SpCreateCtx) c = {.src_fd = -1, .backing_fd = -1};
-    g_auto(SpTmp) t = {.dirfd = pool->fd, .fd = -1};
-    SpPlanCreateArgs pa = {.pool_path = pool->path};
-    g_autoptr(SpPlan) plan = NULL;
     g_autofree char *target = NULL;
-    g_autofree char *path = g_build_filename(pool->path, vol->name, NULL);
+    g_autofree char *what = g_strdup_printf(_("volume '%s'"), vol->name);
+    g_autoptr(SpPlan) plan = NULL;
+    SpPlanCreateArgs pa = {0};
 
-    if (!prepare(pool, vol, args, TRUE, replace, &c, error))
-        return NULL;
-    if (vol->backing_path && !open_backing(pool, vol, &c, error))
-        return NULL;
-    if (c.source && sp_volume_image_format(c.source) != SP_FORMAT_RAW &&
-        !sp_pool_check_volume_image(pool, c.src_fd, c.source, error))
-        return NULL;
-    if (c.source && sp_volume_image_format(c.source) == SP_FORMAT_RAW &&
-        sp_volume_image_format(vol) != SP_FORMAT_RAW &&
-        !sp_inspect_check(c.src_fd, SP_FORMAT_RAW, pool->policy, c.source->name,
-                          NULL, error))
-        return NULL;
-    pa.source = c.source;
-    pa.source_path = c.source_path;
-    pa.prealloc_metadata = args && args->prealloc_metadata;
+    if (!sp_fs_tmp_file(t, pool->fd, c->source ? "clone" : "create", error) ||
+        !sp_identity_apply(id, t->fd, what, error))
+        return FALSE;
+    target = g_build_filename(pool->path, t->name, NULL);
+    sp_plan_args(pool, args, c, target, &pa);
+    plan = sp_plan_create(pool->policy, vol, &pa, error);
+    /* qemu-img writes the temporary by path: it must still be the inode
+     * we hold (qemu deletes its file when a create fails). */
+    return plan &&
+           sp_pool_run_plan(pool, plan, t->fd, c->src_fd, c->src_size,
+                            args->secret, error) &&
+           sp_fs_tmp_still_ours(t, what, "qemu-img ran", error);
+}
+
+static gboolean
+sp_create_build(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
+                const SpCreateCtx *c, const SpIdentity *id, SpFsTmp *t,
+                GError **error)
+{
     for (guint attempt = 1;; attempt++) {
         g_autoptr(GError) local = NULL;
 
-        if (!make_tmp(pool, vol->name, &t, error))
-            return NULL;
-        g_free(target);
-        target = g_build_filename(pool->path, t.name, NULL);
-        pa.target_path = target;
-        g_clear_pointer(&plan, sp_plan_free);
-        plan = sp_plan_create(pool->policy, vol, &pa, error);
-        if (!plan)
-            return NULL;
-        if (sp_pool_run_plan(pool, plan, t.fd, c.src_fd, c.src_size,
-                             args ? args->secret : NULL, &local) &&
-            tmp_still_ours(pool, &t, vol->name, &local))
-            break;
+        if (sp_create_attempt(pool, vol, args, c, id, t, &local))
+            return TRUE;
         /* qemu's PBKDF calibration failure (see SP_PBKDF_ATTEMPTS), and
-         * only it, is retried, from a new temporary: qemu deleted its file. */
+         * only it, is retried, from a new temporary. */
         if (vol->encryption.enabled && attempt < SP_PBKDF_ATTEMPTS &&
             strstr(local->message, "Unable to get accurate CPU usage")) {
-            g_warning(_("volume '%s': qemu-img could not calibrate the LUKS key "
-                        "derivation (attempt %u of %u), retrying"),
+            g_warning(_("volume '%s': qemu-img could not calibrate the LUKS "
+                        "key derivation (attempt %u of %u), retrying"),
                       vol->name, attempt, SP_PBKDF_ATTEMPTS);
-            sp_tmp_clear(&t);
+            sp_fs_tmp_clear(t);
             continue;
         }
         g_propagate_error(error, g_steal_pointer(&local));
-        return NULL;
+        return FALSE;
     }
-    if (!record(pool, vol, t.fd, path, error))
-        return NULL;
-    /* What qemu-img built must be what was asked for (raw clones carry guest
-     * data that nothing will probe, so they are not inspected). */
+}
+
+/* What was built must be what was asked for, within the policy (raw
+ * volumes carry guest data that nothing will probe: only their size). */
+static gboolean
+sp_create_check_built(SpPool *pool, const SpVolume *vol, int fd,
+                      GError **error)
+{
+    g_autofree char *what = g_strdup_printf(_("volume '%s'"), vol->name);
+    g_autoptr(SpVolume) built = NULL;
+    struct stat st;
+
     if (sp_volume_image_format(vol) != SP_FORMAT_RAW) {
-        g_autoptr(SpVolume) built = sp_volume_copy(vol);
+        built = sp_volume_copy(vol);
         g_free(built->backing_path);
-        built->backing_path = vol->backing_path ? sp_fs_normalize_abs(vol->backing_path, NULL)
-                                                : NULL;
-        if (!sp_pool_check_volume_image(pool, t.fd, built, error))
-            return NULL;
+        built->backing_path =
+            vol->backing_path ? sp_fs_normalize_abs(vol->backing_path, NULL)
+                              : NULL;
+        return sp_pool_check_image(pool, fd, built, what, NULL, error);
     }
-    if (fsync(t.fd) < 0) {
-        sp_error_set_errno(error, errno, _("volume '%s': fsync"), vol->name);
-        return NULL;
+    if (fstat(fd, &st) < 0)
+        return sp_error_set_errno(error, errno, "%s", what);
+    if ((guint64)st.st_size > pool->policy->max_capacity) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("%s: %" PRIu64 " bytes is more than the policy's "
+                      "max_capacity of %" PRIu64 " bytes"),
+                    what, (guint64)st.st_size, pool->policy->max_capacity);
+        return FALSE;
     }
-    if (replace) {
-        /* t.name now holds the old volume, which its cleanup removes. */
-        if (!sp_fs_exchange(pool->fd, t.name, vol->name, error))
-            return NULL;
-    } else {
-        if (!sp_fs_publish(pool->fd, t.name, vol->name, error))
-            return NULL;
-        g_clear_pointer(&t.name, g_free);
-    }
-    if (fsync(pool->fd) < 0)
-        g_debug("pool '%s': fsync: %s", pool->path, g_strerror(errno));
-    return g_steal_pointer(&path);
+    return TRUE;
 }
 
 char *
 sp_pool_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
                GError **error)
 {
-    return create_volume(pool, vol, args, FALSE, error);
-}
+    static const SpCreateArgs none = {0};
+    g_auto(SpCreateCtx) c = SP_CREATE_CTX_INIT;
+    g_auto(SpFsTmp) t = SP_FS_TMP_INIT;
+    g_autoptr(SpIdentity) id = NULL;
+    g_autofree char *path = g_build_filename(pool->path, vol->name, NULL);
 
-gboolean
-sp_pool_recreate(SpPool *pool, const SpVolume *vol, GError **error)
-{
-    g_autofree char *path = create_volume(pool, vol, NULL, TRUE, error);
-
-    return path != NULL;
+    args = args ? args : &none;
+    if (!sp_create_prepare(pool, vol, args, TRUE, &c, error))
+        return NULL;
+    if (vol->backing_path &&
+        (c.backing_fd = sp_pool_open_backing(pool, vol, &c.backing_lock,
+                                             error)) < 0)
+        return NULL;
+    if (!sp_create_check_source(pool, vol, &c, error))
+        return NULL;
+    id = sp_identity_for_volume(vol, path, pool->policy->default_mode, error);
+    if (!id || !sp_create_build(pool, vol, args, &c, id, &t, error) ||
+        !sp_create_check_built(pool, vol, t.fd, error))
+        return NULL;
+    if (fsync(t.fd) < 0) {
+        sp_error_set_errno(error, errno, _("volume '%s': fsync"), vol->name);
+        return NULL;
+    }
+    if (!sp_fs_tmp_publish(&t, vol->name, error))
+        return NULL;
+    if (fsync(pool->fd) < 0)
+        g_debug("pool '%s': fsync: %s", pool->path, g_strerror(errno));
+    return g_steal_pointer(&path);
 }

@@ -11,7 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "image/sp-inspect.h"
+#include "inspect/sp-inspect.h"
 #include "util/sp-error.h"
 #include "util/sp-exec.h"
 #include "util/sp-fs.h"
@@ -20,7 +20,7 @@
 /* Ask for no copy-on-write (btrfs). Filesystems without the flag have no
  * COW to disable, so "unsupported" is not an error. */
 static gboolean
-set_nocow(int fd, const char *name, GError **error)
+sp_set_nocow(int fd, const char *name, GError **error)
 {
     int attr = 0;
 
@@ -37,17 +37,24 @@ set_nocow(int fd, const char *name, GError **error)
     return TRUE;
 }
 
+/* Size a raw file, and allocate its first @allocation bytes. */
 static gboolean
-raw_size(int fd, const char *name, guint64 size, guint64 allocation,
-         GError **error)
+sp_raw_size(int fd, const char *name, guint64 size, guint64 allocation,
+            GError **error)
 {
     if (ftruncate(fd, (off_t)size) < 0)
         return sp_error_set_errno(error, errno, _("volume '%s': resize to %" PRIu64),
                                   name, size);
     if (allocation) {
         int r = fallocate(fd, 0, 0, (off_t)allocation);
-        if (r < 0 && errno == EOPNOTSUPP)
-            r = posix_fallocate(fd, 0, (off_t)allocation) == 0 ? 0 : -1;
+
+        if (r < 0 && errno == EOPNOTSUPP) {
+            /* posix_fallocate writes zeros where fallocate cannot. */
+            int e = posix_fallocate(fd, 0, (off_t)allocation);
+
+            errno = e;
+            r = e ? -1 : 0;
+        }
         if (r < 0)
             return sp_error_set_errno(error, errno,
                                       _("volume '%s': allocate %" PRIu64 " bytes"),
@@ -57,8 +64,8 @@ raw_size(int fd, const char *name, guint64 size, guint64 allocation,
 }
 
 static gboolean
-run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
-             const SpSecret *secret, GError **error)
+sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
+                const SpSecret *secret, GError **error)
 {
     const SpPolicy *policy = pool->policy;
     g_autofd int memfd = -1;
@@ -73,7 +80,8 @@ run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
     if (op->needs_secret) {
         if (!secret) {
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("volume '%s': encryption needs a secret"), plan->volume);
+                        _("volume '%s': encryption needs a secret"),
+                        plan->volume);
             return FALSE;
         }
         memfd = sp_secret_to_memfd(secret, error);
@@ -91,177 +99,132 @@ run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
     return TRUE;
 }
 
+/* A raw clone, in process: allocated first when libvirt's rule says so,
+ * then the source's data extents (or a reflink: required with the
+ * REFLINK flag, else tried first). */
+static gboolean
+sp_run_raw_clone(const SpPlan *plan, const SpOperation *op, int target_fd,
+                 int src_fd, guint64 src_size, GError **error)
+{
+    const char *method = NULL;
+
+    if (src_fd < 0) {
+        g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
+                    _("volume '%s': clone without a source"), plan->volume);
+        return FALSE;
+    }
+    if (!sp_raw_size(target_fd, plan->volume, src_size,
+                     op->reflink ? 0 : MIN(op->allocation, src_size), error))
+        return FALSE;
+    if (!sp_fs_copy_sparse(src_fd, target_fd, src_size,
+                           op->reflink ? SP_FS_REFLINK_ONLY : SP_FS_REFLINK_TRY,
+                           &method, error)) {
+        g_prefix_error(error, _("volume '%s': clone: "), plan->volume);
+        return FALSE;
+    }
+    g_debug("volume '%s': cloned with %s", plan->volume, method);
+    return op->size <= src_size ||
+           sp_raw_size(target_fd, plan->volume, op->size, op->allocation,
+                       error);
+}
+
 gboolean
 sp_pool_run_plan(SpPool *pool, const SpPlan *plan, int target_fd, int src_fd,
                  guint64 src_size, const SpSecret *secret, GError **error)
 {
     for (guint i = 0; i < plan->ops->len; i++) {
         const SpOperation *op = g_ptr_array_index(plan->ops, i);
-        const char *method = NULL;
+        gboolean ok = TRUE;
 
-        if (op->nocow && !set_nocow(target_fd, plan->volume, error))
+        if (op->nocow && !sp_set_nocow(target_fd, plan->volume, error))
             return FALSE;
         switch (op->kind) {
         case SP_OP_RAW_CREATE:
-            if (!raw_size(target_fd, plan->volume, op->size, op->allocation, error))
-                return FALSE;
+        case SP_OP_RAW_RESIZE:
+            ok = sp_raw_size(target_fd, plan->volume, op->size, op->allocation,
+                             error);
             break;
         case SP_OP_RAW_CLONE:
-            if (src_fd < 0) {
-                g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                            _("volume '%s': clone without a source"), plan->volume);
-                return FALSE;
-            }
-            if (!raw_size(target_fd, plan->volume, src_size, 0, error))
-                return FALSE;
-            if (!sp_fs_copy_sparse(src_fd, target_fd, src_size, TRUE, &method, error)) {
-                g_prefix_error(error, _("volume '%s': clone: "), plan->volume);
-                return FALSE;
-            }
-            g_debug("volume '%s': cloned with %s", plan->volume, method);
-            if (op->size > src_size &&
-                !raw_size(target_fd, plan->volume, op->size, 0, error))
-                return FALSE;
-            break;
-        case SP_OP_RAW_RESIZE:
-            if (!raw_size(target_fd, plan->volume, op->size, op->allocation, error))
-                return FALSE;
+            ok = sp_run_raw_clone(plan, op, target_fd, src_fd, src_size, error);
             break;
         case SP_OP_QEMU_IMG:
-            if (!run_qemu_img(pool, plan, op, secret, error))
-                return FALSE;
+            ok = sp_run_qemu_img(pool, plan, op, secret, error);
             break;
         }
+        if (!ok)
+            return FALSE;
     }
     return TRUE;
 }
 
-/* How much of a qcow2 header cluster is searched for the backing format
- * extension (qemu writes it right after the header). */
-#define QCOW2_EXT_AREA 65536
-#define QCOW2_EXT_BACKING_FORMAT 0xe2792acaU
-
-/* The backing format named by the header extensions of qcow2 @fd, or NULL
- * when there is none (qemu-img would then probe the backing file). */
-static char *
-qcow2_backing_format(int fd, guint32 version)
+/* The violations of @r that make @vol's image unusable: its own recorded
+ * backing file (named exactly, path and format) is expected; whether it
+ * was named is told in @uses_backing, a format mismatch in @mismatch. */
+static GPtrArray *
+sp_image_problems(const SpInspectResult *r, const SpVolume *vol,
+                  gboolean *uses_backing, gboolean *mismatch)
 {
-    g_autofree guint8 *area = NULL;
-    guint32 header_len = 72, cluster_bits;
-    guint8 h[104];
-    gssize n;
-    gsize off;
+    GPtrArray *bad = g_ptr_array_new();
+    gboolean own_backing =
+        vol->backing_path && vol->backing_format != SP_FORMAT_UNKNOWN &&
+        g_strcmp0(r->backing_name, vol->backing_path) == 0 &&
+        g_strcmp0(r->backing_format,
+                  sp_format_to_string(vol->backing_format)) == 0;
 
-    if (sp_fs_pread_full(fd, h, sizeof(h), 0, NULL) != (gssize)sizeof(h))
-        return NULL;
-    memcpy(&cluster_bits, h + 20, 4);
-    cluster_bits = GUINT32_FROM_BE(cluster_bits);
-    if (version >= 3) {
-        memcpy(&header_len, h + 100, 4);
-        header_len = GUINT32_FROM_BE(header_len);
+    *uses_backing = FALSE;
+    *mismatch = FALSE;
+    for (guint i = 0; i < r->violations->len; i++) {
+        const char *v = g_ptr_array_index(r->violations, i);
+
+        if ((g_str_equal(v, "qcow2-backing-file") ||
+             g_str_equal(v, "qcow2-backing-format")) &&
+            own_backing) {
+            *uses_backing = TRUE;
+            continue;
+        }
+        if (g_str_equal(v, "format-mismatch"))
+            *mismatch = TRUE;
+        g_ptr_array_add(bad, (gpointer)v);
     }
-    if (cluster_bits < 9 || cluster_bits > 21 || header_len < 72)
-        return NULL;
-    area = g_malloc(QCOW2_EXT_AREA);
-    n = sp_fs_pread_full(fd, area, MIN((gsize)QCOW2_EXT_AREA, (gsize)1 << cluster_bits),
-                         0, NULL);
-    if (n < 0)
-        return NULL;
-    for (off = header_len; off + 8 <= (gsize)n;) {
-        guint32 type, len;
-
-        memcpy(&type, area + off, 4);
-        memcpy(&len, area + off + 4, 4);
-        type = GUINT32_FROM_BE(type);
-        len = GUINT32_FROM_BE(len);
-        off += 8;
-        if (type == 0 || len > (gsize)n - off)
-            return NULL;
-        if (type == QCOW2_EXT_BACKING_FORMAT)
-            return g_strndup((const char *)area + off, len);
-        off += ((gsize)len + 7) & ~(gsize)7;
-    }
-    return NULL;
-}
-
-/* Whether the qcow2 header of @fd names exactly @expected as backing file,
- * with exactly @format as its backing format. */
-static gboolean
-qcow2_backing_is(int fd, const char *expected, SpFormat format)
-{
-    guint8 h[20];
-    guint64 off;
-    guint32 len, version;
-    g_autofree char *name = NULL;
-    g_autofree char *fmt = NULL;
-
-    if (!expected || format == SP_FORMAT_UNKNOWN ||
-        sp_fs_pread_full(fd, h, sizeof(h), 0, NULL) != sizeof(h) ||
-        memcmp(h, "QFI\xfb", 4) != 0)
-        return FALSE;
-    memcpy(&version, h + 4, 4);
-    memcpy(&off, h + 8, 8);
-    memcpy(&len, h + 16, 4);
-    version = GUINT32_FROM_BE(version);
-    off = GUINT64_FROM_BE(off);
-    len = GUINT32_FROM_BE(len);
-    if (len == 0 || len > 1023 || len != strlen(expected))
-        return FALSE;
-    name = g_malloc0(len + 1);
-    if (sp_fs_pread_full(fd, name, len, off, NULL) != (gssize)len ||
-        memcmp(name, expected, len) != 0)
-        return FALSE;
-    fmt = qcow2_backing_format(fd, version);
-    return fmt && g_str_equal(fmt, sp_format_to_string(format));
+    return bad;
 }
 
 gboolean
-sp_pool_check_volume_image(SpPool *pool, int fd, const SpVolume *vol,
-                           GError **error)
+sp_pool_check_image(SpPool *pool, int fd, const SpVolume *vol,
+                    const char *what, SpInspectResult **result, GError **error)
 {
     SpFormat img = sp_volume_image_format(vol);
     g_autoptr(SpInspectResult) r = NULL;
-    g_autoptr(GPtrArray) bad = g_ptr_array_new();
-    gboolean mismatch = FALSE;
-    gboolean backing_ok, backing_used = FALSE;
+    g_autoptr(GPtrArray) bad = NULL;
+    g_autofree char *list = NULL;
+    gboolean uses_backing, mismatch;
 
     if (img == SP_FORMAT_UNKNOWN) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': no recorded format (not created by safepool)"),
-                    vol->name);
+                    _("%s: no recorded format (not created by safepool)"),
+                    what);
         return FALSE;
     }
     r = sp_inspect_fd(fd, img, pool->policy, error);
     if (!r)
         return FALSE;
-    backing_ok = qcow2_backing_is(fd, vol->backing_path, vol->backing_format);
-    for (guint i = 0; i < r->violations->len; i++) {
-        const char *v = g_ptr_array_index(r->violations, i);
-        /* The volume's own, recorded backing file is expected. */
-        if ((g_str_equal(v, "qcow2-backing-file") ||
-             g_str_equal(v, "qcow2-backing-format")) && backing_ok) {
-            backing_used = TRUE;
-            continue;
-        }
-        if (g_str_equal(v, "format-mismatch"))
-            mismatch = TRUE;
-        g_ptr_array_add(bad, (gpointer)v);
-    }
+    bad = sp_image_problems(r, vol, &uses_backing, &mismatch);
     if (bad->len == 0) {
         g_autofd int bfd = -1;
 
-        if (!backing_used)
-            return TRUE;
         /* qemu-img will read the backing file too: it passes the same gate
-         * as when the volume was created (the recorded path is only as
-         * trustworthy as whoever can write the volume's xattrs). */
-        bfd = sp_pool_open_backing(pool, vol, NULL, error);
-        return bfd >= 0;
+         * as when the volume was created. */
+        if (uses_backing &&
+            (bfd = sp_pool_open_backing(pool, vol, NULL, error)) < 0)
+            return FALSE;
+        if (result)
+            *result = g_steal_pointer(&r);
+        return TRUE;
     }
     g_ptr_array_add(bad, NULL);
-    g_autofree char *list = g_strjoinv(", ", (char **)bad->pdata);
+    list = g_strjoinv(", ", (char **)bad->pdata);
     g_set_error(error, SP_ERROR,
                 mismatch ? SP_ERROR_FORMAT_MISMATCH : SP_ERROR_UNSAFE_IMAGE,
-                _("volume '%s': unsafe image: %s"), vol->name, list);
+                _("%s: unsafe image: %s"), what, list);
     return FALSE;
 }

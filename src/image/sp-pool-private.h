@@ -1,10 +1,12 @@
 /* Internals shared by the executor's files (sp-pool*.c): the pool struct,
- * reading a volume's recorded definition, and running planned operations. */
+ * reading a volume's recorded definition, the backing-store gate and
+ * running planned operations. */
 #pragma once
 
 #include <sys/stat.h>
 
 #include "image/sp-pool.h"
+#include "inspect/sp-inspect.h"
 #include "util/sp-lock.h"
 
 struct SpPool {
@@ -15,30 +17,36 @@ struct SpPool {
 };
 
 /* Open volume @name (checked) of the pool: a regular file, no symlink
- * anywhere. @flags as for open(2); @st filled. */
+ * anywhere, never blocking on whatever else stands there. @flags as for
+ * open(2); @st filled. */
 int sp_pool_open_volume(SpPool *pool, const char *name, int flags,
                         struct stat *st, GError **error);
 
-/* The recorded definition of the open volume @fd named @name: the stored XML
- * overridden by the format/encryption/backing xattrs and by the file's
- * size, allocation, mode and owner. Format UNKNOWN when not recorded. */
+/* The recorded definition of the open volume @fd named @name: the stored
+ * XML overridden by the recorded keys and by the file's size, allocation,
+ * mode and owner. Format UNKNOWN when nothing is recorded. */
 SpVolume *sp_pool_read_volume(SpPool *pool, const char *name, int fd,
                               const struct stat *st, GError **error);
 
 /* Open @vol's backing store (backing_path, backing_format) beneath the pool
- * or a backing root with no symlinks anywhere, check the format recorded on
- * a pool volume, and inspect it as backing_format. With @lock, a pool
- * volume is shared-locked into *@lock. Returns the fd, or -1. */
+ * or a backing root with no symlinks anywhere: in the pool it must be a
+ * volume with a recorded format equal to backing_format; anywhere it must
+ * be a regular file with a single link, and pass the inspector as
+ * backing_format. With @lock, a pool volume is shared-locked into *@lock.
+ * Returns the fd, or -1. */
 int sp_pool_open_backing(SpPool *pool, const SpVolume *vol, SpLock **lock,
                          GError **error);
 
-/* Inspect an existing volume @vol of the pool before qemu-img reads it. A
- * qcow2 backing file is tolerated only when the header names exactly the
- * recorded backing path and format, and that backing store passes
- * sp_pool_open_backing() again (the xattrs are writable by anyone who can
- * write the volume, so they are checked, not trusted). */
-gboolean sp_pool_check_volume_image(SpPool *pool, int fd, const SpVolume *vol,
-                                    GError **error);
+/* Inspect the image @fd that is (or is about to become) volume @vol
+ * before qemu-img reads it or it is published. A qcow2 backing file is
+ * tolerated only when the header names exactly the recorded backing path
+ * and format, and that store passes sp_pool_open_backing() again (the
+ * record is only as trustworthy as whoever can write the volume's
+ * attributes). The policy's max_capacity bounds its virtual size. The
+ * inspector's result in @result if non-NULL. @what names it in errors. */
+gboolean sp_pool_check_image(SpPool *pool, int fd, const SpVolume *vol,
+                             const char *what, SpInspectResult **result,
+                             GError **error);
 
 /* Run @plan's operations on @target_fd (raw ops) / their argv (qemu-img).
  * @src_fd/@src_size: the clone source for SP_OP_RAW_CLONE. */
@@ -50,3 +58,12 @@ gboolean sp_pool_run_plan(SpPool *pool, const SpPlan *plan, int target_fd,
  * volume; its name in @user. */
 gboolean sp_pool_find_user(SpPool *pool, const char *name, char **user,
                            GError **error);
+
+/* SP_ERROR_IN_USE naming @name when volume @name backs another (delete,
+ * wipe). */
+gboolean sp_pool_check_unused(SpPool *pool, const char *name, GError **error);
+
+/* A file reachable under another name (more than one hard link) is never
+ * a clone source, a backing store or adopted: SP_ERROR_INVALID. */
+gboolean sp_pool_check_single_link(const struct stat *st, const char *what,
+                                   GError **error);

@@ -1,34 +1,25 @@
 /* The executor: applies planned operations to a directory pool through its
- * directory fd. Builds under a hidden temporary, publishes atomically,
- * records the format in an xattr, removes what it made on failure. */
+ * directory fd. Builds under a hidden temporary, records the volume's
+ * identity (image/sp-identity.h), publishes atomically, removes what it
+ * made on failure. */
 #pragma once
 
 #include <glib.h>
 
 #include "conf/sp-policy.h"
 #include "conf/sp-volume.h"
+#include "image/sp-identity.h"
 #include "image/sp-plan.h"
 #include "util/sp-secret.h"
-
-/* Recorded on every volume at creation; the only source of its format. */
-#define SP_XATTR_FORMAT "user.safepool.format"
-/* "luks" when the volume is LUKS-encrypted (raw+luks is stored as luks). */
-#define SP_XATTR_ENCRYPTION "user.safepool.encryption"
-/* backing path and format as created (for dumpxml and delete checks) */
-#define SP_XATTR_BACKING "user.safepool.backing"
-#define SP_XATTR_BACKING_FORMAT "user.safepool.backing-format"
-/* The volume XML as created (compat, features, cipher, secret, label...):
- * vol-dumpxml starts from it; the xattrs above and the file itself
- * (size, mode, owner) override what it says. */
-#define SP_XATTR_DEFINITION "user.safepool.xml"
 
 typedef struct SpPool SpPool;
 
 typedef struct {
     char *name;
-    SpFormat format;         /* recorded */
+    gboolean recorded;       /* FALSE: not made by safepool, format unknown */
+    SpFormat format;         /* recorded (UNKNOWN when not recorded) */
     gboolean encrypted;
-    guint64 capacity;        /* virtual size from the header of the recorded format */
+    guint64 capacity;        /* virtual size of the recorded format */
     guint64 allocation;      /* st_blocks * 512 */
     char *backing_path;
     SpFormat backing_format;
@@ -42,56 +33,81 @@ typedef struct {
 void sp_vol_info_free(SpVolInfo *i);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpVolInfo, sp_vol_info_free)
 
-/* Open the pool directory (absolute path, must exist) and sweep stale
- * temporaries (those whose byte-0 lock nobody holds). */
 /* Build the pool directory @path (libvirt's pool-build): missing components
  * are made, every component is opened with O_NOFOLLOW (a symlink anywhere
  * is refused, SP_ERROR_INVALID), and mode (-1: kept if it exists, 0711 if
- * made), owner and group (-1: kept) are applied on the directory's fd.
- * @nocow sets FS_NOCOW_FL where the filesystem has it. 0 or -1. */
+ * made), owner and group (-1: kept) are applied on the directory's fd. A
+ * mode writable by others, or by a group other than root's, is refused
+ * unless @policy allows it ([pools] allow_shared_write). @nocow sets
+ * FS_NOCOW_FL where the filesystem has it. 0 or -1. */
 int sp_pool_build(const char *path, gint64 mode, gint64 uid, gint64 gid,
-                  gboolean nocow, GError **error);
+                  gboolean nocow, const SpPolicy *policy, GError **error);
 
+/* Remove the pool directory @path (libvirt's pool-delete): only when it
+ * holds no volume; safepool's own lock file goes with it. */
+gboolean sp_pool_remove(const char *path, GError **error);
+
+/* Open the pool directory (absolute path, must exist) and sweep stale
+ * temporaries (those whose makers are gone). */
 SpPool *sp_pool_open(const char *path, const SpPolicy *policy, GError **error);
 /* The same; without @sweep the directory is not scanned (the libvirt module
- * sweeps at pool start only, not on every volume operation). */
+ * sweeps at pool start and refresh, not on every volume operation). */
 SpPool *sp_pool_open_full(const char *path, const SpPolicy *policy,
                           gboolean sweep, GError **error);
 void sp_pool_free(SpPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpPool, sp_pool_free)
 int sp_pool_fd(const SpPool *pool);
 const char *sp_pool_path(const SpPool *pool);
-/* How many temporaries the open swept (tests). */
+const SpPolicy *sp_pool_policy(const SpPool *pool);
+/* Remove stale temporaries now; how many in total so far. */
+gboolean sp_pool_sweep(SpPool *pool, GError **error);
 guint sp_pool_swept(const SpPool *pool);
 
 typedef struct {
     const char *from;          /* clone source volume name, or NULL */
+    SpPool *from_pool;         /* the source's pool (NULL: this pool) */
     const SpSecret *secret;    /* LUKS passphrase of the new volume */
     const SpSecret *from_secret; /* of an encrypted source, if any */
-    gboolean prealloc_metadata;
+    gboolean prealloc_metadata;  /* PREALLOC_METADATA: qcow2 only */
+    gboolean reflink;          /* REFLINK: reflink the clone or fail */
 } SpCreateArgs;
 
 /* Check (policy, backing store resolved beneath the pool or a backing root
- * with no symlinks, backing inspected), plan and execute. Returns the new
- * volume's absolute path. */
+ * with no symlinks, recorded and inspected), plan and execute. Returns the
+ * new volume's absolute path. */
 char *sp_pool_create(SpPool *pool, const SpVolume *vol,
                      const SpCreateArgs *args, GError **error);
-
-/* Build @vol afresh (as sp_pool_create) and exchange it with the existing
- * volume of the same name, under that name's lock; the old volume stays
- * untouched until the new one is complete (wipe). */
-gboolean sp_pool_recreate(SpPool *pool, const SpVolume *vol, GError **error);
 
 /* The plan vol-create would run (for `plan`), with the public path. */
 SpPlan *sp_pool_plan_create(SpPool *pool, const SpVolume *vol,
                             const SpCreateArgs *args, GError **error);
 
+typedef enum {
+    SP_RESIZE_SHRINK = 1 << 0,   /* allow a smaller capacity */
+    SP_RESIZE_ALLOCATE = 1 << 1, /* allocate the new space (raw only) */
+} SpResizeFlags;
+
 gboolean sp_pool_resize(SpPool *pool, const char *name, guint64 capacity,
-                        gboolean shrink, const SpSecret *secret,
+                        SpResizeFlags flags, const SpSecret *secret,
                         GError **error);
 gboolean sp_pool_delete(SpPool *pool, const char *name, GError **error);
 
-/* Volumes (hidden entries skipped), sorted by name. */
+/* Wipe volume @name in place, on the same inode (an fd opened earlier
+ * sees zeros too): a raw volume's bytes are zeroed (holes punched, the
+ * allocation kept); a structured one is rebuilt empty from its recorded
+ * definition in a temporary first, then written over the volume, and only
+ * while no process has it open. Encrypted volumes and volumes another
+ * volume is backed by are refused. */
+gboolean sp_pool_wipe(SpPool *pool, const char *name, GError **error);
+
+/* Record an identity for file @name of the pool that has none (copied in
+ * by hand), after inspecting it as @format: a standalone image (no backing
+ * file) within the policy. The CLI's vol-adopt. */
+gboolean sp_pool_adopt(SpPool *pool, const char *name, SpFormat format,
+                       GError **error);
+
+/* Volumes (hidden entries skipped), sorted by name; reads each volume's
+ * recorded identity only (nothing probed, nothing parsed). */
 GPtrArray *sp_pool_list(SpPool *pool, GError **error);
 SpVolInfo *sp_pool_info(SpPool *pool, const char *name, GError **error);
 

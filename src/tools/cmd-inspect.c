@@ -6,7 +6,7 @@
 #include <glib-unix.h>
 #include <stdio.h>
 
-#include "image/sp-inspect.h"
+#include "inspect/sp-inspect.h"
 #include "tools/sp-cli.h"
 
 static void

@@ -287,7 +287,7 @@ test_validate_json(void)
         "<volume><name>g.img</name><capacity unit='M'>1</capacity></volume>");
     g_autofree char *bad = cli_write_xml(e, "bad.xml",
         "<volume><name>g.img</name><capacity unit='M'>1</capacity>"
-        "<allocation unit='M'>2</allocation></volume>");
+        "<allocation unit='EiB'>20</allocation></volume>");
     g_autofree char *out = NULL;
     g_autofree char *out2 = NULL;
 

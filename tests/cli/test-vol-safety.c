@@ -238,9 +238,13 @@ test_sparse_clone(void)
     g_autoptr(CliEnv) e = cli_env_new(NULL);
     g_autofree char *x = cli_write_xml(e, "src.xml",
         "<volume><name>src.img</name><capacity unit='GiB'>1</capacity>"
+        "<allocation>0</allocation>"
         "<target><format type='raw'/></target></volume>");
+    /* sparse because the allocation says so (without one libvirt, and
+     * safepool, allocate a raw clone fully) */
     g_autofree char *cx = cli_write_xml(e, "dst.xml",
         "<volume><name>dst.img</name><capacity unit='GiB'>1</capacity>"
+        "<allocation>0</allocation>"
         "<target><format type='raw'/></target></volume>");
     g_autofree char *sp = g_build_filename(e->pool, "src.img", NULL);
     g_autofree char *dp = g_build_filename(e->pool, "dst.img", NULL);

@@ -52,6 +52,7 @@ assert_policies_equal(const SpPolicy *a, const SpPolicy *b)
     g_assert_cmpuint(g_strv_length(a->backing_roots), ==,
                      g_strv_length(b->backing_roots));
     g_assert_cmpint(a->allow_extended_l2, ==, b->allow_extended_l2);
+    g_assert_cmpint(a->allow_shared_write, ==, b->allow_shared_write);
     g_assert_cmpuint(a->luks_versions, ==, b->luks_versions);
     g_assert_cmpuint(a->max_image_read, ==, b->max_image_read);
     g_assert_cmpstr(a->qemu_img, ==, b->qemu_img);
@@ -145,8 +146,8 @@ test_sample_documents_defaults(void)
             g_string_append_printf(out, "%s\n", l);
         }
     }
-    /* 6 volumes + 3 inspector + 4 qemu-img + 6 luks + 5 vtpm keys. */
-    g_assert_cmpuint(nkeys, ==, 24);
+    /* 6 volumes + 1 pools + 3 inspector + 4 qemu-img + 6 luks + 5 vtpm. */
+    g_assert_cmpuint(nkeys, ==, 25);
     g_assert_true(g_key_file_load_from_data(kf, out->str, -1, 0, NULL));
     uncommented = load_text(out->str, &error);
     g_assert_no_error(error);

@@ -34,7 +34,6 @@ test_all_problems(void)
     static const char *const want[] = {
         "name",
         "capacity",
-        "allocation",
         "target/permissions/mode",
         "target/permissions/owner",
         "target/encryption",

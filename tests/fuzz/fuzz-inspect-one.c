@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "image/sp-inspect.h"
+#include "inspect/sp-inspect.h"
 
 int
 sp_fuzz_inspect_one(const uint8_t *data, size_t size)

@@ -315,12 +315,12 @@ test_resize(void)
                          "file.filename=/pool/q,,1.qcow2",
                          "2097152", NULL};
 
-    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 2 << 20, FALSE, &error);
+    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 2 << 20, FALSE, FALSE, &error);
     g_assert_no_error(error);
     assert_argv(g_ptr_array_index(p->ops, 0), grow);
     g_clear_pointer(&p, sp_plan_free);
 
-    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 4096, FALSE, &error);
+    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 4096, FALSE, FALSE, &error);
     g_assert_null(p);
     g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
     g_assert_cmpstr(error->message, ==,
@@ -328,19 +328,19 @@ test_resize(void)
                     "1048576; pass --shrink");
     g_clear_error(&error);
 
-    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 4096, TRUE, &error);
+    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 4096, TRUE, FALSE, &error);
     g_assert_no_error(error);
     assert_argv(g_ptr_array_index(p->ops, 0), shrink);
     g_clear_pointer(&p, sp_plan_free);
 
     set_luks(q);
-    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 2 << 20, FALSE, &error);
+    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 2 << 20, FALSE, FALSE, &error);
     g_assert_no_error(error);
     assert_argv(g_ptr_array_index(p->ops, 0), enc);
     g_assert_true(((SpOperation *)g_ptr_array_index(p->ops, 0))->needs_secret);
     g_clear_pointer(&p, sp_plan_free);
 
-    p = sp_plan_resize(pol, r, "/pool/r.img", 1 << 20, 3 << 20, FALSE, &error);
+    p = sp_plan_resize(pol, r, "/pool/r.img", 1 << 20, 3 << 20, FALSE, FALSE, &error);
     g_assert_no_error(error);
     g_assert_cmpint(((SpOperation *)g_ptr_array_index(p->ops, 0))->kind, ==,
                     SP_OP_RAW_RESIZE);

@@ -62,7 +62,7 @@ test_wipe_failure_keeps_volume(void)
     /* The rebuild fails (qemu-img cannot run): the volume must survive. */
     g_free(policy->qemu_img);
     policy->qemu_img = g_strdup("/bin/false");
-    g_assert_false(sp_wipe(pool, policy, "w.qcow2", &error));
+    g_assert_false(sp_pool_wipe(pool, "w.qcow2", &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_FAILED);
     g_assert_nonnull(strstr(error->message, "w.qcow2"));
     g_clear_error(&error);
@@ -74,7 +74,7 @@ test_wipe_failure_keeps_volume(void)
     /* With qemu-img back, the wipe rebuilds it in place. */
     g_free(policy->qemu_img);
     policy->qemu_img = g_strdup("/usr/bin/qemu-img");
-    g_assert_true(sp_wipe(pool, policy, "w.qcow2", &error));
+    g_assert_true(sp_pool_wipe(pool, "w.qcow2", &error));
     g_assert_no_error(error);
     g_autoptr(SpVolInfo) info = sp_pool_info(pool, "w.qcow2", &error);
     g_assert_no_error(error);

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "image/sp-inspect.h"
+#include "inspect/sp-inspect.h"
 
 /* A policy with every inspector field set explicitly (not the defaults). */
 SpPolicy *it_policy(void);

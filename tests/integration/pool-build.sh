@@ -24,11 +24,30 @@ step "a symlink at the target is refused, its target untouched"
 mkdir -m 0700 "$T/victim"
 before=$(stat -c '%a %u %g %Z' "$T/victim")
 ln -s "$T/victim" "$T/link"
-define_pool sp1 "$T/link" 0777 4242 4242
+define_pool sp1 "$T/link" 0755 4242 4242
 virsh_fails "symlink" pool-build sp1
 ln -s "$T/victim" "$T/uplink"
-define_pool sp2 "$T/uplink/pool" 0777 4242 4242
+define_pool sp2 "$T/uplink/pool" 0755 4242 4242
 virsh_fails "symlink" pool-build sp2
 expect_eq "$(stat -c '%a %u %g %Z' "$T/victim")" "$before" "symlink target mode/owner/ctime"
 [ ! -e "$T/victim/pool" ] || fail "a directory was made through the symlink"
+step "a pool mode others can write is refused, nothing made"
+define_pool sw "$T/shared" 0777 0 0
+virsh_fails "world-writable" pool-build sw
+[ ! -e "$T/shared" ] || fail "a refused pool-build made the directory"
+virsh -q pool-undefine sw >/dev/null
+define_pool sg "$T/shared" 0775 0 4242
+virsh_fails "writable by group 4242" pool-build sg
+[ ! -e "$T/shared" ] || fail "a refused pool-build made the directory"
+
+step "pool-delete of a pool whose volumes are gone (safepool's lock file goes too)"
+define_pool dp "$T/deleted" 0711 0 0
+virsh -q pool-build dp
+virsh -q pool-start dp
+virsh -q vol-create-as dp v.raw 1M
+[ -e "$T/deleted/.safepool.lock" ] || fail "no lock file: the test tests nothing"
+virsh -q vol-delete --pool dp v.raw
+virsh -q pool-destroy dp
+virsh -q pool-delete dp
+[ ! -e "$T/deleted" ] || fail "pool-delete left $T/deleted: $(ls -A "$T/deleted")"
 echo "OK"

@@ -11,6 +11,11 @@ import libvirt
 from sptest import (SRCDIR, T, define_pool, expect_eq, expect_refused,
                     fail, snapshot, step, vol_xml)
 
+# Base images outside the pool that the policy allows as backing stores:
+# where hostile images still reach the inspector (inside the pool, a file
+# without a recorded format is never a backing store at all).
+ROOTS = os.path.join(T, "bases")
+os.makedirs(ROOTS)
 # A qemu-img wrapper that logs every argv, configured through the policy
 # file libvirtd reads ($SAFEPOOL_CONFIG), so the test sees what ran.
 LOG = os.path.join(T, "qemu-img.log")
@@ -22,7 +27,7 @@ os.chmod(wrapper, 0o755)
 conf = os.path.join(T, "safepool.conf")
 with open(conf, "w") as f:
     # vmdk allowed, so that a hostile vmdk reaches the inspector
-    f.write(f"[volumes]\nformats=raw;qcow2;vmdk\n"
+    f.write(f"[volumes]\nformats=raw;qcow2;vmdk\nbacking_roots={ROOTS}\n"
             f"[qemu-img]\nqemu_img={wrapper}\n")
 os.chmod(conf, 0o644)
 os.environ["SAFEPOOL_CONFIG"] = conf
@@ -49,8 +54,8 @@ base = pool.createXML(vol_xml("base.qcow2", 64 << 20, "qcow2"), 0)
 if not qemu_calls():
     fail("the qemu-img wrapper from SAFEPOOL_CONFIG was not used")
 
-step("a backing volume that is a hostile qcow2 (backing file outside)")
-hostile = os.path.join(P, "hostile.qcow2")
+step("a backing store that is a hostile qcow2 (backing file outside)")
+hostile = os.path.join(ROOTS, "hostile.qcow2")
 subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b",
                 os.path.join(OUT, "shadow"), "-F", "raw", hostile, "1G"],
                check=True)
@@ -61,8 +66,23 @@ expect_refused(libvirt.VIR_ERR_OPERATION_INVALID, "hostile qcow2 backing",
                        backing=(hostile, "qcow2")), 0)
 expect_eq(snapshot(P, OUT), before, "pool after hostile qcow2 backing")
 
-step("a backing volume that is a hostile vmdk (extent outside)")
-vmdk = os.path.join(P, "hostile.vmdk")
+step("a file in the pool with no recorded format is no backing store")
+planted = os.path.join(P, "planted.qcow2")
+subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", planted, "64M"],
+               check=True)
+before = snapshot(P, OUT)
+calls_before = len(qemu_calls())
+msg = expect_refused(libvirt.VIR_ERR_INVALID_ARG, "unrecorded backing",
+                     pool.createXML,
+                     vol_xml("over0.qcow2", 1 << 30, "qcow2",
+                             backing=(planted, "qcow2")), 0)
+if "no recorded format" not in msg:
+    fail("refusal does not say why: " + msg)
+expect_eq(len(qemu_calls()), calls_before, "qemu-img runs for an unrecorded base")
+expect_eq(snapshot(P, OUT), before, "pool after unrecorded backing")
+
+step("a backing store that is a hostile vmdk (extent outside)")
+vmdk = os.path.join(ROOTS, "hostile.vmdk")
 with open(vmdk, "w") as f:
     f.write('# Disk DescriptorFile\nversion=1\nCID=fffffffe\n'
             'parentCID=ffffffff\ncreateType="monolithicFlat"\n\n'

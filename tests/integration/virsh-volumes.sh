@@ -11,7 +11,13 @@ grep -q "safepool: dir backend registered" /var/log/libvirt/libvirtd.log ||
     PRIVATE_LIBVIRTD_LOG_FILTERS= true  # info level is not logged by default
 
 step "vol-create-as raw and qcow2"
-virsh -q vol-create-as vp disk.raw 64M --format raw
+# sparse because the allocation says so: without one, libvirt (and
+# safepool) allocate a raw volume fully
+virsh -q vol-create-as vp disk.raw 64M --format raw --allocation 0
+virsh -q vol-create-as vp full.raw 16M --format raw
+expect_eq "$(( $(stat -c '%b * %B' "$P/full.raw") >= 16777216 ))" 1 "raw without an allocation is fully allocated"
+expect_eq "$(( $(stat -c %b "$P/disk.raw") < 64 ))" 1 "raw with allocation 0 is sparse (its attributes may take a block)"
+virsh -q vol-delete --pool vp full.raw
 virsh -q vol-create-as vp disk.qcow2 1G --format qcow2
 expect_eq "$(qinfo "$P/disk.raw" raw .format)" raw "raw format"
 expect_eq "$(qinfo "$P/disk.raw" raw '."virtual-size"')" 67108864 "raw size"

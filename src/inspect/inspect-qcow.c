@@ -1,6 +1,6 @@
 /* qcow2 (v2/v3) and qed: the formats whose headers can name other host
  * files (backing file, external data file). */
-#include "image/inspect-private.h"
+#include "inspect/inspect-private.h"
 
 #define QCOW2_V2_HEADER 72
 #define QCOW2_V3_HEADER 104
@@ -34,23 +34,46 @@ sp_insp_probe_qed(const SpInspCtx *ctx)
 }
 
 /* Walk the header extensions, which qemu reads from the end of the header
- * up to the end of the first cluster. Only their 8-byte headers matter;
- * the part of the cluster past the head is read in chunks as needed. */
+ * up to the end of the first cluster. Only their 8-byte headers matter,
+ * and the backing format, which is recorded for the caller to compare. */
 #define QCOW2_MAX_EXTENSIONS 1024
-#define QCOW2_EXT_CHUNK (64 * 1024)
+/* qemu keeps the backing format in a char[16] and refuses longer ones. */
+#define QCOW2_BACKING_FORMAT_MAX 15
+/* qemu refuses a backing file name longer than this. */
+#define QCOW2_BACKING_NAME_MAX 1023
+
+static gboolean
+read_backing_format(SpInspCtx *ctx, guint64 off, guint32 len, GError **error)
+{
+    char fmt[QCOW2_BACKING_FORMAT_MAX + 1] = {0};
+    gssize n;
+
+    if (len > QCOW2_BACKING_FORMAT_MAX) {
+        sp_insp_violation(ctx, "qcow2-header-extension");
+        return TRUE;
+    }
+    n = sp_insp_read(ctx, fmt, len, off, error);
+    if (n < 0)
+        return FALSE;
+    if ((gsize)n < len) {
+        sp_insp_violation(ctx, "qcow2-header-extension");
+        return TRUE;
+    }
+    g_free(ctx->backing_format);
+    ctx->backing_format = g_strndup(fmt, len);
+    return TRUE;
+}
 
 static gboolean
 check_extensions(SpInspCtx *ctx, guint64 start, guint64 cluster_end,
                  GError **error)
 {
-    g_autofree guint8 *chunk = NULL;
-    guint64 chunk_off = 0;
-    gsize chunk_len = 0;
     guint64 off = start;
 
     for (guint i = 0;; i++) {
-        const guint8 *eh;
+        guint8 eh[8];
         guint32 type, len;
+        gssize n;
 
         if (off + 8 > cluster_end)
             return TRUE;
@@ -58,27 +81,13 @@ check_extensions(SpInspCtx *ctx, guint64 start, guint64 cluster_end,
             sp_insp_violation(ctx, "qcow2-header-extension");
             return TRUE;
         }
-        if (off + 8 <= ctx->head_len) {
-            eh = ctx->head + off;
-        } else {
-            if (!chunk || off < chunk_off || off + 8 > chunk_off + chunk_len) {
-                gsize want = (gsize)MIN(cluster_end - off, QCOW2_EXT_CHUNK);
-                gssize n;
-
-                if (!chunk)
-                    chunk = g_malloc(QCOW2_EXT_CHUNK);
-                n = sp_insp_read(ctx, chunk, want, off, error);
-                if (n < 0)
-                    return FALSE;
-                chunk_off = off;
-                chunk_len = (gsize)n;
-                if (chunk_len < 8) {
-                    /* past EOF (qemu fails to read it) or out of budget */
-                    sp_insp_violation(ctx, "qcow2-header-extension");
-                    return TRUE;
-                }
-            }
-            eh = chunk + (off - chunk_off);
+        n = sp_insp_read(ctx, eh, sizeof(eh), off, error);
+        if (n < 0)
+            return FALSE;
+        if (n < (gssize)sizeof(eh)) {
+            /* past EOF (qemu fails to read it) or out of budget */
+            sp_insp_violation(ctx, "qcow2-header-extension");
+            return TRUE;
         }
         type = sp_be32(eh);
         len = sp_be32(eh + 4);
@@ -92,6 +101,8 @@ check_extensions(SpInspCtx *ctx, guint64 start, guint64 cluster_end,
         switch (type) {
         case QCOW2_EXT_BACKING_FORMAT:
             sp_insp_violation(ctx, "qcow2-backing-format");
+            if (!read_backing_format(ctx, off, len, error))
+                return FALSE;
             break;
         case QCOW2_EXT_DATA_FILE:
             sp_insp_violation(ctx, "qcow2-data-file");
@@ -103,6 +114,29 @@ check_extensions(SpInspCtx *ctx, guint64 start, guint64 cluster_end,
         }
         off += ((guint64)len + 7) & ~(guint64)7;
     }
+}
+
+/* The backing file name as stored (qemu reads it from the first cluster). */
+static gboolean
+read_backing_name(SpInspCtx *ctx, guint64 off, guint32 len,
+                  guint64 cluster_size, GError **error)
+{
+    g_autofree char *name = NULL;
+    gssize n;
+
+    if (off == 0 || len == 0 || len > QCOW2_BACKING_NAME_MAX ||
+        off > cluster_size || len > cluster_size - off)
+        return TRUE; /* refused through the violations already added */
+    name = g_malloc0((gsize)len + 1);
+    n = sp_insp_read(ctx, name, len, off, error);
+    if (n < 0)
+        return FALSE;
+    if ((gsize)n < len) {
+        sp_insp_violation(ctx, "qcow2-backing-offset-out-of-header");
+        return TRUE;
+    }
+    ctx->backing_name = g_steal_pointer(&name);
+    return TRUE;
 }
 
 gboolean
@@ -158,6 +192,10 @@ sp_insp_check_qcow2(SpInspCtx *ctx, GError **error)
     if (backing_off != 0 && (backing_off > cluster_size ||
                              backing_size > cluster_size - backing_off))
         sp_insp_violation(ctx, "qcow2-backing-offset-out-of-header");
+    if (backing_size > QCOW2_BACKING_NAME_MAX)
+        sp_insp_violation(ctx, "qcow2-backing-file");
+    if (!read_backing_name(ctx, backing_off, backing_size, cluster_size, error))
+        return FALSE;
 
     if (incompat & QCOW2_INCOMPAT_DATA_FILE)
         sp_insp_violation(ctx, "qcow2-data-file");

@@ -1,6 +1,6 @@
 /* Raw disks with an MBR or GPT: the bytes are raw, but a partition table
  * with impossible entries is a sign of a forged or confused image. */
-#include "image/inspect-private.h"
+#include "inspect/inspect-private.h"
 
 #define MBR_TABLE 446
 #define MBR_ENTRY 16
@@ -30,6 +30,26 @@ sp_insp_probe_part(const SpInspCtx *ctx)
         sp_insp_head_has(ctx, 4096, "EFI PART", 8))
         return SP_FORMAT_GPT;
     return SP_FORMAT_MBR;
+}
+
+SpFormat
+sp_insp_probe_part_strict(const SpInspCtx *ctx)
+{
+    SpFormat part = sp_insp_probe_part(ctx);
+    const guint8 *t = ctx->head + MBR_TABLE;
+    guint used = 0;
+
+    if (part == SP_FORMAT_UNKNOWN)
+        return part;
+    for (guint i = 0; i < 4; i++) {
+        const guint8 *e = t + i * MBR_ENTRY;
+
+        if (e[0] != 0x00 && e[0] != 0x80)
+            return SP_FORMAT_UNKNOWN;
+        if (e[4] != 0)
+            used++;
+    }
+    return used ? part : SP_FORMAT_UNKNOWN;
 }
 
 gboolean

@@ -5,7 +5,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "image/sp-inspect.h"
+#include "inspect/sp-inspect.h"
 
 /* Bytes of the file read up front: every signature at the start, a vmdk
  * descriptor and a LUKS2 JSON area of the usual sizes. */
@@ -28,11 +28,14 @@ typedef struct {
     GPtrArray *violations;
     guint64 virtual_size;
     gboolean vpc_footer_only; /* VHD recognised only by a trailing footer */
+    char *backing_name;       /* qcow2: as stored in the header */
+    char *backing_format;     /* qcow2: the backing format extension */
 } SpInspCtx;
 
-/* Read up to @len bytes at @off (short only at EOF or when the read budget
- * is spent; the latter adds "read-limit-exceeded"). -1 + @error on I/O
- * errors. */
+/* Read up to @len bytes at @off: from the head when it holds them, else
+ * from the file (short only at EOF or when the read budget is spent; the
+ * latter adds "read-limit-exceeded"). -1 + @error on I/O errors. The one
+ * way every format family reads. */
 gssize sp_insp_read(SpInspCtx *ctx, void *buf, gsize len, guint64 off,
                     GError **error);
 
@@ -101,6 +104,11 @@ gboolean sp_insp_probe_iso(const SpInspCtx *ctx);
 gboolean sp_insp_probe_luks(const SpInspCtx *ctx);
 /* Returns SP_FORMAT_GPT, SP_FORMAT_MBR or SP_FORMAT_UNKNOWN. */
 SpFormat sp_insp_probe_part(const SpInspCtx *ctx);
+/* The same, but only for a plausible table (every boot flag 0x00 or 0x80,
+ * at least one partition): the test applied to files that already carry
+ * a container signature, whose first sector may hold random bytes (a
+ * LUKS1 key slot's salt covers offset 510). */
+SpFormat sp_insp_probe_part_strict(const SpInspCtx *ctx);
 /* A fixed VHD has its only footer in the last 512 bytes: sets @found.
  * FALSE only on I/O error. */
 gboolean sp_insp_probe_vpc_footer(SpInspCtx *ctx, gboolean *found,
@@ -115,3 +123,5 @@ gboolean sp_insp_check_vhdx(SpInspCtx *ctx, GError **error);
 gboolean sp_insp_check_vdi(SpInspCtx *ctx, GError **error);
 gboolean sp_insp_check_luks(SpInspCtx *ctx, GError **error);
 gboolean sp_insp_check_part(SpInspCtx *ctx, SpFormat part, GError **error);
+/* Sets the virtual size from the primary volume descriptor. */
+gboolean sp_insp_check_iso(SpInspCtx *ctx, GError **error);

@@ -1,6 +1,6 @@
 /* vhdx: checksummed headers, region table and metadata table; a parent
  * locator (differencing disk) or a log waiting to be replayed is refused. */
-#include "image/inspect-private.h"
+#include "inspect/inspect-private.h"
 
 #define VHDX_HEADER1 (64 * 1024)
 #define VHDX_HEADER2 (128 * 1024)
@@ -111,14 +111,8 @@ static gboolean
 read_exact(SpInspCtx *ctx, guint8 *buf, gsize len, guint64 off, gboolean *ok,
            GError **error)
 {
-    gssize n;
+    gssize n = sp_insp_read(ctx, buf, len, off, error);
 
-    if (off + len <= ctx->head_len) {
-        memcpy(buf, ctx->head + off, len);
-        *ok = TRUE;
-        return TRUE;
-    }
-    n = sp_insp_read(ctx, buf, len, off, error);
     if (n < 0)
         return FALSE;
     *ok = (gsize)n == len;

@@ -1,7 +1,7 @@
 /* vmdk: the sparse (KDMV) header with its embedded descriptor, the footer
  * of streamOptimized images, and descriptor-only files. A descriptor can
  * name any host file as an extent, so only self-contained images pass. */
-#include "image/inspect-private.h"
+#include "inspect/inspect-private.h"
 
 #define VMDK_SECTOR 512ull
 #define VMDK_GD_AT_END G_MAXUINT64
@@ -210,19 +210,13 @@ check_descriptor(SpInspCtx *ctx, const char *text, gsize len, gboolean embedded,
         sp_insp_violation(ctx, "vmdk-extent-count");
 }
 
-/* Read [off, off+len) from the head when it is there, else from the file. */
+/* [off, off+len) of the file, NUL-terminated; its length in @got. */
 static guint8 *
 read_region(SpInspCtx *ctx, guint64 off, gsize len, gsize *got, GError **error)
 {
     guint8 *buf = g_malloc0(len + 1);
-    gssize n;
+    gssize n = sp_insp_read(ctx, buf, len, off, error);
 
-    if (off + len <= ctx->head_len) {
-        memcpy(buf, ctx->head + off, len);
-        *got = len;
-        return buf;
-    }
-    n = sp_insp_read(ctx, buf, len, off, error);
     if (n < 0) {
         g_free(buf);
         return NULL;

@@ -1,12 +1,12 @@
 /* safepool's image format inspector: detects the format from bounded reads
  * of the headers, then runs that family's safety checks (inspect-*.c). */
-#include "image/sp-inspect.h"
+#include "inspect/sp-inspect.h"
 
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image/inspect-private.h"
+#include "inspect/inspect-private.h"
 #include "util/sp-error.h"
 #include "util/sp-i18n.h"
 
@@ -21,6 +21,8 @@ sp_inspect_result_free(SpInspectResult *r)
         return;
     if (r->violations)
         g_ptr_array_unref(r->violations);
+    g_free(r->backing_name);
+    g_free(r->backing_format);
     g_free(r);
 }
 
@@ -40,6 +42,11 @@ sp_insp_read(SpInspCtx *ctx, void *buf, gsize len, guint64 off, GError **error)
     guint64 left = ctx->budget - ctx->bytes_read;
     gsize done = 0;
 
+    /* Already read once with the head: served from it, at no cost. */
+    if (ctx->head && off <= ctx->head_len && len <= ctx->head_len - off) {
+        memcpy(buf, ctx->head + off, len);
+        return (gssize)len;
+    }
     if (len > left) {
         sp_insp_violation(ctx, "read-limit-exceeded");
         len = (gsize)left;
@@ -125,14 +132,43 @@ probe_foreign(const SpInspCtx *ctx)
     return FALSE;
 }
 
-/* Returns the detected format, SP_FORMAT_LAST on I/O error.
- * Formats whose signature sits at the start of the file: exactly one may
- * match. Raw-disk signatures (ISO, partition tables, a trailing VHD footer)
- * are only considered when none does, since the data areas of the
- * container formats may hold anything. */
-static SpFormat
-detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous,
-       gboolean *foreign, GError **error)
+typedef struct {
+    SpFormat format;   /* what the file is read as */
+    SpFormat raw_kind; /* RAW, ISO, GPT or MBR: what its bytes look like */
+    guint32 formats;   /* every signature that matched */
+    gboolean ambiguous;
+    gboolean foreign;
+} SpInspDetect;
+
+/* The ISO/UDF volume recognition area. With a container format at the
+ * start only sector 16 is read: every ISO 9660 or UDF volume has its
+ * first descriptor there, and that is enough to see two formats at once. */
+static gboolean
+read_vrs(SpInspCtx *ctx, gboolean first_sector_only, GError **error)
+{
+    gsize want = first_sector_only ? 2048 : SP_INSP_VRS_SIZE;
+    gssize n;
+
+    if (ctx->file_size <= SP_INSP_VRS_OFFSET)
+        return TRUE;
+    ctx->vrs = g_malloc(want);
+    n = sp_insp_read(ctx, ctx->vrs, want, SP_INSP_VRS_OFFSET, error);
+    if (n < 0)
+        return FALSE;
+    ctx->vrs_len = (gsize)n;
+    return TRUE;
+}
+
+/* Formats whose signature sits at the start of the file: exactly one may
+ * match. Every file is also looked at as a raw disk (ISO, partition
+ * table): an image that is a container and an ISO or a partitioned disk
+ * at once is ambiguous (oslo.utils refuses it too); only an ISO with a
+ * partition table (isohybrid) is a known pair. A trailing VHD footer is
+ * considered only for files with no other signature, since qemu does not
+ * probe for it and the end of a container may hold guest data. FALSE on
+ * I/O error. */
+static gboolean
+detect(SpInspCtx *ctx, SpInspDetect *d, GError **error)
 {
     static const struct {
         SpFormat format;
@@ -146,50 +182,55 @@ detect(SpInspCtx *ctx, SpFormat *raw_kind, gboolean *ambiguous,
         {SP_FORMAT_VDI, sp_insp_probe_vdi},
         {SP_FORMAT_LUKS, sp_insp_probe_luks},
     };
-    SpFormat found = SP_FORMAT_UNKNOWN;
+    SpFormat found = SP_FORMAT_UNKNOWN, part;
+    guint n_primary = 0;
 
-    *ambiguous = FALSE;
-    *foreign = probe_foreign(ctx);
-    *raw_kind = SP_FORMAT_RAW;
+    memset(d, 0, sizeof(*d));
+    d->raw_kind = SP_FORMAT_RAW;
+    d->foreign = probe_foreign(ctx);
     for (gsize i = 0; i < G_N_ELEMENTS(primaries); i++) {
         if (!primaries[i].probe(ctx))
             continue;
-        if (found != SP_FORMAT_UNKNOWN)
-            *ambiguous = TRUE;
+        n_primary++;
         found = primaries[i].format;
+        d->formats |= SP_FORMAT_BIT(found);
     }
-    if (*foreign && found != SP_FORMAT_UNKNOWN) {
-        *ambiguous = TRUE;
-        *foreign = FALSE;
-    }
-    if (*ambiguous || *foreign)
-        return SP_FORMAT_UNKNOWN;
-    if (found != SP_FORMAT_UNKNOWN)
-        return found;
-
-    /* An ISO may also carry a partition table (isohybrid): it is an ISO. */
-    if (ctx->file_size > SP_INSP_VRS_OFFSET) {
-        gssize n;
-
-        ctx->vrs = g_malloc(SP_INSP_VRS_SIZE);
-        n = sp_insp_read(ctx, ctx->vrs, SP_INSP_VRS_SIZE, SP_INSP_VRS_OFFSET,
-                         error);
-        if (n < 0)
-            return SP_FORMAT_LAST;
-        ctx->vrs_len = (gsize)n;
-    }
+    if (!read_vrs(ctx, n_primary > 0, error))
+        return FALSE;
     if (sp_insp_probe_iso(ctx)) {
-        *raw_kind = SP_FORMAT_ISO;
-    } else {
-        SpFormat part = sp_insp_probe_part(ctx);
-        if (part != SP_FORMAT_UNKNOWN)
-            *raw_kind = part;
+        d->raw_kind = SP_FORMAT_ISO;
+        d->formats |= SP_FORMAT_BIT(SP_FORMAT_ISO);
+    }
+    part = n_primary > 0 ? sp_insp_probe_part_strict(ctx)
+                         : sp_insp_probe_part(ctx);
+    if (part != SP_FORMAT_UNKNOWN) {
+        /* An ISO that also carries a partition table is an ISO. */
+        if (d->raw_kind == SP_FORMAT_RAW)
+            d->raw_kind = part;
+        d->formats |= SP_FORMAT_BIT(part);
+    }
+    d->ambiguous = n_primary > 1 || (n_primary == 1 && d->foreign) ||
+                   (n_primary == 1 && d->raw_kind != SP_FORMAT_RAW);
+    if (d->ambiguous || d->foreign) {
+        d->foreign = d->foreign && !d->ambiguous;
+        d->format = SP_FORMAT_UNKNOWN;
+        return TRUE;
+    }
+    if (found != SP_FORMAT_UNKNOWN) {
+        d->format = found;
+        return TRUE;
     }
     if (!sp_insp_probe_vpc_footer(ctx, &ctx->vpc_footer_only, error))
-        return SP_FORMAT_LAST;
-    if (ctx->vpc_footer_only)
-        return SP_FORMAT_VPC;
-    return *raw_kind;
+        return FALSE;
+    if (ctx->vpc_footer_only) {
+        d->formats |= SP_FORMAT_BIT(SP_FORMAT_VPC);
+        d->format = SP_FORMAT_VPC;
+        return TRUE;
+    }
+    d->format = d->raw_kind;
+    if (d->formats == 0)
+        d->formats = SP_FORMAT_BIT(SP_FORMAT_RAW);
+    return TRUE;
 }
 
 static gboolean
@@ -214,8 +255,10 @@ check_format(SpInspCtx *ctx, SpFormat format, GError **error)
     case SP_FORMAT_MBR:
         ctx->virtual_size = ctx->file_size;
         return sp_insp_check_part(ctx, format, error);
+    case SP_FORMAT_ISO:
+        return sp_insp_check_iso(ctx, error);
     default:
-        /* raw and ISO: the guest sees the file's bytes */
+        /* raw: the guest sees the file's bytes */
         ctx->virtual_size = ctx->file_size;
         return TRUE;
     }
@@ -236,6 +279,14 @@ effective_policy(const SpPolicy *policy, SpPolicy *tmp)
     return tmp;
 }
 
+static void
+sp_insp_ctx_clear(SpInspCtx *ctx)
+{
+    g_clear_pointer(&ctx->vrs, g_free);
+    g_clear_pointer(&ctx->backing_name, g_free);
+    g_clear_pointer(&ctx->backing_format, g_free);
+}
+
 SpInspectResult *
 sp_inspect_fd(int fd, SpFormat expected, const SpPolicy *policy, GError **error)
 {
@@ -243,8 +294,8 @@ sp_inspect_fd(int fd, SpFormat expected, const SpPolicy *policy, GError **error)
     g_autofree guint8 *head = NULL;
     g_autoptr(GPtrArray) violations = g_ptr_array_new_with_free_func(g_free);
     SpInspCtx ctx = {0};
-    SpFormat detected, raw_kind, format;
-    gboolean ambiguous, foreign;
+    SpInspDetect d;
+    SpFormat format;
     gssize n;
     SpInspectResult *r;
 
@@ -261,21 +312,28 @@ sp_inspect_fd(int fd, SpFormat expected, const SpPolicy *policy, GError **error)
     ctx.head = head;
     ctx.head_len = (gsize)n;
 
-    detected = detect(&ctx, &raw_kind, &ambiguous, &foreign, error);
-    g_clear_pointer(&ctx.vrs, g_free);
-    if (detected == SP_FORMAT_LAST)
+    if (!detect(&ctx, &d, error)) {
+        sp_insp_ctx_clear(&ctx);
         return NULL;
-    format = detected;
-    if (ambiguous) {
+    }
+    format = d.format;
+    if (d.ambiguous) {
         sp_insp_violation(&ctx, "ambiguous-format");
-    } else if (foreign) {
+    } else if (d.foreign) {
         sp_insp_violation(&ctx, "unsupported-format");
     } else {
         /* A trailing VHD footer does not change what qemu reads as raw. */
         if (expected == SP_FORMAT_RAW && ctx.vpc_footer_only)
-            format = raw_kind;
-        if (!check_format(&ctx, format, error))
+            format = d.raw_kind;
+        if (!check_format(&ctx, format, error)) {
+            sp_insp_ctx_clear(&ctx);
             return NULL;
+        }
+        /* Read as raw, the guest sees the file's bytes, however an ISO's
+         * descriptor sizes its volume. */
+        if (expected == SP_FORMAT_RAW &&
+            sp_format_satisfies(format, SP_FORMAT_RAW))
+            ctx.virtual_size = ctx.file_size;
         if (pol.max_capacity && ctx.virtual_size > pol.max_capacity)
             sp_insp_violation(&ctx, "virtual-size-over-limit");
     }
@@ -284,10 +342,14 @@ sp_inspect_fd(int fd, SpFormat expected, const SpPolicy *policy, GError **error)
 
     r = g_new0(SpInspectResult, 1);
     r->format = format;
+    r->formats = d.formats;
     r->virtual_size = ctx.virtual_size;
     r->violations = g_steal_pointer(&violations);
     r->safe = r->violations->len == 0;
     r->bytes_read = ctx.bytes_read;
+    r->backing_name = g_steal_pointer(&ctx.backing_name);
+    r->backing_format = g_steal_pointer(&ctx.backing_format);
+    sp_insp_ctx_clear(&ctx);
     return r;
 }
 
@@ -302,6 +364,21 @@ sp_inspect_violations_string(const SpInspectResult *r)
         g_string_append(s, g_ptr_array_index(r->violations, i));
     }
     return g_string_free(s, FALSE);
+}
+
+char *
+sp_inspect_formats_string(const SpInspectResult *r)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (int f = SP_FORMAT_RAW; f < SP_FORMAT_LAST; f++) {
+        if (!(r->formats & SP_FORMAT_BIT(f)))
+            continue;
+        if (s->len)
+            g_string_append_c(s, '+');
+        g_string_append(s, sp_format_to_string((SpFormat)f));
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
 gboolean
@@ -328,4 +405,41 @@ sp_inspect_check(int fd, SpFormat expected, const SpPolicy *policy,
     if (virtual_size)
         *virtual_size = r->virtual_size;
     return TRUE;
+}
+
+gboolean
+sp_inspect_virtual_size(int fd, SpFormat format, guint64 *size,
+                        GError **error)
+{
+    g_autoptr(SpInspectResult) r = NULL;
+    guint8 h[32];
+    struct stat st;
+
+    switch (format) {
+    case SP_FORMAT_RAW:
+    case SP_FORMAT_GPT:
+    case SP_FORMAT_MBR:
+        if (fstat(fd, &st) < 0)
+            return sp_error_set_errno(error, errno, _("image: fstat"));
+        *size = (guint64)st.st_size;
+        return TRUE;
+    case SP_FORMAT_QCOW2:
+        /* The one field, at a fixed offset: refreshing a pool of qcow2
+         * volumes reads 32 bytes of each. */
+        if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+            memcmp(h, "QFI\xfb", 4) != 0) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("image: no qcow2 header"));
+            return FALSE;
+        }
+        *size = sp_be64(h + 24);
+        return TRUE;
+    default:
+        /* Rare formats: the inspector's own reading of the size. */
+        r = sp_inspect_fd(fd, format, NULL, error);
+        if (!r)
+            return FALSE;
+        *size = r->virtual_size;
+        return TRUE;
+    }
 }

@@ -10,10 +10,16 @@
 typedef struct {
     SpFormat format;        /* detected (or, with an expected format whose
                                header is present, that one) */
+    guint32 formats;        /* SP_FORMAT_BIT of every format whose signature
+                               matched (more than one is ambiguous unless
+                               it is an ISO with a partition table) */
     guint64 virtual_size;   /* guest-visible size in bytes */
     gboolean safe;
     GPtrArray *violations;  /* char*: stable names, e.g. "qcow2-backing-file" */
     guint64 bytes_read;     /* how much of the file was read */
+    char *backing_name;     /* the backing file a qcow2 header names, as
+                               stored (NULL: none) */
+    char *backing_format;   /* its backing format extension (NULL: none) */
 } SpInspectResult;
 
 void sp_inspect_result_free(SpInspectResult *r);
@@ -36,3 +42,12 @@ gboolean sp_inspect_check(int fd, SpFormat expected, const SpPolicy *policy,
 
 /* The violations of @r joined with ", " (for messages). */
 char *sp_inspect_violations_string(const SpInspectResult *r);
+
+/* The names of r->formats joined with "+" ("iso+gpt"). */
+char *sp_inspect_formats_string(const SpInspectResult *r);
+
+/* The virtual size of @fd as an image of the recorded @format, reading
+ * only the fields that hold it (refresh and listing: nothing is probed,
+ * nothing checked). SP_ERROR_INVALID when the header is not there. */
+gboolean sp_inspect_virtual_size(int fd, SpFormat format, guint64 *size,
+                                 GError **error);

@@ -1,6 +1,6 @@
 /* Microsoft vhd (qemu's "vpc") and vhdx: footers, dynamic headers, region
  * and metadata tables; differencing disks name a parent and are refused. */
-#include "image/inspect-private.h"
+#include "inspect/inspect-private.h"
 
 #define VHD_FOOTER 512
 #define VHD_FIXED 2
@@ -22,15 +22,9 @@ read_tail_footer(SpInspCtx *ctx, guint8 *f, gboolean *found, GError **error)
     *found = FALSE;
     if (ctx->file_size < VHD_FOOTER)
         return TRUE;
-    if (ctx->file_size <= ctx->head_len) {
-        memcpy(f, ctx->head + ctx->file_size - VHD_FOOTER, VHD_FOOTER);
-        n = VHD_FOOTER;
-    } else {
-        n = sp_insp_read(ctx, f, VHD_FOOTER, ctx->file_size - VHD_FOOTER,
-                         error);
-        if (n < 0)
-            return FALSE;
-    }
+    n = sp_insp_read(ctx, f, VHD_FOOTER, ctx->file_size - VHD_FOOTER, error);
+    if (n < 0)
+        return FALSE;
     *found = n == VHD_FOOTER && memcmp(f, "conectix", 8) == 0;
     return TRUE;
 }
@@ -104,16 +98,12 @@ sp_insp_check_vpc(SpInspCtx *ctx, GError **error)
         sp_insp_violation(ctx, "vpc-header-beyond-eof");
         return TRUE;
     }
-    if (dyn_off + sizeof(dyn) <= ctx->head_len) {
-        memcpy(dyn, ctx->head + dyn_off, sizeof(dyn));
-    } else {
-        n = sp_insp_read(ctx, dyn, sizeof(dyn), dyn_off, error);
-        if (n < 0)
-            return FALSE;
-        if ((gsize)n < sizeof(dyn)) {
-            sp_insp_violation(ctx, "vpc-header-beyond-eof");
-            return TRUE;
-        }
+    n = sp_insp_read(ctx, dyn, sizeof(dyn), dyn_off, error);
+    if (n < 0)
+        return FALSE;
+    if ((gsize)n < sizeof(dyn)) {
+        sp_insp_violation(ctx, "vpc-header-beyond-eof");
+        return TRUE;
     }
     if (memcmp(dyn, "cxsparse", 8) != 0) {
         sp_insp_violation(ctx, "vpc-dynamic-header");

@@ -1,6 +1,6 @@
 /* VirtualBox vdi: only the dynamic and static image types qemu supports
  * (differencing images point at a parent by UUID). */
-#include "image/inspect-private.h"
+#include "inspect/inspect-private.h"
 
 #define VDI_SIGNATURE 0xBEDA107Fu
 #define VDI_VERSION_1_1 0x00010001u

@@ -1,6 +1,6 @@
 /* LUKS v1 and v2: the version the policy allows, and a payload (and key
  * material) that lies inside the file. */
-#include "image/inspect-private.h"
+#include "inspect/inspect-private.h"
 
 #include <json-glib/json-glib.h>
 
@@ -109,16 +109,12 @@ check_luks2(SpInspCtx *ctx, GError **error)
     }
     jlen = (gsize)(hdr_size - LUKS2_BIN_HEADER);
     json = g_malloc0(jlen + 1);
-    if (LUKS2_BIN_HEADER + jlen <= ctx->head_len) {
-        memcpy(json, h + LUKS2_BIN_HEADER, jlen);
-    } else {
-        n = sp_insp_read(ctx, json, jlen, LUKS2_BIN_HEADER, error);
-        if (n < 0)
-            return FALSE;
-        if ((gsize)n < jlen) {
-            sp_insp_violation(ctx, "truncated-header");
-            return TRUE;
-        }
+    n = sp_insp_read(ctx, json, jlen, LUKS2_BIN_HEADER, error);
+    if (n < 0)
+        return FALSE;
+    if ((gsize)n < jlen) {
+        sp_insp_violation(ctx, "truncated-header");
+        return TRUE;
     }
     jlen = strnlen(json, jlen);
     if (!json_parser_load_from_data(parser, json, (gssize)jlen, NULL) ||
