@@ -13,6 +13,9 @@
 #include "util/sp-fs.h"
 #include "util/sp-i18n.h"
 
+/* A policy file is a few KiB; anything this big is not one. */
+#define SP_POLICY_MAX (1024 * 1024)
+
 /* Formats safepool can publish: qemu-img creates them and the inspector
  * passes what it creates. qed (always refused by the inspector) and iso
  * (never created) are not among them, so a policy naming them is wrong. */
@@ -514,33 +517,57 @@ check_known_keys(const Loader *l, GError **error)
     return TRUE;
 }
 
+/* GKeyFile keeps the last of duplicate keys silently: a site that sets a
+ * key twice would not get the value it reads first. Refuse it. */
+static gboolean
+check_duplicates(const char *data, const char *path, GError **error)
+{
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    g_autoptr(GHashTable) seen =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autofree char *group = g_strdup("");
+
+    for (guint i = 0; lines[i]; i++) {
+        char *l = g_strstrip(lines[i]);
+        char *eq = strchr(l, '=');
+
+        if (*l == '#' || *l == '\0')
+            continue;
+        if (*l == '[') {
+            g_free(group);
+            group = g_strdup(l);
+            continue;
+        }
+        if (!eq)
+            continue;
+        *eq = '\0';
+        g_strstrip(l);
+        if (!g_hash_table_add(seen, g_strconcat(group, l, NULL))) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("policy file '%s': key '%s' in %s is given more "
+                          "than once"),
+                        path, l, *group ? group : _("the file"));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 SpPolicy *
-sp_policy_load(const char *path, GError **error)
+sp_policy_load_data(const char *data, gsize len, const char *path,
+                    GError **error)
 {
     g_autoptr(SpPolicy) p = NULL;
-    g_autoptr(GKeyFile) kf = NULL;
+    g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) local = NULL;
-    const char *env;
+    g_autofree char *text = g_strndup(data, len);
     Loader l;
 
-    if (!path) {
-        env = g_getenv("SAFEPOOL_CONFIG");
-        if (env && *env)
-            path = env;
-        else if (g_file_test(SP_POLICY_DEFAULT_PATH, G_FILE_TEST_EXISTS))
-            path = SP_POLICY_DEFAULT_PATH;
-        else
-            return sp_policy_new_default();
-    }
-
-    kf = g_key_file_new();
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
-        if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-            g_set_error(error, SP_ERROR, SP_ERROR_NOT_FOUND,
-                        _("policy file '%s': %s"), path, local->message);
-        else
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("policy file '%s': %s"), path, local->message);
+    if (!check_duplicates(text, path, error))
+        return NULL;
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("policy file '%s': %s"), path, local->message);
         return NULL;
     }
     l.kf = kf;
@@ -553,4 +580,27 @@ sp_policy_load(const char *path, GError **error)
         !load_rest(&l, p, error))
         return NULL;
     return g_steal_pointer(&p);
+}
+
+SpPolicy *
+sp_policy_load(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    const char *env;
+
+    if (!path) {
+        env = g_getenv("SAFEPOOL_CONFIG");
+        if (env && *env)
+            path = env;
+        else if (g_file_test(SP_POLICY_DEFAULT_PATH, G_FILE_TEST_EXISTS))
+            path = SP_POLICY_DEFAULT_PATH;
+        else
+            return sp_policy_new_default();
+    }
+    data = sp_fs_read_input(path, _("policy file"), SP_POLICY_MAX, &len,
+                            error);
+    if (!data)
+        return NULL;
+    return sp_policy_load_data(data, len, path, error);
 }

@@ -53,6 +53,10 @@ SpPolicy *sp_policy_new_default(void);
  * (SP_ERROR_INVALID naming the key). */
 SpPolicy *sp_policy_load(const char *path, GError **error);
 
+/* The same from the text of a policy file (@path names it in errors). */
+SpPolicy *sp_policy_load_data(const char *data, gsize len, const char *path,
+                              GError **error);
+
 void sp_policy_free(SpPolicy *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpPolicy, sp_policy_free)
 

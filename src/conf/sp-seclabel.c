@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/sp-error.h"
+#include "util/sp-fs.h"
 #include "util/sp-i18n.h"
 
 /* Longest label we accept; the kernel limits xattr values to 64 KiB, real
@@ -303,18 +304,14 @@ SpDomainInfo *
 sp_domain_info_parse_file(const char *path, GError **error)
 {
     g_autofree char *data = NULL;
-    gsize len = 0;
     g_autoptr(GError) local = NULL;
+    gsize len = 0;
     SpDomainInfo *d;
 
-    if (!g_file_get_contents(path, &data, &len, &local)) {
-        g_set_error(error, SP_ERROR,
-                    g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                        ? SP_ERROR_NOT_FOUND
-                        : SP_ERROR_FAILED,
-                    _("domain XML '%s': %s"), path, local->message);
+    data = sp_fs_read_input(path, _("domain XML"), SP_DOMAIN_XML_MAX + 1, &len,
+                            error);
+    if (!data)
         return NULL;
-    }
     d = sp_domain_info_parse(data, len, &local);
     if (!d) {
         g_set_error(error, SP_ERROR, local->code, _("%s: %s"), path,

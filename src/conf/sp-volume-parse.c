@@ -9,6 +9,7 @@
 #include "conf/sp-volume-private.h"
 #include "conf/sp-volume-read.h"
 #include "util/sp-error.h"
+#include "util/sp-fs.h"
 #include "util/sp-i18n.h"
 
 /* ---- tree walk ---------------------------------------------------------- */
@@ -28,8 +29,8 @@ static gboolean G_GNUC_PRINTF(3, 4)
     va_start(ap, fmt);
     why = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_set_error(w->error, SP_ERROR, w->code, _("volume XML element '%s': %s"),
-                path, why);
+    sp_set_error_element(w->error, w->code, path,
+                         _("volume XML element '%s': %s"), path, why);
     return FALSE;
 }
 
@@ -44,8 +45,9 @@ walk_missing(const Walk *w, const xmlNode *parent, const char *name)
         full = g_strdup_printf("%s/%s", path, name);
     else
         full = g_strdup(name);
-    g_set_error(w->error, SP_ERROR, w->code,
-                _("volume XML element '%s': required but missing"), full);
+    sp_set_error_element(w->error, w->code, full,
+                         _("volume XML element '%s': required but missing"),
+                         full);
     return FALSE;
 }
 
@@ -158,6 +160,7 @@ scaled(const Walk *w, const xmlNode *node, guint64 *out)
         return FALSE;
     if (!sp_volume_parse_scaled(path, text, unit, out, &local)) {
         local->code = w->code;
+        sp_error_set_element(local, path);
         g_propagate_error(w->error, local);
         return FALSE;
     }
@@ -539,20 +542,13 @@ sp_volume_parse(const char *xml, gsize len, GError **error)
 SpVolume *
 sp_volume_parse_file(const char *path, GError **error)
 {
-    g_autoptr(GMappedFile) map = NULL;
-    g_autoptr(GError) local = NULL;
+    g_autofree char *xml = NULL;
+    gsize len = 0;
 
-    /* Mapped, not read: an oversized file is refused by its size without
-     * reading it into memory. */
-    map = g_mapped_file_new(path, FALSE, &local);
-    if (!map) {
-        g_set_error(error, SP_ERROR,
-                    g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                        ? SP_ERROR_NOT_FOUND
-                        : SP_ERROR_FAILED,
-                    _("volume XML file '%s': %s"), path, local->message);
+    /* One byte over the limit is enough to refuse it by its size. */
+    xml = sp_fs_read_input(path, _("volume XML file"), SP_VOLUME_XML_MAX + 1,
+                           &len, error);
+    if (!xml)
         return NULL;
-    }
-    return sp_volume_parse(g_mapped_file_get_contents(map) ?: "",
-                           g_mapped_file_get_length(map), error);
+    return sp_volume_parse(xml, len, error);
 }

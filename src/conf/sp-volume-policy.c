@@ -28,8 +28,10 @@ static void G_GNUC_PRINTF(3, 4)
     why = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     message = g_strdup_printf(_("volume XML element '%s': %s"), element, why);
-    if (!r->first)
+    if (!r->first) {
         r->first = g_error_new_literal(SP_ERROR, SP_ERROR_INVALID, message);
+        sp_error_set_element(r->first, element);
+    }
     if (r->problems) {
         SpProblem *p = g_new0(SpProblem, 1);
         p->code = SP_ERROR_INVALID;

@@ -142,17 +142,18 @@ sp_xml_read_safe(const char *kind, const char *xml, gsize len, gsize max,
     gboolean ok;
 
     if (len > max || len > G_MAXINT) {
-        g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("%s XML element '%s': document is larger than "
-                      "%" G_GSIZE_FORMAT " bytes"),
-                    kind, kind, max);
+        sp_set_error_element(error, SP_ERROR_XML, kind,
+                             _("%s XML element '%s': document is larger "
+                               "than %zu bytes"),
+                             kind, kind, max);
         return NULL;
     }
     xmlInitParser();
     ctxt = xmlCreateMemoryParserCtxt(xml, (int)len);
     if (!ctxt) {
-        g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("%s XML element '%s': empty document"), kind, kind);
+        sp_set_error_element(error, SP_ERROR_XML, kind,
+                             _("%s XML element '%s': empty document"), kind,
+                             kind);
         return NULL;
     }
     /* No NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR, no HUGE:
@@ -174,14 +175,18 @@ sp_xml_read_safe(const char *kind, const char *xml, gsize len, gsize max,
     xmlFreeParserCtxt(ctxt);
 
     if (sink.saw_dtd) {
-        g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("%s XML element '!DOCTYPE': document type "
-                      "declarations and entities are not allowed"), kind);
+        sp_set_error_element(error, SP_ERROR_XML, "!DOCTYPE",
+                             _("%s XML element '!DOCTYPE': document type "
+                               "declarations and entities are not allowed"),
+                             kind);
     } else if (!ok || !doc || !xmlDocGetRootElement(doc)) {
-        g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("%s XML element '%s': malformed XML: %s"), kind,
-                    sink.element ? sink.element : kind,
-                    sink.message ? sink.message : _("no root element"));
+        const char *el = sink.element ? sink.element : kind;
+
+        sp_set_error_element(error, SP_ERROR_XML, el,
+                             _("%s XML element '%s': malformed XML: %s"), kind,
+                             el,
+                             sink.message ? sink.message
+                                          : _("no root element"));
     }
     if (sink.saw_dtd || !ok || !doc || !xmlDocGetRootElement(doc)) {
         sink_clear(&sink);
@@ -255,11 +260,12 @@ sp_volume_validate_doc(xmlDoc *doc, GError **error)
     rc = xmlRelaxNGValidateDoc(vctxt, doc);
     xmlRelaxNGFreeValidCtxt(vctxt);
     if (rc != 0) {
-        g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("volume XML element '%s': does not match the schema: "
-                      "%s"),
-                    sink.element ? sink.element : "volume",
-                    sink.message ? sink.message : _("invalid"));
+        const char *el = sink.element ? sink.element : "volume";
+
+        sp_set_error_element(error, SP_ERROR_XML, el,
+                             _("volume XML element '%s': does not match the "
+                               "schema: %s"),
+                             el, sink.message ? sink.message : _("invalid"));
         sink_clear(&sink);
         return FALSE;
     }

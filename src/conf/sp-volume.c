@@ -152,6 +152,12 @@ name_problem(const char *name)
             return _("':' is not allowed");
         if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
             return _("control characters are not allowed");
+        /* Format characters (U+202E right-to-left override, U+200B zero
+         * width space, U+FEFF, ...) make a listing show one name for
+         * another. */
+        if (g_unichar_type(c) == G_UNICODE_FORMAT)
+            return _("invisible formatting characters (Unicode Cf) are not "
+                     "allowed");
     }
     return NULL;
 }
@@ -186,8 +192,8 @@ sp_volume_check_name(const char *name, GError **error)
     if (!why)
         return TRUE;
     shown = sp_volume_name_for_message(name);
-    g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("volume name '%s': %s"),
-                shown, why);
+    sp_set_error_element(error, SP_ERROR_INVALID, "name",
+                         _("volume name '%s': %s"), shown, why);
     return FALSE;
 }
 

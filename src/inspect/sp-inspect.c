@@ -378,6 +378,8 @@ sp_inspect_formats_string(const SpInspectResult *r)
             g_string_append_c(s, '+');
         g_string_append(s, sp_format_to_string((SpFormat)f));
     }
+    if (!s->len)
+        g_string_append(s, "unknown");
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
 

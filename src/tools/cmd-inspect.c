@@ -13,22 +13,24 @@ static void
 add_result_json(JsonBuilder *b, const char *path, const SpInspectResult *r)
 {
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, path);
-    json_builder_set_member_name(b, "format");
-    json_builder_add_string_value(b, sp_format_to_string(r->format));
-    json_builder_set_member_name(b, "virtual_size");
-    json_builder_add_int_value(
-        b, (gint64)MIN(r->virtual_size, (guint64)G_MAXINT64));
-    json_builder_set_member_name(b, "safe");
-    json_builder_add_boolean_value(b, r->safe);
+    sp_json_str(b, "path", path);
+    sp_json_str(b, "format", sp_format_to_string(r->format));
+    /* every format whose signature matched (more than one: ambiguous) */
+    json_builder_set_member_name(b, "formats");
+    json_builder_begin_array(b);
+    for (int f = SP_FORMAT_RAW; f < SP_FORMAT_LAST; f++)
+        if (r->formats & SP_FORMAT_BIT(f))
+            json_builder_add_string_value(b, sp_format_to_string((SpFormat)f));
+    json_builder_end_array(b);
+    sp_json_int(b, "virtual_size",
+                (gint64)MIN(r->virtual_size, (guint64)G_MAXINT64));
+    sp_json_bool(b, "safe", r->safe);
     json_builder_set_member_name(b, "violations");
     json_builder_begin_array(b);
     for (guint i = 0; i < r->violations->len; i++)
         json_builder_add_string_value(b, g_ptr_array_index(r->violations, i));
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "bytes_read");
-    json_builder_add_int_value(b, (gint64)r->bytes_read);
+    sp_json_int(b, "bytes_read", (gint64)r->bytes_read);
     json_builder_end_object(b);
 }
 
@@ -36,15 +38,8 @@ static void
 add_error_json(JsonBuilder *b, const char *path, const GError *error)
 {
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, path);
-    json_builder_set_member_name(b, "error");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "code");
-    json_builder_add_string_value(b, sp_error_code_name(error));
-    json_builder_set_member_name(b, "message");
-    json_builder_add_string_value(b, error->message);
-    json_builder_end_object(b);
+    sp_json_str(b, "path", path);
+    sp_json_error(b, "error", error);
     json_builder_end_object(b);
 }
 
@@ -117,15 +112,16 @@ sp_cmd_inspect(SpCli *cli, int argc, char **argv)
         add_result_json(b, argv[i], r);
         if (!cli->json) {
             g_autofree char *list = sp_inspect_violations_string(r);
+            g_autofree char *formats = sp_inspect_formats_string(r);
             printf("%s: %s, virtual size %" PRIu64 ", %s%s%s\n", argv[i],
-                   sp_format_to_string(r->format), r->virtual_size,
-                   r->safe ? "safe" : "unsafe", r->safe ? "" : ": ", list);
+                   r->format == SP_FORMAT_UNKNOWN ? formats
+                                                  : sp_format_to_string(r->format),
+                   r->virtual_size, r->safe ? "safe" : "unsafe",
+                   r->safe ? "" : ": ", list);
         }
     }
     json_builder_end_array(b);
-    if (cli->json) {
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        sp_cli_print_json(root);
-    }
+    if (cli->json)
+        sp_cli_print_builder(b);
     return exit_code;
 }

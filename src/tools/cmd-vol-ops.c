@@ -14,6 +14,7 @@ sp_cmd_vol_resize(SpCli *cli, int argc, char **argv)
     g_autofree char *pool_dir = NULL;
     g_autofree char *secret_file = NULL;
     gboolean shrink = FALSE;
+    gboolean allocate = FALSE;
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPool) pool = NULL;
     g_autoptr(SpSecret) secret = NULL;
@@ -23,6 +24,8 @@ sp_cmd_vol_resize(SpCli *cli, int argc, char **argv)
     GOptionEntry entries[] = {
         {"shrink", 0, 0, G_OPTION_ARG_NONE, &shrink,
          N_("Allow making the volume smaller (data past the end is lost)"), NULL},
+        {"allocate", 0, 0, G_OPTION_ARG_NONE, &allocate,
+         N_("Allocate the whole new size (raw volumes only)"), NULL},
         {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
          N_("LUKS passphrase of an encrypted volume"), "FILE"},
         {NULL},
@@ -48,18 +51,18 @@ sp_cmd_vol_resize(SpCli *cli, int argc, char **argv)
                             argv[1]);
     if (secret_file && !(secret = sp_secret_new_from_file(secret_file, &error)))
         return sp_cli_fail(cli, error);
-    if (!sp_pool_resize(pool, argv[1], capacity, shrink, secret, &error))
+    if (!sp_pool_resize(pool, argv[1], capacity,
+                        (shrink ? SP_RESIZE_SHRINK : 0) |
+                            (allocate ? SP_RESIZE_ALLOCATE : 0),
+                        secret, &error))
         return sp_cli_fail(cli, error);
     if (cli->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "volume");
-        json_builder_add_string_value(b, argv[1]);
-        json_builder_set_member_name(b, "capacity");
-        json_builder_add_int_value(b, (gint64)capacity);
+        sp_json_str(b, "volume", argv[1]);
+        sp_json_int(b, "capacity", (gint64)capacity);
         json_builder_end_object(b);
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        sp_cli_print_json(root);
+        sp_cli_print_builder(b);
     }
     return 0;
 }
@@ -85,13 +88,10 @@ sp_cmd_vol_delete(SpCli *cli, int argc, char **argv)
     if (cli->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "volume");
-        json_builder_add_string_value(b, argv[1]);
-        json_builder_set_member_name(b, "deleted");
-        json_builder_add_boolean_value(b, TRUE);
+        sp_json_str(b, "volume", argv[1]);
+        sp_json_bool(b, "deleted", TRUE);
         json_builder_end_object(b);
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        sp_cli_print_json(root);
+        sp_cli_print_builder(b);
     }
     return 0;
 }
@@ -102,25 +102,17 @@ add_info(JsonBuilder *b, const SpPool *pool, const SpVolInfo *i)
     g_autofree char *path = g_build_filename(sp_pool_path(pool), i->name, NULL);
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, i->name);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, path);
-    json_builder_set_member_name(b, "format");
-    json_builder_add_string_value(b, sp_format_to_string(i->format));
-    json_builder_set_member_name(b, "encrypted");
-    json_builder_add_boolean_value(b, i->encrypted);
-    json_builder_set_member_name(b, "capacity");
-    json_builder_add_int_value(b, (gint64)i->capacity);
-    json_builder_set_member_name(b, "allocation");
-    json_builder_add_int_value(b, (gint64)i->allocation);
+    sp_json_str(b, "name", i->name);
+    sp_json_str(b, "path", path);
+    sp_json_str(b, "format", sp_format_to_string(i->format));
+    sp_json_bool(b, "encrypted", i->encrypted);
+    sp_json_int(b, "capacity", (gint64)i->capacity);
+    sp_json_int(b, "allocation", (gint64)i->allocation);
     json_builder_set_member_name(b, "backing");
     if (i->backing_path) {
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "path");
-        json_builder_add_string_value(b, i->backing_path);
-        json_builder_set_member_name(b, "format");
-        json_builder_add_string_value(b, sp_format_to_string(i->backing_format));
+        sp_json_str(b, "path", i->backing_path);
+        sp_json_str(b, "format", sp_format_to_string(i->backing_format));
         json_builder_end_object(b);
     } else {
         json_builder_add_null_value(b);
@@ -154,8 +146,7 @@ sp_cmd_vol_list(SpCli *cli, int argc, char **argv)
         for (guint i = 0; i < vols->len; i++)
             add_info(b, pool, g_ptr_array_index(vols, i));
         json_builder_end_array(b);
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        sp_cli_print_json(root);
+        sp_cli_print_builder(b);
         return 0;
     }
     printf("%-32s %-10s %20s %20s\n", _("Name"), _("Format"), _("Capacity"),
@@ -197,19 +188,56 @@ sp_cmd_vol_dumpxml(SpCli *cli, int argc, char **argv)
     if (cli->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "volume");
-        json_builder_add_string_value(b, argv[1]);
-        json_builder_set_member_name(b, "path");
-        json_builder_add_string_value(b, path);
-        json_builder_set_member_name(b, "xml");
-        json_builder_add_string_value(b, xml);
+        sp_json_str(b, "volume", argv[1]);
+        sp_json_str(b, "path", path);
+        sp_json_str(b, "xml", xml);
         json_builder_end_object(b);
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        sp_cli_print_json(root);
+        sp_cli_print_builder(b);
     } else {
         fputs(xml, stdout);
         if (*xml && xml[strlen(xml) - 1] != '\n')
             putchar('\n');
+    }
+    return 0;
+}
+
+int
+sp_cmd_vol_adopt(SpCli *cli, int argc, char **argv)
+{
+    g_autofree char *pool_dir = NULL;
+    g_autofree char *format = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpPool) pool = NULL;
+    SpFormat f;
+    int rc;
+    GOptionEntry entries[] = {
+        {"format", 0, 0, G_OPTION_ARG_STRING, &format,
+         N_("The format the file is (required; it is inspected as that)"),
+         N_("FORMAT")},
+        {NULL},
+    };
+
+    if (!sp_cmd_vol_parse(cli, "vol-adopt", "NAME",
+                          _("Record a format for a file copied into the pool "
+                            "by hand, after inspecting it as that format (a "
+                            "file with no record is never used or shown as "
+                            "any format)."),
+                          entries, 1, &pool_dir, &argc, &argv, &rc))
+        return rc;
+    if (!format)
+        return sp_cli_usage(cli, "vol-adopt", _("--format FORMAT is required"));
+    f = sp_format_from_string(format);
+    if (f == SP_FORMAT_UNKNOWN)
+        return sp_cli_usage(cli, "vol-adopt", _("--format '%s': unknown format"),
+                            format);
+    pool = sp_cmd_open_pool(cli, pool_dir, &rc);
+    if (!pool)
+        return rc;
+    if (!sp_pool_adopt(pool, argv[1], f, &error))
+        return sp_cli_fail(cli, error);
+    {
+        g_autofree char *path = g_build_filename(sp_pool_path(pool), argv[1], NULL);
+        sp_cmd_print_volume_path(cli, argv[1], path);
     }
     return 0;
 }

@@ -62,36 +62,26 @@ sp_cmd_open_pool(SpCli *cli, const char *pool_dir, int *exit_code)
     return pool;
 }
 
-/* "volume XML element 'capacity': ..." -> "capacity"; else "volume". */
-static char *
-element_of(const char *message)
-{
-    const char *p = strstr(message, "element '");
-    const char *e;
-
-    if (!p)
-        return g_strdup("volume");
-    p += strlen("element '");
-    e = strchr(p, '\'');
-    return e ? g_strndup(p, e - p) : g_strdup("volume");
-}
-
 static void
 add_problem_from_error(GPtrArray *problems, const GError *error)
 {
     SpProblem *p = g_new0(SpProblem, 1);
 
     p->code = error->domain == SP_ERROR ? error->code : SP_ERROR_FAILED;
-    p->element = element_of(error->message);
+    p->element = g_strdup(sp_error_element(error) ? sp_error_element(error)
+                                                  : "volume");
     p->message = g_strdup(error->message);
     g_ptr_array_add(problems, p);
 }
 
-static const char *
-problem_code_name(int code)
+static void
+add_problem_json(JsonBuilder *b, const SpProblem *p)
 {
-    g_autoptr(GError) e = g_error_new_literal(SP_ERROR, code, "");
-    return sp_error_code_name(e);
+    g_autoptr(GError) e = NULL;
+
+    sp_set_error_element(&e, p->code, p->element ? p->element : "volume",
+                         "%s", p->message);
+    sp_json_error(b, NULL, e);
 }
 
 int
@@ -133,25 +123,14 @@ sp_cmd_validate(SpCli *cli, int argc, char **argv)
     if (cli->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "valid");
-        json_builder_add_boolean_value(b, problems->len == 0);
+        sp_json_bool(b, "valid", problems->len == 0);
         json_builder_set_member_name(b, "errors");
         json_builder_begin_array(b);
-        for (guint i = 0; i < problems->len; i++) {
-            const SpProblem *p = g_ptr_array_index(problems, i);
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "code");
-            json_builder_add_string_value(b, problem_code_name(p->code));
-            json_builder_set_member_name(b, "element");
-            json_builder_add_string_value(b, p->element ? p->element : "volume");
-            json_builder_set_member_name(b, "message");
-            json_builder_add_string_value(b, p->message);
-            json_builder_end_object(b);
-        }
+        for (guint i = 0; i < problems->len; i++)
+            add_problem_json(b, g_ptr_array_index(problems, i));
         json_builder_end_array(b);
         json_builder_end_object(b);
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        sp_cli_print_json(root);
+        sp_cli_print_builder(b);
     } else if (problems->len == 0) {
         printf(_("%s: valid\n"), argv[1]);
     }
@@ -224,13 +203,10 @@ sp_cmd_print_volume_path(SpCli *cli, const char *name, const char *path)
     if (cli->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "volume");
-        json_builder_add_string_value(b, name);
-        json_builder_set_member_name(b, "path");
-        json_builder_add_string_value(b, path);
+        sp_json_str(b, "volume", name);
+        sp_json_str(b, "path", path);
         json_builder_end_object(b);
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        sp_cli_print_json(root);
+        sp_cli_print_builder(b);
     } else {
         printf("%s\n", path);
     }

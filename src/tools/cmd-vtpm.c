@@ -226,31 +226,6 @@ print_notices(SpVtpmRoot *root)
                 (const char *) g_ptr_array_index(root->notices, i));
 }
 
-static void
-json_str(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value)
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
-}
-
-static void
-json_int(JsonBuilder *b, const char *name, gint64 value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, value);
-}
-
-static void
-print_builder(JsonBuilder *b)
-{
-    g_autoptr(JsonNode) node = json_builder_get_root(b);
-
-    sp_cli_print_json(node);
-}
-
 /* ---- list ---- */
 
 static int
@@ -263,7 +238,7 @@ do_list(SpCli *cli, SpVtpmRoot *root, VtpmDomain *vd, const SpVtpmSpec *base,
     if (!states)
         return -1;
     json_builder_begin_object(b);
-    json_str(b, "root", root->path);
+    sp_json_str(b, "root", root->path);
     json_builder_set_member_name(b, "states");
     json_builder_begin_array(b);
     for (guint i = 0; i < states->len; i++) {
@@ -297,17 +272,16 @@ do_list(SpCli *cli, SpVtpmRoot *root, VtpmDomain *vd, const SpVtpmSpec *base,
         match = diffs && diffs->len == 0;
         if (cli->json) {
             json_builder_begin_object(b);
-            json_str(b, "uuid", e->uuid);
-            json_str(b, "name", dom ? dom->name : NULL);
-            json_str(b, "tpm_dir", e->tpm_dir);
-            json_int(b, "size", (gint64) e->size);
-            json_int(b, "uid", e->uid);
-            json_int(b, "gid", e->gid);
-            json_str(b, "mode", mode);
-            json_str(b, "label", e->label);
-            json_str(b, "domain_label", spec.label);
-            json_builder_set_member_name(b, "matches_policy");
-            json_builder_add_boolean_value(b, match);
+            sp_json_str(b, "uuid", e->uuid);
+            sp_json_str(b, "name", dom ? dom->name : NULL);
+            sp_json_str(b, "tpm_dir", e->tpm_dir);
+            sp_json_int(b, "size", (gint64) e->size);
+            sp_json_int(b, "uid", e->uid);
+            sp_json_int(b, "gid", e->gid);
+            sp_json_str(b, "mode", mode);
+            sp_json_str(b, "label", e->label);
+            sp_json_str(b, "domain_label", spec.label);
+            sp_json_bool(b, "matches_policy", match);
             json_builder_end_object(b);
         } else {
             printf("%s  %s  %s  %" PRIu64 "  %u:%u  %s  %s  %s\n",
@@ -320,7 +294,7 @@ do_list(SpCli *cli, SpVtpmRoot *root, VtpmDomain *vd, const SpVtpmSpec *base,
     json_builder_end_array(b);
     json_builder_end_object(b);
     if (cli->json)
-        print_builder(b);
+        sp_cli_print_builder(b);
     return 0;
 }
 
@@ -343,7 +317,7 @@ do_check(SpCli *cli, SpVtpmRoot *root, SpVtpmSpec *spec, gboolean fix,
     if (!diffs)
         return -1;
     json_builder_begin_object(b);
-    json_str(b, "uuid", spec->uuid);
+    sp_json_str(b, "uuid", spec->uuid);
     json_builder_set_member_name(b, "differences");
     json_builder_begin_array(b);
     for (guint i = 0; i < diffs->len; i++) {
@@ -351,23 +325,21 @@ do_check(SpCli *cli, SpVtpmRoot *root, SpVtpmSpec *spec, gboolean fix,
 
         left += !d->fixed;
         json_builder_begin_object(b);
-        json_str(b, "path", d->path);
-        json_str(b, "field", d->field);
-        json_str(b, "expected", d->expected);
-        json_str(b, "actual", d->actual);
-        json_builder_set_member_name(b, "fixed");
-        json_builder_add_boolean_value(b, d->fixed);
+        sp_json_str(b, "path", d->path);
+        sp_json_str(b, "field", d->field);
+        sp_json_str(b, "expected", d->expected);
+        sp_json_str(b, "actual", d->actual);
+        sp_json_bool(b, "fixed", d->fixed);
         json_builder_end_object(b);
         if (!cli->json)
             printf("%s: %s is %s, expected %s%s\n", d->path, d->field,
                    d->actual, d->expected, d->fixed ? " (fixed)" : "");
     }
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "ok");
-    json_builder_add_boolean_value(b, left == 0);
+    sp_json_bool(b, "ok", left == 0);
     json_builder_end_object(b);
     if (cli->json)
-        print_builder(b);
+        sp_cli_print_builder(b);
     if (left > 0) {
         fprintf(stderr, "safepool: vTPM state '%s': %u difference%s%s\n",
                 spec->uuid, left, left == 1 ? "" : "s",
@@ -377,107 +349,213 @@ do_check(SpCli *cli, SpVtpmRoot *root, SpVtpmSpec *spec, gboolean fix,
     return 0;
 }
 
-/* ---- the others ---- */
+/* ---- create, save, restore, delete ---- */
+
+/* What every vtpm subcommand works with. */
+typedef struct {
+    SpCli *cli;
+    const VtpmOpts *o;
+    VtpmDomain *vd;
+    SpVtpmRoot *root;
+    SpVtpmSpec *spec;
+    const SpPolicy *policy;
+    const char *archive; /* for the report: the archive written or read */
+} VtpmCtx;
+
+/* With --connect and --uuid only, ask libvirt about the domain anyway:
+ * whether it runs decides delete and restore. */
+static void
+vtpm_lookup_by_uuid(VtpmCtx *c)
+{
+    virDomainPtr d;
+
+    if (!c->vd->conn || c->vd->dom || !c->spec->uuid)
+        return;
+    d = lv.DomainLookupByUUIDString(c->vd->conn, c->spec->uuid);
+    if (d) {
+        c->vd->dom = domain_info(d, &c->vd->active, NULL);
+        lv.DomainFree(d);
+    }
+}
+
+static gboolean
+vtpm_refuse_running(VtpmCtx *c, GError **error)
+{
+    if (c->vd->conn && c->vd->dom && c->vd->active) {
+        g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
+                    _("vTPM state '%s': domain '%s' is running"),
+                    c->spec->uuid, c->vd->dom->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+vtpm_find_dir(VtpmCtx *c, GError **error)
+{
+    if (!c->spec->tpm_dir)
+        c->spec->tpm_dir =
+            sp_vtpm_find_tpm_dir(c->root, c->spec->uuid, NULL, error);
+    return c->spec->tpm_dir != NULL;
+}
+
+static gboolean
+vtpm_do_create(VtpmCtx *c, GError **error)
+{
+    if (c->vd->dom && !c->vd->dom->has_tpm_emulator) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("domain '%s': has no emulated TPM"),
+                    c->vd->dom->name ? c->vd->dom->name : c->vd->dom->uuid);
+        return FALSE;
+    }
+    if (!c->spec->tpm_dir)
+        c->spec->tpm_dir = g_strdup("tpm2");
+    return sp_vtpm_create(c->root, c->spec, error);
+}
+
+static gboolean
+vtpm_do_delete(VtpmCtx *c, GError **error)
+{
+    if (!vtpm_refuse_running(c, error))
+        return FALSE;
+    if (!c->vd->conn && !c->o->force) {
+        g_set_error(error, SP_ERROR, SP_ERROR_USAGE,
+                    _("vTPM state '%s': cannot tell whether its domain "
+                      "runs; give --connect URI --domain, or --force"),
+                    c->spec->uuid);
+        return FALSE;
+    }
+    return vtpm_find_dir(c, error) &&
+           sp_vtpm_check_not_running(c->root, c->spec->uuid, c->spec->tpm_dir,
+                                     error) &&
+           sp_vtpm_delete(c->root, c->spec->uuid, error);
+}
+
+static gboolean
+vtpm_do_save(VtpmCtx *c, GError **error)
+{
+    c->archive = c->o->output;
+    return vtpm_find_dir(c, error) &&
+           sp_vtpm_save(c->root, c->spec, c->o->output,
+                        c->policy->vtpm_archive_max, error);
+}
+
+static gboolean
+vtpm_do_restore(VtpmCtx *c, GError **error)
+{
+    c->archive = c->o->input;
+    return vtpm_refuse_running(c, error) &&
+           sp_vtpm_restore(c->root, c->spec, c->o->input,
+                           c->policy->vtpm_archive_max, error);
+}
+
+/* The one report of create/save/restore/delete. */
+static void
+vtpm_report(VtpmCtx *c, const char *sub)
+{
+    gboolean deleted = g_str_equal(sub, "delete");
+
+    if (c->cli->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        sp_json_str(b, "uuid", c->spec->uuid);
+        sp_json_str(b, "tpm_dir", c->spec->tpm_dir);
+        sp_json_str(b, "root", c->root->path);
+        sp_json_str(b, "archive", c->archive);
+        sp_json_str(b, "label", c->spec->label);
+        json_builder_end_object(b);
+        sp_cli_print_builder(b);
+        return;
+    }
+    printf("%s %s/%s/%s%s%s\n", sub, c->root->path, c->spec->uuid,
+           deleted ? "" : c->spec->tpm_dir,
+           c->archive ? (g_str_equal(sub, "save") ? " -> " : " <- ") : "",
+           c->archive ? c->archive : "");
+}
 
 static int
-do_simple(SpCli *cli, const char *sub, SpVtpmRoot *root, SpVtpmSpec *spec,
-          const VtpmOpts *o, VtpmDomain *vd, GError **error)
+vtpm_run_simple(VtpmCtx *c, const char *sub,
+                gboolean (*fn)(VtpmCtx *c, GError **error), GError **error)
 {
-    const SpPolicy *policy = sp_cli_policy(cli, error);
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    const char *archive = NULL;
-    gboolean ok;
-
-    if (!policy)
+    vtpm_lookup_by_uuid(c);
+    if (!fn(c, error))
         return -1;
-    if (vd->conn && !vd->dom) {
-        /* --connect with --uuid: still ask libvirt whether it runs. */
-        virDomainPtr d = lv.DomainLookupByUUIDString(vd->conn, spec->uuid);
-
-        if (d) {
-            vd->dom = domain_info(d, &vd->active, NULL);
-            lv.DomainFree(d);
-        }
-    }
-    if (strcmp(sub, "create") == 0) {
-        if (vd->dom && !vd->dom->has_tpm_emulator) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("domain '%s': has no emulated TPM"),
-                        vd->dom->name ? vd->dom->name : vd->dom->uuid);
-            return -1;
-        }
-        if (!spec->tpm_dir)
-            spec->tpm_dir = g_strdup("tpm2");
-        ok = sp_vtpm_create(root, spec, error);
-    } else if (strcmp(sub, "delete") == 0) {
-        if (vd->conn && vd->dom && vd->active) {
-            g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
-                        _("vTPM state '%s': domain '%s' is running"),
-                        spec->uuid, vd->dom->name);
-            return -1;
-        }
-        if (!vd->conn && !o->force) {
-            g_set_error(error, SP_ERROR, SP_ERROR_USAGE,
-                        _("vTPM state '%s': cannot tell whether its domain "
-                          "runs; give --connect URI --domain, or --force"),
-                        spec->uuid);
-            return -1;
-        }
-        ok = (spec->tpm_dir ||
-              (spec->tpm_dir = sp_vtpm_find_tpm_dir(root, spec->uuid, NULL,
-                                                    error))) &&
-             sp_vtpm_check_not_running(root, spec->uuid, spec->tpm_dir,
-                                       error) &&
-             sp_vtpm_delete(root, spec->uuid, error);
-    } else if (strcmp(sub, "save") == 0) {
-        archive = o->output;
-        ok = (spec->tpm_dir ||
-              (spec->tpm_dir = sp_vtpm_find_tpm_dir(root, spec->uuid, NULL,
-                                                    error))) &&
-             sp_vtpm_save(root, spec, o->output, policy->vtpm_archive_max,
-                          error);
-    } else {
-        archive = o->input;
-        if (vd->conn && vd->dom && vd->active) {
-            g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
-                        _("vTPM state '%s': domain '%s' is running"),
-                        spec->uuid, vd->dom->name);
-            return -1;
-        }
-        ok = sp_vtpm_restore(root, spec, o->input, policy->vtpm_archive_max,
-                             error);
-    }
-    if (!ok)
-        return -1;
-    if (cli->json) {
-        json_builder_begin_object(b);
-        json_str(b, "uuid", spec->uuid);
-        json_str(b, "tpm_dir", spec->tpm_dir);
-        json_str(b, "root", root->path);
-        json_str(b, "archive", archive);
-        json_str(b, "label", spec->label);
-        json_builder_end_object(b);
-        print_builder(b);
-    } else {
-        printf("%s %s/%s/%s%s%s\n", sub, root->path, spec->uuid,
-               strcmp(sub, "delete") == 0 ? "" : spec->tpm_dir,
-               archive ? (strcmp(sub, "save") == 0 ? " -> " : " <- ") : "",
-               archive ? archive : "");
-    }
+    vtpm_report(c, sub);
     return 0;
 }
 
-static const struct {
+static int
+vtpm_cmd_list(VtpmCtx *c, GError **error)
+{
+    return do_list(c->cli, c->root, c->vd, c->spec, error);
+}
+
+static int
+vtpm_cmd_verify(VtpmCtx *c, GError **error)
+{
+    return do_check(c->cli, c->root, c->spec, FALSE, error);
+}
+
+static int
+vtpm_cmd_relabel(VtpmCtx *c, GError **error)
+{
+    return do_check(c->cli, c->root, c->spec, TRUE, error);
+}
+
+static int
+vtpm_cmd_create(VtpmCtx *c, GError **error)
+{
+    return vtpm_run_simple(c, "create", vtpm_do_create, error);
+}
+
+static int
+vtpm_cmd_save(VtpmCtx *c, GError **error)
+{
+    return vtpm_run_simple(c, "save", vtpm_do_save, error);
+}
+
+static int
+vtpm_cmd_restore(VtpmCtx *c, GError **error)
+{
+    return vtpm_run_simple(c, "restore", vtpm_do_restore, error);
+}
+
+static int
+vtpm_cmd_delete(VtpmCtx *c, GError **error)
+{
+    return vtpm_run_simple(c, "delete", vtpm_do_delete, error);
+}
+
+typedef enum {
+    VTPM_NEEDS_UUID = 1 << 0,   /* which state: --uuid or a domain */
+    VTPM_MAKES = 1 << 1,        /* may create the root */
+    VTPM_READS = 1 << 2,        /* works on a read-only root, unlocked */
+    VTPM_NEEDS_OUTPUT = 1 << 3, /* --output ARCHIVE */
+    VTPM_NEEDS_INPUT = 1 << 4,  /* --input ARCHIVE */
+} VtpmFlags;
+
+typedef struct {
     const char *name;
     const char *summary;
-} subcommands[] = {
-    {"list", N_("List the states under the root")},
-    {"create", N_("Create a state directory with owner, mode and label")},
-    {"save", N_("Save a state to a new tar archive (--output)")},
-    {"restore", N_("Restore a state from an archive (--input)")},
-    {"verify", N_("Report owner, mode and label differences (exit 1)")},
-    {"relabel", N_("Fix the differences verify reports")},
-    {"delete", N_("Delete a state (refused while its domain runs)")},
+    int (*run)(VtpmCtx *c, GError **error);
+    VtpmFlags flags;
+} VtpmCommand;
+
+static const VtpmCommand vtpm_commands[] = {
+    {"list", N_("List the states under the root"), vtpm_cmd_list, VTPM_READS},
+    {"create", N_("Create a state directory with owner, mode and label"),
+     vtpm_cmd_create, VTPM_NEEDS_UUID | VTPM_MAKES},
+    {"save", N_("Save a state to a new tar archive (--output)"), vtpm_cmd_save,
+     VTPM_NEEDS_UUID | VTPM_NEEDS_OUTPUT},
+    {"restore", N_("Restore a state from an archive (--input)"),
+     vtpm_cmd_restore, VTPM_MAKES | VTPM_NEEDS_INPUT},
+    {"verify", N_("Report owner, mode and label differences (exit 1)"),
+     vtpm_cmd_verify, VTPM_NEEDS_UUID | VTPM_READS},
+    {"relabel", N_("Fix the differences verify reports"), vtpm_cmd_relabel,
+     VTPM_NEEDS_UUID},
+    {"delete", N_("Delete a state (refused while its domain runs)"),
+     vtpm_cmd_delete, VTPM_NEEDS_UUID},
 };
 
 static int
@@ -485,23 +563,78 @@ vtpm_usage(SpCli *cli)
 {
     g_autoptr(GString) s = g_string_new(_("a subcommand is needed:"));
 
-    for (gsize i = 0; i < G_N_ELEMENTS(subcommands); i++)
-        g_string_append_printf(s, " %s", subcommands[i].name);
+    for (gsize i = 0; i < G_N_ELEMENTS(vtpm_commands); i++)
+        g_string_append_printf(s, " %s", vtpm_commands[i].name);
     return sp_cli_usage(cli, "vtpm", "%s", s->str);
+}
+
+static void
+vtpm_help(void)
+{
+    printf("%s", _("Usage:\n  safepool vtpm SUBCOMMAND [OPTION…]\n\n"
+                   "Subcommands:\n"));
+    for (gsize i = 0; i < G_N_ELEMENTS(vtpm_commands); i++)
+        printf("  %-9s %s\n", vtpm_commands[i].name,
+               _(vtpm_commands[i].summary));
+    printf("%s", _("\nRun 'safepool vtpm SUBCOMMAND --help' for its "
+                   "options.\n"));
+}
+
+/* Usage errors of option combinations; 0 when fine. */
+static int
+vtpm_check_usage(SpCli *cli, const VtpmCommand *cmd, const char *command,
+                 const VtpmOpts *o, int argc, char **argv)
+{
+    if (argc > 1)
+        return sp_cli_usage(cli, command, _("unexpected argument '%s'"),
+                            argv[1]);
+    if (o->domain && !o->connect)
+        return sp_cli_usage(cli, command, _("--domain needs --connect"));
+    if (o->domain_xml && o->connect)
+        return sp_cli_usage(cli, command,
+                            _("give --domain-xml or --connect, not both"));
+    if ((cmd->flags & VTPM_NEEDS_OUTPUT) && !o->output)
+        return sp_cli_usage(cli, command, _("--output ARCHIVE is needed"));
+    if ((cmd->flags & VTPM_NEEDS_INPUT) && !o->input)
+        return sp_cli_usage(cli, command, _("--input ARCHIVE is needed"));
+    return 0;
+}
+
+/* The domain, the spec and the root; then the subcommand. */
+static int
+vtpm_run(SpCli *cli, const VtpmCommand *cmd, const VtpmOpts *o,
+         VtpmDomain *vd, GError **error)
+{
+    g_auto(SpVtpmSpec) spec = {0};
+    g_autoptr(SpVtpmRoot) root = NULL;
+    VtpmCtx c = {cli, o, vd, NULL, &spec, NULL, NULL};
+    int rc;
+
+    if (!domain_lookup(vd, o, error) ||
+        !fill_spec(cli, o, vd->dom, cmd->flags & VTPM_NEEDS_UUID, &spec,
+                   error) ||
+        !(c.policy = sp_cli_policy(cli, error)))
+        return -1;
+    root = sp_vtpm_root_open(o->root ? o->root : c.policy->vtpm_root,
+                             cmd->flags & VTPM_MAKES, cmd->flags & VTPM_READS,
+                             error);
+    if (!root)
+        return -1;
+    c.root = root;
+    rc = cmd->run(&c, error);
+    print_notices(root);
+    return rc;
 }
 
 int
 sp_cmd_vtpm(SpCli *cli, int argc, char **argv)
 {
-    g_auto(SpVtpmSpec) spec = {0};
-    VtpmOpts o = {0};
-    VtpmDomain vd = {0};
     g_autoptr(GError) error = NULL;
-    g_autoptr(SpVtpmRoot) root = NULL;
     g_autofree char *command = NULL;
     const char *sub = argc > 1 ? argv[1] : NULL;
-    const char *summary = NULL;
-    int exit_code = 0;
+    const VtpmCommand *cmd = NULL;
+    VtpmOpts o = {0};
+    VtpmDomain vd = {0};
     int rc;
     GOptionEntry entries[] = {
         {"root", 0, 0, G_OPTION_ARG_FILENAME, &o.root,
@@ -524,66 +657,27 @@ sp_cmd_vtpm(SpCli *cli, int argc, char **argv)
     };
 
     if (sub && (g_str_equal(sub, "--help") || g_str_equal(sub, "-h"))) {
-        printf("%s", _("Usage:\n  safepool vtpm SUBCOMMAND [OPTION…]\n\nSubcommands:\n"));
-        for (gsize i = 0; i < G_N_ELEMENTS(subcommands); i++)
-            printf("  %-9s %s\n", subcommands[i].name, _(subcommands[i].summary));
-        printf("%s", _("\nRun 'safepool vtpm SUBCOMMAND --help' for its options.\n"));
+        vtpm_help();
         return 0;
     }
-    for (gsize i = 0; sub && i < G_N_ELEMENTS(subcommands); i++)
-        if (strcmp(sub, subcommands[i].name) == 0)
-            summary = _(subcommands[i].summary);
-    if (!summary)
+    for (gsize i = 0; sub && i < G_N_ELEMENTS(vtpm_commands); i++)
+        if (g_str_equal(sub, vtpm_commands[i].name))
+            cmd = &vtpm_commands[i];
+    if (!cmd)
         return vtpm_usage(cli);
     command = g_strdup_printf("vtpm %s", sub);
     argc--;
     argv++;
-    if (!sp_cli_parse(cli, command, "", summary, entries, &argc, &argv,
-                      &exit_code))
-        goto out;
-    if (argc > 1)
-        exit_code = sp_cli_usage(cli, command, _("unexpected argument '%s'"),
-                                 argv[1]);
-    else if (o.domain && !o.connect)
-        exit_code = sp_cli_usage(cli, command, _("--domain needs --connect"));
-    else if (o.domain_xml && o.connect)
-        exit_code = sp_cli_usage(cli, command,
-                                 _("give --domain-xml or --connect, not both"));
-    else if (strcmp(sub, "save") == 0 && !o.output)
-        exit_code = sp_cli_usage(cli, command, _("--output ARCHIVE is needed"));
-    else if (strcmp(sub, "restore") == 0 && !o.input)
-        exit_code = sp_cli_usage(cli, command, _("--input ARCHIVE is needed"));
-    if (exit_code != 0)
-        goto out;
-
-    rc = -1;
-    if (domain_lookup(&vd, &o, &error) &&
-        fill_spec(cli, &o, vd.dom,
-                  strcmp(sub, "list") != 0 && strcmp(sub, "restore") != 0,
-                  &spec, &error)) {
-        const SpPolicy *policy = sp_cli_policy(cli, &error);
-        gboolean makes = strcmp(sub, "create") == 0 ||
-                         strcmp(sub, "restore") == 0;
-        gboolean reads = strcmp(sub, "list") == 0 ||
-                         strcmp(sub, "verify") == 0;
-
-        root = policy ? sp_vtpm_root_open(o.root ? o.root : policy->vtpm_root,
-                                          makes, reads, &error)
-                      : NULL;
+    if (!sp_cli_parse(cli, command, "", _(cmd->summary), entries, &argc,
+                      &argv, &rc) ||
+        (rc = vtpm_check_usage(cli, cmd, command, &o, argc, argv)) != 0) {
+        vtpm_opts_clear(&o);
+        return rc;
     }
-    if (root) {
-        if (strcmp(sub, "list") == 0)
-            rc = do_list(cli, root, &vd, &spec, &error);
-        else if (strcmp(sub, "verify") == 0 || strcmp(sub, "relabel") == 0)
-            rc = do_check(cli, root, &spec, strcmp(sub, "relabel") == 0,
-                          &error);
-        else
-            rc = do_simple(cli, sub, root, &spec, &o, &vd, &error);
-    }
-    print_notices(root);
-    exit_code = rc >= 0 ? rc : sp_cli_fail(cli, error);
-out:
+    rc = vtpm_run(cli, cmd, &o, &vd, &error);
+    if (rc < 0)
+        rc = sp_cli_fail(cli, error);
     vtpm_domain_clear(&vd);
     vtpm_opts_clear(&o);
-    return exit_code;
+    return rc;
 }

@@ -20,6 +20,7 @@ static const SpCommand commands[] = {
     {"vol-delete", sp_cmd_vol_delete, N_("Delete a volume")},
     {"vol-list", sp_cmd_vol_list, N_("List the volumes of a pool")},
     {"vol-dumpxml", sp_cmd_vol_dumpxml, N_("Print a volume as libvirt XML")},
+    {"vol-adopt", sp_cmd_vol_adopt, N_("Record the format of a file copied into a pool")},
     {"inspect", sp_cmd_inspect, N_("Identify image files and check their safety")},
     {"vtpm", sp_cmd_vtpm, N_("Manage vTPM (swtpm) state directories")},
 };

@@ -24,19 +24,11 @@ sp_cli_fail(SpCli *cli, const GError *error)
     fprintf(stderr, "safepool: %s\n", line);
     if (cli->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
+
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "error");
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "code");
-        json_builder_add_string_value(b, sp_error_code_name(error));
-        json_builder_set_member_name(b, "exit");
-        json_builder_add_int_value(b, code);
-        json_builder_set_member_name(b, "message");
-        json_builder_add_string_value(b, line);
+        sp_json_error(b, "error", error);
         json_builder_end_object(b);
-        json_builder_end_object(b);
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        sp_cli_print_json(root);
+        sp_cli_print_builder(b);
     }
     return code;
 }
@@ -98,4 +90,53 @@ sp_cli_print_json(JsonNode *node)
     g_autofree char *text = json_generator_to_data(gen, NULL);
     printf("%s\n", text);
     fflush(stdout);
+}
+
+void
+sp_cli_print_builder(JsonBuilder *b)
+{
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+
+    sp_cli_print_json(root);
+}
+
+void
+sp_json_str(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+void
+sp_json_int(JsonBuilder *b, const char *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+void
+sp_json_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+void
+sp_json_error(JsonBuilder *b, const char *name, const GError *error)
+{
+    g_autofree char *line = g_strdup(error->message);
+
+    g_strdelimit(line, "\r\n", ' ');
+    if (name)
+        json_builder_set_member_name(b, name);
+    json_builder_begin_object(b);
+    sp_json_str(b, "code", sp_error_code_name(error));
+    sp_json_int(b, "exit", sp_error_exit_code(error));
+    sp_json_str(b, "message", line);
+    if (sp_error_element(error))
+        sp_json_str(b, "element", sp_error_element(error));
+    json_builder_end_object(b);
 }

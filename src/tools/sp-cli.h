@@ -36,6 +36,18 @@ gboolean sp_cli_parse(SpCli *cli, const char *command, const char *params,
 
 /* Print a JSON node (pretty) on stdout. */
 void sp_cli_print_json(JsonNode *node);
+/* Print what @b built. */
+void sp_cli_print_builder(JsonBuilder *b);
+
+/* JSON members: the one set of helpers every command writes with. A NULL
+ * string is null. */
+void sp_json_str(JsonBuilder *b, const char *name, const char *value);
+void sp_json_int(JsonBuilder *b, const char *name, gint64 value);
+void sp_json_bool(JsonBuilder *b, const char *name, gboolean value);
+/* The one JSON shape of an error, as member @name (NULL: as a value):
+ * {"code": "invalid", "exit": 1, "message": "...", "element": "..."}
+ * ("element" when the error names one of the volume XML). */
+void sp_json_error(JsonBuilder *b, const char *name, const GError *error);
 
 /* Command entry points: argv[0] is the command name. Return exit status. */
 int sp_cmd_validate(SpCli *cli, int argc, char **argv);
@@ -45,5 +57,6 @@ int sp_cmd_vol_resize(SpCli *cli, int argc, char **argv);
 int sp_cmd_vol_delete(SpCli *cli, int argc, char **argv);
 int sp_cmd_vol_list(SpCli *cli, int argc, char **argv);
 int sp_cmd_vol_dumpxml(SpCli *cli, int argc, char **argv);
+int sp_cmd_vol_adopt(SpCli *cli, int argc, char **argv);
 int sp_cmd_inspect(SpCli *cli, int argc, char **argv);
 int sp_cmd_vtpm(SpCli *cli, int argc, char **argv);

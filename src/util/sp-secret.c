@@ -69,29 +69,11 @@ sp_secret_new_from_file(const char *path, GError **error)
 {
     g_autofd int fd = -1;
     g_autoptr(SpSecret) s = NULL;
-    struct stat st;
     gssize n;
 
-    /* O_NONBLOCK: a FIFO in its place must not hang us before the
-     * regular-file check below. */
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ELOOP)
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("secret file '%s': is a symlink"), path);
-        else
-            sp_error_set_errno(error, errno, _("secret file '%s'"), path);
+    fd = sp_fs_open_input(path, _("secret file"), error);
+    if (fd < 0)
         return NULL;
-    }
-    if (fstat(fd, &st) < 0) {
-        sp_error_set_errno(error, errno, _("secret file '%s'"), path);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("secret file '%s': not a regular file"), path);
-        return NULL;
-    }
     /* Read straight into locked memory; one byte more detects oversize
      * even if the file grew after fstat. */
     s = sp_secret_alloc(SP_SECRET_MAX + 1);
