@@ -51,13 +51,6 @@ walk_missing(const Walk *w, const xmlNode *parent, const char *name)
     return FALSE;
 }
 
-static gboolean
-is_element(const xmlNode *n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE &&
-           g_str_equal((const char *)n->name, name);
-}
-
 /* Refuse children other than @allowed (each at most once unless listed in
  * @repeat), namespaced elements and stray text: an element we do not
  * understand must not be silently dropped. */
@@ -112,20 +105,10 @@ static const xmlNode *
 child(const xmlNode *node, const char *name)
 {
     for (const xmlNode *c = node->children; c; c = c->next) {
-        if (is_element(c, name))
+        if (sp_xml_is_element(c, name))
             return c;
     }
     return NULL;
-}
-
-static char *
-attr(const xmlNode *node, const char *name)
-{
-    xmlChar *v = xmlGetNoNsProp(node, (const xmlChar *)name);
-    char *s = v ? g_strdup((const char *)v) : NULL;
-
-    xmlFree(v);
-    return s;
 }
 
 /* Text of a leaf element; any child element is an error. */
@@ -152,7 +135,7 @@ static gboolean
 scaled(const Walk *w, const xmlNode *node, guint64 *out)
 {
     g_autofree char *text = NULL;
-    g_autofree char *unit = attr(node, "unit");
+    g_autofree char *unit = sp_xml_attr(node, "unit");
     g_autofree char *path = sp_volume_node_path(node);
     GError *local = NULL;
 
@@ -170,7 +153,7 @@ scaled(const Walk *w, const xmlNode *node, guint64 *out)
 static gboolean
 format_type(const Walk *w, const xmlNode *node, SpFormat *out)
 {
-    g_autofree char *type = attr(node, "type");
+    g_autofree char *type = sp_xml_attr(node, "type");
 
     if (!check_children(w, node, NULL, NULL, "type"))
         return FALSE;
@@ -237,9 +220,9 @@ parse_permissions(const Walk *w, const xmlNode *node, SpVolume *v)
 static gboolean
 parse_secret(const Walk *w, const xmlNode *node, SpEncryption *e)
 {
-    g_autofree char *type = attr(node, "type");
-    g_autofree char *uuid = attr(node, "uuid");
-    g_autofree char *usage = attr(node, "usage");
+    g_autofree char *type = sp_xml_attr(node, "type");
+    g_autofree char *uuid = sp_xml_attr(node, "uuid");
+    g_autofree char *usage = sp_xml_attr(node, "usage");
 
     if (!check_children(w, node, NULL, NULL, "type uuid usage"))
         return FALSE;
@@ -276,21 +259,21 @@ parse_encryption(const Walk *w, const xmlNode *node, SpEncryption *e)
     if (!check_children(w, node, kids, "secret", "format engine"))
         return FALSE;
     e->enabled = TRUE;
-    e->format = attr(node, "format");
+    e->format = sp_xml_attr(node, "format");
     if (!e->format || !*e->format)
         return walk_fail(w, node, _("attribute 'format' is required"));
     for (c = node->children; c; c = c->next) {
-        if (is_element(c, "secret") && !parse_secret(w, c, e))
+        if (sp_xml_is_element(c, "secret") && !parse_secret(w, c, e))
             return FALSE;
     }
     if ((c = child(node, "cipher"))) {
-        g_autofree char *size = attr(c, "size");
+        g_autofree char *size = sp_xml_attr(c, "size");
         guint64 sz;
         if (!check_children(w, c, NULL, NULL, "name size mode hash"))
             return FALSE;
-        e->cipher_name = attr(c, "name");
-        e->cipher_mode = attr(c, "mode");
-        e->cipher_hash = attr(c, "hash");
+        e->cipher_name = sp_xml_attr(c, "name");
+        e->cipher_mode = sp_xml_attr(c, "mode");
+        e->cipher_hash = sp_xml_attr(c, "hash");
         if (!e->cipher_name || !*e->cipher_name)
             return walk_fail(w, c, _("attribute 'name' is required"));
         if (!size || !g_ascii_isdigit(*size) ||
@@ -301,8 +284,8 @@ parse_encryption(const Walk *w, const xmlNode *node, SpEncryption *e)
     if ((c = child(node, "ivgen"))) {
         if (!check_children(w, c, NULL, NULL, "name hash"))
             return FALSE;
-        e->ivgen_name = attr(c, "name");
-        e->ivgen_hash = attr(c, "hash");
+        e->ivgen_name = sp_xml_attr(c, "name");
+        e->ivgen_hash = sp_xml_attr(c, "hash");
         if (!e->ivgen_name || !*e->ivgen_name)
             return walk_fail(w, c, _("attribute 'name' is required"));
     }
@@ -465,11 +448,11 @@ build_volume(const Walk *w, const xmlNode *root, SpVolume *v)
                                        "target",   "backingStore", NULL};
     static const char *const types[] = {"file",   "block", "dir", "network",
                                         "netdir", "ploop", NULL};
-    g_autofree char *type = attr(root, "type");
+    g_autofree char *type = sp_xml_attr(root, "type");
     const xmlNode *c;
     guint64 ignored;
 
-    if (!is_element(root, "volume") || root->ns)
+    if (!sp_xml_is_element(root, "volume") || root->ns)
         return walk_fail(w, root, _("the root element must be 'volume'"));
     if (type && !g_strv_contains(types, type))
         return walk_fail(w, root, _("volume type '%s' is not known"), type);
@@ -510,7 +493,7 @@ sp_volume_parse(const char *xml, gsize len, GError **error)
     g_autoptr(SpVolume) v = sp_volume_new();
     g_autoptr(GError) schema_error = NULL;
     g_autoptr(GError) build_error = NULL;
-    xmlDoc *doc;
+    g_autoptr(xmlDoc) doc = NULL;
     gboolean valid;
     Walk w;
 
@@ -519,14 +502,13 @@ sp_volume_parse(const char *xml, gsize len, GError **error)
         return NULL;
     valid = sp_volume_validate_doc(doc, &schema_error);
     if (!valid && !g_error_matches(schema_error, SP_ERROR, SP_ERROR_XML)) {
-        xmlFreeDoc(doc); /* the schema itself could not be loaded */
+        /* the schema itself could not be loaded */
         g_propagate_error(error, g_steal_pointer(&schema_error));
         return NULL;
     }
     w.code = valid ? SP_ERROR_INVALID : SP_ERROR_XML;
     w.error = &build_error;
     build_volume(&w, xmlDocGetRootElement(doc), v);
-    xmlFreeDoc(doc);
     /* The walk's error names the precise element; prefer it. */
     if (build_error) {
         g_propagate_error(error, g_steal_pointer(&build_error));

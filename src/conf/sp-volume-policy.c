@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "conf/sp-seclabel.h"
+#include "conf/sp-label-syntax.h"
 #include "conf/sp-volume-private.h"
 #include "util/sp-error.h"
 #include "util/sp-fs.h"

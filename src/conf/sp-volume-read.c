@@ -41,6 +41,23 @@ sp_volume_node_path(const xmlNode *node)
     return g_string_free(s, FALSE);
 }
 
+char *
+sp_xml_attr(const xmlNode *node, const char *name)
+{
+    xmlChar *v = xmlGetNoNsProp(node, (const xmlChar *)name);
+    char *s = v ? g_strdup((const char *)v) : NULL;
+
+    xmlFree(v);
+    return s;
+}
+
+gboolean
+sp_xml_is_element(const xmlNode *node, const char *name)
+{
+    return node->type == XML_ELEMENT_NODE && node->ns == NULL &&
+           g_str_equal((const char *)node->name, name);
+}
+
 static void
 sink_clear(ErrorSink *sink)
 {

@@ -21,3 +21,11 @@ gboolean sp_volume_validate_doc(xmlDoc *doc, GError **error);
 
 /* "target/permissions/mode" for that element ("volume" for the root). */
 char *sp_volume_node_path(const xmlNode *node);
+
+/* Attribute @name of @node (no namespace), or NULL. */
+char *sp_xml_attr(const xmlNode *node, const char *name);
+
+/* Whether @node is an element named @name without a namespace. */
+gboolean sp_xml_is_element(const xmlNode *node, const char *name);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf/sp-seclabel.h"
+#include "conf/sp-domain.h"
+#include "conf/sp-uuid.h"
 #include "vtpm/sp-vtpm.h"
 
 typedef struct {

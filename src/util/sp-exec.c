@@ -118,13 +118,6 @@ sp_exec_fold_stderr(const char *err)
     return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
-static void
-sp_exec_close_fds(int *fds, gsize n)
-{
-    for (gsize i = 0; i < n; i++)
-        g_clear_fd(&fds[i], NULL);
-}
-
 static gboolean
 sp_exec_check_argv(const char *const *argv, GError **error)
 {
@@ -193,174 +186,248 @@ sp_exec_check_status(const char *prog, int status, gboolean timed_out,
     return FALSE;
 }
 
+/* The fds handed to the child: dup'd high (SP_EXEC_FD_BASE) so they cannot
+ * collide with the child numbers or GLib's own pipe shuffling; closed by
+ * the cleanup, whatever happens. */
+typedef struct {
+    int *src;
+    int *dst;
+    gsize n;
+} SpExecFds;
+
+static void
+sp_exec_fds_clear(SpExecFds *f)
+{
+    for (gsize i = 0; f->src && i < f->n; i++)
+        g_clear_fd(&f->src[i], NULL);
+    g_clear_pointer(&f->src, g_free);
+    g_clear_pointer(&f->dst, g_free);
+    f->n = 0;
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpExecFds, sp_exec_fds_clear)
+
+static gboolean
+sp_exec_fds_map(SpExecFds *f, const SpExecOptions *opts, const char *prog,
+                GError **error)
+{
+    f->n = opts->n_fds;
+    f->src = g_new(int, f->n + 1);
+    f->dst = g_new0(int, f->n + 1);
+    for (gsize i = 0; i < f->n; i++)
+        f->src[i] = -1;
+    for (gsize i = 0; i < f->n; i++) {
+        if (opts->fds[i].child_fd < 3) {
+            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                        _("%s: child fd %d: must be 3 or above"), prog,
+                        opts->fds[i].child_fd);
+            return FALSE;
+        }
+        f->src[i] =
+            fcntl(opts->fds[i].parent_fd, F_DUPFD_CLOEXEC, SP_EXEC_FD_BASE);
+        if (f->src[i] < 0)
+            return sp_error_set_errno(error, errno, _("%s: fd %d"), prog,
+                                      opts->fds[i].parent_fd);
+        f->dst[i] = opts->fds[i].child_fd;
+    }
+    return TRUE;
+}
+
+/* A running child and what the parent keeps of it. */
+typedef struct {
+    const char *prog;
+    GPid pid;
+    int out_fd;
+    int err_fd;
+    int pidfd;
+    GString *out;
+    GString *err;
+    gboolean timed_out;
+    gboolean out_overflow;
+    gboolean read_failed;
+} SpExecChild;
+
+static void
+sp_exec_child_clear(SpExecChild *ch)
+{
+    g_clear_fd(&ch->out_fd, NULL);
+    g_clear_fd(&ch->err_fd, NULL);
+    g_clear_fd(&ch->pidfd, NULL);
+    if (ch->out)
+        g_string_free(g_steal_pointer(&ch->out), TRUE);
+    if (ch->err)
+        g_string_free(g_steal_pointer(&ch->err), TRUE);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpExecChild, sp_exec_child_clear)
+
+static gboolean
+sp_exec_spawn(SpExecChild *ch, const char *const *argv,
+              const SpExecOptions *opts, GError **error)
+{
+    static const char *const envp[] = {"LC_ALL=C", "PATH=" SP_EXEC_PATH, NULL};
+    g_auto(SpExecFds) fds = {0};
+    g_autoptr(GError) spawn_error = NULL;
+    SpChildSetup cs = {opts->cpu_limit_sec, opts->as_limit_bytes, getpid()};
+
+    if (!sp_exec_fds_map(&fds, opts, ch->prog, error))
+        return FALSE;
+    if (!g_spawn_async_with_pipes_and_fds(
+            NULL, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CLOEXEC_PIPES,
+            sp_exec_child_setup, &cs, opts->stdin_fd, -1, -1, fds.src, fds.dst,
+            fds.n, &ch->pid, NULL, &ch->out_fd, &ch->err_fd, &spawn_error)) {
+        g_set_error(error, SP_ERROR, SP_ERROR_FAILED, _("%s: %s"), ch->prog,
+                    spawn_error->message);
+        return FALSE;
+    }
+    /* Also from the parent, so the group exists before we might kill it. */
+    setpgid(ch->pid, ch->pid);
+    if (opts->on_spawn)
+        opts->on_spawn(ch->pid, opts->on_spawn_data);
+    ch->pidfd = sp_exec_pidfd(ch->pid);
+    return TRUE;
+}
+
+/* One poll round's timeout in ms (-1: none), from the deadlines. */
+static int
+sp_exec_poll_timeout(gint64 deadline, gboolean timed_out, gint64 drain)
+{
+    int timeout_ms = -1;
+
+    if (deadline && !timed_out)
+        timeout_ms = (int)MIN(sp_exec_remaining_ms(deadline), G_MAXINT);
+    if (drain) {
+        int d = (int)sp_exec_remaining_ms(drain);
+        timeout_ms = timeout_ms < 0 ? d : MIN(timeout_ms, d);
+    }
+    return timeout_ms;
+}
+
+/* Read what is ready; the child's end ends its stragglers too. */
+static void
+sp_exec_handle(SpExecChild *ch, const struct pollfd *p, gint64 *drain)
+{
+    if (p->fd == ch->pidfd) {
+        /* The child is gone (still unreaped, so its pid and group id
+         * cannot be reused): stragglers left in its group would hold our
+         * pipes open forever; end them. */
+        kill(-ch->pid, SIGKILL);
+        g_clear_fd(&ch->pidfd, NULL);
+        *drain = g_get_monotonic_time() + SP_EXEC_DRAIN_USEC;
+    } else if (p->fd == ch->out_fd) {
+        if (!sp_exec_drain(&ch->out_fd, ch->out, SP_EXEC_STDOUT_MAX,
+                           &ch->out_overflow))
+            ch->read_failed = TRUE;
+    } else if (p->fd == ch->err_fd) {
+        if (!sp_exec_drain(&ch->err_fd, ch->err, SP_EXEC_STDERR_MAX, NULL))
+            ch->read_failed = TRUE;
+    }
+}
+
+/* Collect stdout and stderr until the child and its pipes are done, or
+ * the timeout kills its process group. Until the child is gone too: one
+ * that closed its stdout and stderr must still meet the timeout rather
+ * than a blocking waitpid. */
+static void
+sp_exec_pump(SpExecChild *ch, guint timeout_sec)
+{
+    gint64 deadline = timeout_sec ? g_get_monotonic_time() +
+                                        (gint64)timeout_sec * G_USEC_PER_SEC
+                                  : 0;
+    gint64 drain = 0;
+
+    while (ch->out_fd >= 0 || ch->err_fd >= 0 || ch->pidfd >= 0) {
+        struct pollfd pfd[3];
+        int np = 0, r;
+
+        if (ch->out_fd >= 0)
+            pfd[np++] = (struct pollfd){.fd = ch->out_fd, .events = POLLIN};
+        if (ch->err_fd >= 0)
+            pfd[np++] = (struct pollfd){.fd = ch->err_fd, .events = POLLIN};
+        if (ch->pidfd >= 0)
+            pfd[np++] = (struct pollfd){.fd = ch->pidfd, .events = POLLIN};
+        r = poll(pfd, (nfds_t)np,
+                 sp_exec_poll_timeout(deadline, ch->timed_out, drain));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            ch->read_failed = TRUE;
+        if (r == 0) {
+            gint64 now = g_get_monotonic_time();
+
+            /* A process that left the group (setsid) may still hold our
+             * pipes after the child ended: stop waiting for it. */
+            if (drain && now >= drain)
+                break;
+            if (deadline && !ch->timed_out && now >= deadline) {
+                ch->timed_out = TRUE;
+                kill(-ch->pid, SIGKILL);
+                kill(ch->pid, SIGKILL);
+                drain = now + SP_EXEC_DRAIN_USEC;
+            }
+            continue;
+        }
+        for (int i = 0; r > 0 && i < np; i++)
+            if (pfd[i].revents)
+                sp_exec_handle(ch, &pfd[i], &drain);
+        if (ch->read_failed) {
+            kill(-ch->pid, SIGKILL);
+            kill(ch->pid, SIGKILL);
+            break;
+        }
+    }
+}
+
+/* Reap the child and report how it ended. */
+static gboolean
+sp_exec_wait(SpExecChild *ch, guint timeout_sec, GError **error)
+{
+    int status = 0;
+
+    g_clear_fd(&ch->out_fd, NULL);
+    g_clear_fd(&ch->err_fd, NULL);
+    while (waitpid(ch->pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return sp_error_set_errno(error, errno, _("%s: waitpid"), ch->prog);
+    }
+    if (!sp_exec_check_status(ch->prog, status, ch->timed_out, timeout_sec,
+                              ch->err->str, error))
+        return FALSE;
+    if (ch->read_failed) {
+        g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
+                    _("%s: reading its output failed"), ch->prog);
+        return FALSE;
+    }
+    if (ch->out_overflow) {
+        g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
+                    _("%s: output larger than %d bytes"), ch->prog,
+                    SP_EXEC_STDOUT_MAX);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 sp_exec_run(const char *const *argv, const SpExecOptions *opts,
             char **out_stdout, GError **error)
 {
-    static const char *const envp[] = {"LC_ALL=C", "PATH=" SP_EXEC_PATH, NULL};
     static const SpExecOptions defaults = SP_EXEC_OPTIONS_INIT;
-    g_autofree int *src = NULL;
-    g_autofree int *dst = NULL;
     g_autofree char *prog = NULL;
-    g_autoptr(GString) out = g_string_new(NULL);
-    g_autoptr(GString) err = g_string_new(NULL);
-    g_autoptr(GError) spawn_error = NULL;
-    SpChildSetup cs;
-    GPid pid = -1;
-    int out_fd = -1, err_fd = -1;
-    g_autofd int pidfd = -1;
-    gboolean timed_out = FALSE, out_overflow = FALSE, read_failed = FALSE;
-    gint64 deadline = 0;
-    gint64 drain_deadline = 0;
-    int status = 0;
-    gsize n_fds;
+    g_auto(SpExecChild) ch = {.out_fd = -1, .err_fd = -1, .pidfd = -1};
 
     if (!opts)
         opts = &defaults;
     if (!sp_exec_check_argv(argv, error))
         return FALSE;
     prog = g_path_get_basename(argv[0]);
-
-    n_fds = opts->n_fds;
-    src = g_new0(int, n_fds + 1);
-    dst = g_new0(int, n_fds + 1);
-    for (gsize i = 0; i < n_fds; i++)
-        src[i] = -1;
-    for (gsize i = 0; i < n_fds; i++) {
-        if (opts->fds[i].child_fd < 3) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("%s: child fd %d: must be 3 or above"), prog,
-                        opts->fds[i].child_fd);
-            sp_exec_close_fds(src, n_fds);
-            return FALSE;
-        }
-        src[i] =
-            fcntl(opts->fds[i].parent_fd, F_DUPFD_CLOEXEC, SP_EXEC_FD_BASE);
-        if (src[i] < 0) {
-            sp_error_set_errno(error, errno, _("%s: fd %d"), prog,
-                               opts->fds[i].parent_fd);
-            sp_exec_close_fds(src, n_fds);
-            return FALSE;
-        }
-        dst[i] = opts->fds[i].child_fd;
-    }
-
-    cs.cpu = opts->cpu_limit_sec;
-    cs.as = opts->as_limit_bytes;
-    cs.parent = getpid();
-    if (!g_spawn_async_with_pipes_and_fds(
-            NULL, (const char *const *)argv, envp,
-            G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CLOEXEC_PIPES,
-            sp_exec_child_setup, &cs, opts->stdin_fd, -1, -1, src, dst, n_fds,
-            &pid, NULL, &out_fd, &err_fd, &spawn_error)) {
-        g_set_error(error, SP_ERROR, SP_ERROR_FAILED, _("%s: %s"), prog,
-                    spawn_error->message);
-        sp_exec_close_fds(src, n_fds);
+    ch.prog = prog;
+    ch.out = g_string_new(NULL);
+    ch.err = g_string_new(NULL);
+    if (!sp_exec_spawn(&ch, argv, opts, error))
         return FALSE;
-    }
-    sp_exec_close_fds(src, n_fds);
-    /* Also from the parent, so the group exists before we might kill it. */
-    setpgid(pid, pid);
-    if (opts->on_spawn)
-        opts->on_spawn(pid, opts->on_spawn_data);
-
-    pidfd = sp_exec_pidfd(pid);
-    if (opts->timeout_sec)
-        deadline =
-            g_get_monotonic_time() + (gint64)opts->timeout_sec * G_USEC_PER_SEC;
-
-    /* Until the child is gone too: one that closed its stdout and stderr
-     * must still meet the timeout rather than a blocking waitpid. */
-    while (out_fd >= 0 || err_fd >= 0 || pidfd >= 0) {
-        struct pollfd pfd[3];
-        int np = 0, r, timeout_ms = -1;
-
-        if (out_fd >= 0)
-            pfd[np++] = (struct pollfd){.fd = out_fd, .events = POLLIN};
-        if (err_fd >= 0)
-            pfd[np++] = (struct pollfd){.fd = err_fd, .events = POLLIN};
-        if (pidfd >= 0)
-            pfd[np++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-        if (deadline && !timed_out)
-            timeout_ms = (int)MIN(sp_exec_remaining_ms(deadline), G_MAXINT);
-        if (drain_deadline) {
-            int d = (int)sp_exec_remaining_ms(drain_deadline);
-            timeout_ms = timeout_ms < 0 ? d : MIN(timeout_ms, d);
-        }
-
-        r = poll(pfd, (nfds_t)np, timeout_ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            read_failed = TRUE;
-            break;
-        }
-        if (r == 0) {
-            gint64 now = g_get_monotonic_time();
-
-            /* A process that left the group (setsid) may still hold our
-             * pipes after the child ended: stop waiting for it. */
-            if (drain_deadline && now >= drain_deadline)
-                break;
-            if (deadline && !timed_out && now >= deadline) {
-                /* Kill the whole group, then collect what is left. */
-                timed_out = TRUE;
-                kill(-pid, SIGKILL);
-                kill(pid, SIGKILL);
-                drain_deadline = now + SP_EXEC_DRAIN_USEC;
-            }
-            continue;
-        }
-        for (int i = 0; i < np; i++) {
-            if (!pfd[i].revents)
-                continue;
-            if (pfd[i].fd == pidfd) {
-                /* The child is gone (still unreaped, so its pid and group
-                 * id cannot be reused): stragglers left in its group would
-                 * hold our pipes open forever; end them. */
-                kill(-pid, SIGKILL);
-                g_clear_fd(&pidfd, NULL);
-                drain_deadline = g_get_monotonic_time() + SP_EXEC_DRAIN_USEC;
-            } else if (pfd[i].fd == out_fd) {
-                if (!sp_exec_drain(&out_fd, out, SP_EXEC_STDOUT_MAX,
-                                   &out_overflow))
-                    read_failed = TRUE;
-            } else if (pfd[i].fd == err_fd) {
-                if (!sp_exec_drain(&err_fd, err, SP_EXEC_STDERR_MAX, NULL))
-                    read_failed = TRUE;
-            }
-        }
-        if (read_failed) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            break;
-        }
-    }
-    g_clear_fd(&out_fd, NULL);
-    g_clear_fd(&err_fd, NULL);
-
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return sp_error_set_errno(error, errno, _("%s: waitpid"), prog);
-        }
-    }
-
-    if (!sp_exec_check_status(prog, status, timed_out, opts->timeout_sec,
-                              err->str, error))
+    sp_exec_pump(&ch, opts->timeout_sec);
+    if (!sp_exec_wait(&ch, opts->timeout_sec, error))
         return FALSE;
-    if (read_failed) {
-        g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                    _("%s: reading its output failed"), prog);
-        return FALSE;
-    }
-    if (out_overflow) {
-        g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                    _("%s: output larger than %d bytes"), prog,
-                    SP_EXEC_STDOUT_MAX);
-        return FALSE;
-    }
     if (out_stdout)
-        *out_stdout = g_string_free(g_steal_pointer(&out), FALSE);
+        *out_stdout = g_string_free(g_steal_pointer(&ch.out), FALSE);
     return TRUE;
 }
 

@@ -5,7 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "conf/sp-seclabel.h"
+#include "conf/sp-label-syntax.h"
 #include "util/sp-error.h"
 #include "util/sp-i18n.h"
 #include "vtpm/sp-vtpm.h"

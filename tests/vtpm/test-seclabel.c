@@ -2,7 +2,8 @@
 /* Domain XML <seclabel>/<tpm> parsing and the SELinux label syntax check. */
 #include <glib.h>
 
-#include "conf/sp-seclabel.h"
+#include "conf/sp-domain.h"
+#include "conf/sp-label-syntax.h"
 #include "util/sp-error.h"
 
 static void

@@ -1,5 +1,5 @@
-/* Domain <seclabel> elements and uuid/name, read from domain XML (a file or
- * the text virDomainGetXMLDesc returned). */
+/* Domain <seclabel> elements, uuid, name and emulated TPM, read from domain
+ * XML (a file or the text virDomainGetXMLDesc returned). */
 #pragma once
 
 #include <glib.h>
@@ -19,11 +19,3 @@ SpDomainInfo *sp_domain_info_parse(const char *xml, gsize len, GError **error);
 SpDomainInfo *sp_domain_info_parse_file(const char *path, GError **error);
 void sp_domain_info_free(SpDomainInfo *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpDomainInfo, sp_domain_info_free)
-
-/* SELinux context syntax check: user:role:type:level[-level][:c..] without
- * whitespace or control characters. */
-gboolean sp_label_is_valid(const char *label);
-
-/* Canonical lowercase "8-4-4-4-12" form of a uuid given with or without
- * dashes; SP_ERROR_INVALID naming it otherwise. */
-char *sp_uuid_normalize(const char *uuid, GError **error);
