@@ -226,6 +226,12 @@ test_rejects(void)
     assert_rejected("[volumes]\nmax_capacity=-1\n", "volumes.max_capacity");
     assert_rejected("[volumes]\nformats=raw;foo\n", "'foo'");
     assert_rejected("[volumes]\nformats=gpt\n", "'gpt'");
+    /* defect 18: formats safepool never publishes */
+    assert_rejected("[volumes]\nformats=raw;qed\n", "'qed'");
+    assert_rejected("[volumes]\nformats=iso\n", "'iso'");
+    /* a key given twice was silently the last one */
+    assert_rejected("[volumes]\nmax_capacity=1G\nmax_capacity=1T\n",
+                    "more than once");
     assert_rejected("[volumes]\ndefault_mode=0666\n", "world-writable");
     assert_rejected("[volumes]\ndefault_mode=4600\n", "setuid");
     assert_rejected("[volumes]\ndefault_mode=rw\n", "volumes.default_mode");

@@ -363,6 +363,63 @@ test_iso(void)
     CHECK("udf.img", SP_FORMAT_UNKNOWN, SP_FORMAT_ISO, "raw", NULL);
 }
 
+/* Defect 20: a file that is two formats at once (a qcow2 whose bytes at
+ * 32 KiB read as an ISO 9660 volume) is reported as both and refused, as
+ * oslo.utils does; an ISO's size is its primary volume descriptor's. */
+static void
+test_polyglot(void)
+{
+    g_autofree char *poly = p("poly.qcow2"), *iso = p("pvd.iso");
+    g_autofree char *dir = p("pvddir"), *file = p("pvddir/x");
+    g_autoptr(SpInspectResult) r = NULL;
+    guint8 pvd[8] = {1, 'C', 'D', '0', '0', '1', 1, 0};
+    guint8 size[4] = {100, 0, 0, 0}; /* 100 blocks, little-endian half */
+
+    create("qcow2", NULL, "poly.qcow2", "1M");
+    it_patch(poly, 32768, pvd, sizeof(pvd));
+    r = it_inspect(poly, SP_FORMAT_UNKNOWN, NULL);
+    g_assert_cmpint(r->format, ==, SP_FORMAT_UNKNOWN);
+    g_assert_cmpuint(r->formats, ==,
+                     SP_FORMAT_BIT(SP_FORMAT_QCOW2) | SP_FORMAT_BIT(SP_FORMAT_ISO));
+    it_assert_violations(r, "poly.qcow2",
+                         (const char *const[]){"ambiguous-format", NULL});
+    g_clear_pointer(&r, sp_inspect_result_free);
+    CHECK("poly.qcow2", SP_FORMAT_QCOW2, SP_FORMAT_UNKNOWN, NULL,
+          "ambiguous-format", "format-mismatch");
+
+    g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
+    it_write(file, "x\n", 2);
+    IT_RUN("xorriso", "-as", "mkisofs", "-quiet", "-o", iso, dir);
+    it_patch(iso, 32768 + 80, size, sizeof(size));
+    r = it_inspect(iso, SP_FORMAT_UNKNOWN, NULL);
+    g_assert_cmpint(r->format, ==, SP_FORMAT_ISO);
+    g_assert_cmpuint(r->virtual_size, ==, 100 * 2048);
+    g_clear_pointer(&r, sp_inspect_result_free);
+    /* read as raw the guest sees the file's bytes */
+    r = it_inspect(iso, SP_FORMAT_RAW, NULL);
+    g_assert_cmpuint(r->virtual_size, ==, it_file_size(iso));
+}
+
+/* The inspector hands back what a qcow2 names: the executor compares it
+ * with the record instead of parsing the header itself. */
+static void
+test_backing_reported(void)
+{
+    g_autofree char *base = p("b.raw"), *over = p("o.qcow2");
+    g_autoptr(SpInspectResult) r = NULL;
+
+    create("raw", NULL, "b.raw", "1M");
+    IT_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw",
+           over, "1M");
+    r = it_inspect(over, SP_FORMAT_QCOW2, NULL);
+    g_assert_cmpstr(r->backing_name, ==, base);
+    g_assert_cmpstr(r->backing_format, ==, "raw");
+    g_clear_pointer(&r, sp_inspect_result_free);
+    r = it_inspect(base, SP_FORMAT_RAW, NULL);
+    g_assert_null(r->backing_name);
+    g_assert_null(r->backing_format);
+}
+
 static void
 test_partitions(void)
 {
@@ -548,6 +605,8 @@ main(int argc, char **argv)
                     test_foreign_signatures);
     g_test_add_func("/inspect/hostile/iso", test_iso);
     g_test_add_func("/inspect/hostile/partitions", test_partitions);
+    g_test_add_func("/inspect/hostile/20-polyglot", test_polyglot);
+    g_test_add_func("/inspect/hostile/backing-reported", test_backing_reported);
     g_test_add_func("/inspect/hostile/luks", test_luks);
     g_test_add_func("/inspect/hostile/vhd-vdi", test_vhd_vdi_hostile);
     g_test_add_func("/inspect/hostile/edge-cases", test_edge_cases);
