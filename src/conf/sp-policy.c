@@ -57,64 +57,6 @@ static const struct {
     {"vtpm", keys_vtpm},
 };
 
-gboolean
-sp_parse_size(const char *s, guint64 *out, GError **error)
-{
-    const char *p = s;
-    const char *suffix;
-    guint64 value = 0;
-    guint64 scale = 1;
-    guint power = 0;
-
-    if (!s || !g_ascii_isdigit(*s)) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("size '%s': not a non-negative integer"), s ? s : "");
-        return FALSE;
-    }
-    for (; g_ascii_isdigit(*p); p++) {
-        guint d = (guint)(*p - '0');
-        if (value > (G_MAXUINT64 - d) / 10) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("size '%s': too large"), s);
-            return FALSE;
-        }
-        value = value * 10 + d;
-    }
-    suffix = p;
-    if (*suffix) {
-        static const char letters[] = "kmgtpe";
-        const char *pos = strchr(letters, g_ascii_tolower(*suffix));
-        const char *rest = suffix + 1;
-
-        if (g_ascii_strcasecmp(suffix, "b") == 0) {
-            rest = "";
-        } else if (!pos || *suffix == '\0') {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("size '%s': unknown suffix '%s'"), s, suffix);
-            return FALSE;
-        } else {
-            power = (guint)(pos - letters) + 1;
-        }
-        /* K, KB and KiB all mean 1024 here: the policy only speaks binary
-         * units (unlike volume XML, where KB is 1000). */
-        if (*rest && g_ascii_strcasecmp(rest, "b") != 0 &&
-            g_ascii_strcasecmp(rest, "ib") != 0) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("size '%s': unknown suffix '%s'"), s, suffix);
-            return FALSE;
-        }
-    }
-    for (guint i = 0; i < power; i++)
-        scale *= 1024;
-    if (value > G_MAXUINT64 / scale) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("size '%s': too large"), s);
-        return FALSE;
-    }
-    *out = value * scale;
-    return TRUE;
-}
-
 static void
 fill_ids(GArray *arr, const char *const *names, gboolean is_group)
 {

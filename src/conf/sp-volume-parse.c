@@ -102,7 +102,7 @@ check_children(const Walk *w, const xmlNode *node, const char *const *allowed,
 }
 
 static const xmlNode *
-child(const xmlNode *node, const char *name)
+sp_walk_child(const xmlNode *node, const char *name)
 {
     for (const xmlNode *c = node->children; c; c = c->next) {
         if (sp_xml_is_element(c, name))
@@ -132,7 +132,7 @@ leaf_text(const Walk *w, const xmlNode *node, const char *attrs, char **out)
 }
 
 static gboolean
-scaled(const Walk *w, const xmlNode *node, guint64 *out)
+sp_walk_scaled(const Walk *w, const xmlNode *node, guint64 *out)
 {
     g_autofree char *text = NULL;
     g_autofree char *unit = sp_xml_attr(node, "unit");
@@ -194,7 +194,7 @@ parse_permissions(const Walk *w, const xmlNode *node, SpVolume *v)
 
     if (!check_children(w, node, kids, NULL, NULL))
         return FALSE;
-    if ((c = child(node, "mode"))) {
+    if ((c = sp_walk_child(node, "mode"))) {
         g_autofree char *text = NULL;
         guint64 m;
         if (!leaf_text(w, c, NULL, &text))
@@ -206,11 +206,11 @@ parse_permissions(const Walk *w, const xmlNode *node, SpVolume *v)
         v->has_mode = TRUE;
         v->mode = (guint32)m;
     }
-    if ((c = child(node, "owner")) && !parse_id(w, c, &v->owner))
+    if ((c = sp_walk_child(node, "owner")) && !parse_id(w, c, &v->owner))
         return FALSE;
-    if ((c = child(node, "group")) && !parse_id(w, c, &v->group))
+    if ((c = sp_walk_child(node, "group")) && !parse_id(w, c, &v->group))
         return FALSE;
-    if ((c = child(node, "label"))) {
+    if ((c = sp_walk_child(node, "label"))) {
         if (!leaf_text(w, c, NULL, &v->label))
             return FALSE;
     }
@@ -266,7 +266,7 @@ parse_encryption(const Walk *w, const xmlNode *node, SpEncryption *e)
         if (sp_xml_is_element(c, "secret") && !parse_secret(w, c, e))
             return FALSE;
     }
-    if ((c = child(node, "cipher"))) {
+    if ((c = sp_walk_child(node, "cipher"))) {
         g_autofree char *size = sp_xml_attr(c, "size");
         guint64 sz;
         if (!check_children(w, c, NULL, NULL, "name size mode hash"))
@@ -281,7 +281,7 @@ parse_encryption(const Walk *w, const xmlNode *node, SpEncryption *e)
             return walk_fail(w, c, _("attribute 'size' is not a key size"));
         e->cipher_size = (guint)sz;
     }
-    if ((c = child(node, "ivgen"))) {
+    if ((c = sp_walk_child(node, "ivgen"))) {
         if (!check_children(w, c, NULL, NULL, "name hash"))
             return FALSE;
         e->ivgen_name = sp_xml_attr(c, "name");
@@ -300,12 +300,12 @@ parse_features(const Walk *w, const xmlNode *node, SpVolume *v)
 
     if (!check_children(w, node, kids, NULL, NULL))
         return FALSE;
-    if ((c = child(node, "lazy_refcounts"))) {
+    if ((c = sp_walk_child(node, "lazy_refcounts"))) {
         if (!check_children(w, c, NULL, NULL, NULL))
             return FALSE;
         v->lazy_refcounts = TRUE;
     }
-    if ((c = child(node, "extended_l2"))) {
+    if ((c = sp_walk_child(node, "extended_l2"))) {
         if (!check_children(w, c, NULL, NULL, NULL))
             return FALSE;
         v->extended_l2 = TRUE;
@@ -376,18 +376,18 @@ parse_target(const Walk *w, const xmlNode *node, SpVolume *v)
     if (!check_children(w, node, kids, NULL, NULL))
         return FALSE;
     /* <path> and <timestamps> are output-only in libvirt: ignored. */
-    if ((c = child(node, "path")) && !check_leaf(w, c, NULL))
+    if ((c = sp_walk_child(node, "path")) && !check_leaf(w, c, NULL))
         return FALSE;
-    if ((c = child(node, "timestamps")) && !check_timestamps(w, c))
+    if ((c = sp_walk_child(node, "timestamps")) && !check_timestamps(w, c))
         return FALSE;
-    if ((c = child(node, "format")) && !format_type(w, c, &v->format))
+    if ((c = sp_walk_child(node, "format")) && !format_type(w, c, &v->format))
         return FALSE;
-    if ((c = child(node, "permissions")) && !parse_permissions(w, c, v))
+    if ((c = sp_walk_child(node, "permissions")) && !parse_permissions(w, c, v))
         return FALSE;
-    if ((c = child(node, "encryption")) &&
+    if ((c = sp_walk_child(node, "encryption")) &&
         !parse_encryption(w, c, &v->encryption))
         return FALSE;
-    if ((c = child(node, "compat"))) {
+    if ((c = sp_walk_child(node, "compat"))) {
         if (!leaf_text(w, c, NULL, &v->compat))
             return FALSE;
         g_strstrip(v->compat);
@@ -395,18 +395,18 @@ parse_target(const Walk *w, const xmlNode *node, SpVolume *v)
             return walk_fail(w, c, _("'%s' is not a version like '1.1'"),
                              v->compat);
     }
-    if ((c = child(node, "clusterSize"))) {
-        if (!scaled(w, c, &v->cluster_size))
+    if ((c = sp_walk_child(node, "clusterSize"))) {
+        if (!sp_walk_scaled(w, c, &v->cluster_size))
             return FALSE;
         if (v->cluster_size == 0)
             return walk_fail(w, c, _("must not be 0"));
     }
-    if ((c = child(node, "nocow"))) {
+    if ((c = sp_walk_child(node, "nocow"))) {
         if (!check_children(w, c, NULL, NULL, NULL))
             return FALSE;
         v->nocow = TRUE;
     }
-    if ((c = child(node, "features")) && !parse_features(w, c, v))
+    if ((c = sp_walk_child(node, "features")) && !parse_features(w, c, v))
         return FALSE;
     return TRUE;
 }
@@ -420,22 +420,22 @@ parse_backing(const Walk *w, const xmlNode *node, SpVolume *v)
 
     if (!check_children(w, node, kids, NULL, NULL))
         return FALSE;
-    c = child(node, "path");
+    c = sp_walk_child(node, "path");
     if (!c)
         return walk_missing(w, node, "path");
     if (!leaf_text(w, c, NULL, &v->backing_path))
         return FALSE;
     if (!*v->backing_path)
         return walk_fail(w, c, _("must not be empty"));
-    if ((c = child(node, "format")) && !format_type(w, c, &v->backing_format))
+    if ((c = sp_walk_child(node, "format")) && !format_type(w, c, &v->backing_format))
         return FALSE;
-    if ((c = child(node, "permissions"))) {
+    if ((c = sp_walk_child(node, "permissions"))) {
         /* The backing file's permissions are not ours to set. */
         g_autoptr(SpVolume) scratch = sp_volume_new();
         if (!parse_permissions(w, c, scratch))
             return FALSE;
     }
-    if ((c = child(node, "timestamps")) && !check_timestamps(w, c))
+    if ((c = sp_walk_child(node, "timestamps")) && !check_timestamps(w, c))
         return FALSE;
     return TRUE;
 }
@@ -458,31 +458,31 @@ build_volume(const Walk *w, const xmlNode *root, SpVolume *v)
         return walk_fail(w, root, _("volume type '%s' is not known"), type);
     if (!check_children(w, root, kids, NULL, "type"))
         return FALSE;
-    c = child(root, "name");
+    c = sp_walk_child(root, "name");
     if (!c)
         return walk_missing(w, root, "name");
     if (!leaf_text(w, c, NULL, &v->name))
         return FALSE;
     /* <key> and <source> describe an existing volume: ignored on input. */
-    if ((c = child(root, "key")) && !check_leaf(w, c, NULL))
+    if ((c = sp_walk_child(root, "key")) && !check_leaf(w, c, NULL))
         return FALSE;
-    if ((c = child(root, "source")) && !check_source(w, c))
+    if ((c = sp_walk_child(root, "source")) && !check_source(w, c))
         return FALSE;
-    if ((c = child(root, "capacity"))) {
-        if (!scaled(w, c, &v->capacity))
+    if ((c = sp_walk_child(root, "capacity"))) {
+        if (!sp_walk_scaled(w, c, &v->capacity))
             return FALSE;
         v->has_capacity = TRUE;
     }
-    if ((c = child(root, "allocation"))) {
-        if (!scaled(w, c, &v->allocation))
+    if ((c = sp_walk_child(root, "allocation"))) {
+        if (!sp_walk_scaled(w, c, &v->allocation))
             return FALSE;
         v->has_allocation = TRUE;
     }
-    if ((c = child(root, "physical")) && !scaled(w, c, &ignored))
+    if ((c = sp_walk_child(root, "physical")) && !sp_walk_scaled(w, c, &ignored))
         return FALSE;
-    if ((c = child(root, "target")) && !parse_target(w, c, v))
+    if ((c = sp_walk_child(root, "target")) && !parse_target(w, c, v))
         return FALSE;
-    if ((c = child(root, "backingStore")) && !parse_backing(w, c, v))
+    if ((c = sp_walk_child(root, "backingStore")) && !parse_backing(w, c, v))
         return FALSE;
     return TRUE;
 }

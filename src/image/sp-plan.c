@@ -3,7 +3,6 @@
 #include "image/sp-plan.h"
 
 #include <inttypes.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "util/sp-error.h"
@@ -239,74 +238,62 @@ secret_object(void)
                            SP_SECRET_CHILD_FD);
 }
 
+/* What a new volume may not be: refused rather than dropped, so that
+ * nothing the user asked for is silently ignored. */
 static gboolean
-plan_create_new(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
-                const SpPlanCreateArgs *args, const char *target, GError **error)
+sp_plan_check_new(const SpVolume *vol, SpFormat img, GError **error)
+{
+    const char *why = NULL;
+
+    if (!check_qcow2_only(vol, img, error))
+        return FALSE;
+    if (vol->encryption.enabled && img != SP_FORMAT_QCOW2 &&
+        img != SP_FORMAT_LUKS)
+        why = _("element 'target/encryption': not supported for this format");
+    else if (vol->backing_path && img != SP_FORMAT_QCOW2)
+        why = _("element 'backingStore': only qcow2 volumes have one");
+    else if (img == SP_FORMAT_ISO || img == SP_FORMAT_GPT ||
+             img == SP_FORMAT_MBR || img == SP_FORMAT_UNKNOWN)
+        why = _("element 'target/format': safepool cannot create such an "
+                "image");
+    else if (img == SP_FORMAT_LUKS && !vol->encryption.enabled)
+        why = _("element 'target/encryption': format luks needs <encryption "
+                "format='luks'>");
+    else if (vol->backing_path && vol->backing_format == SP_FORMAT_UNKNOWN)
+        why = _("element 'backingStore/format': missing");
+    if (!why)
+        return TRUE;
+    g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("volume '%s' (%s): %s"),
+                vol->name, sp_format_to_string(img), why);
+    return FALSE;
+}
+
+/* `qemu-img create` of a new image of @vol at @target. */
+static gboolean
+sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
+                    const SpPlanCreateArgs *args, const char *target,
+                    GError **error)
 {
     SpFormat img = sp_volume_image_format(vol);
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GString) opts = g_string_new(NULL);
-    g_autofree char *backing = NULL;
+    const char *pm = prealloc_mode(vol, args->prealloc_metadata);
     SpOperation *op;
-
-    if (!check_qcow2_only(vol, img, error))
-        return FALSE;
-    if (vol->encryption.enabled && img != SP_FORMAT_QCOW2 && img != SP_FORMAT_LUKS) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': element 'target/encryption': not supported "
-                      "for format %s"),
-                    vol->name, sp_format_to_string(vol->format));
-        return FALSE;
-    }
-    if (vol->backing_path && img != SP_FORMAT_QCOW2) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': element 'backingStore': format %s cannot "
-                      "have a backing store"),
-                    vol->name, sp_format_to_string(img));
-        return FALSE;
-    }
-    if (img == SP_FORMAT_RAW) {
-        op = plan_add(p, SP_OP_RAW_CREATE);
-        op->size = vol->capacity;
-        op->allocation = raw_allocation(vol);
-        op->nocow = vol->nocow;
-        return TRUE;
-    }
-    if (img == SP_FORMAT_ISO || img == SP_FORMAT_GPT || img == SP_FORMAT_MBR ||
-        img == SP_FORMAT_UNKNOWN) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': element 'target/format': cannot create a %s image"),
-                    vol->name, sp_format_to_string(img));
-        return FALSE;
-    }
-    if (img == SP_FORMAT_LUKS && !vol->encryption.enabled) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': element 'target/encryption': format luks "
-                      "needs <encryption format='luks'>"),
-                    vol->name);
-        return FALSE;
-    }
-    if (vol->backing_path) {
-        if (vol->backing_format == SP_FORMAT_UNKNOWN) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("volume '%s': element 'backingStore/format': missing"),
-                        vol->name);
-            return FALSE;
-        }
-        backing = sp_fs_normalize_abs(vol->backing_path, error);
-        if (!backing)
-            return FALSE;
-    }
 
     g_ptr_array_add(argv, g_strdup(qemu_img_path(policy)));
     g_ptr_array_add(argv, g_strdup("create"));
     g_ptr_array_add(argv, g_strdup("-f"));
     g_ptr_array_add(argv, g_strdup(sp_format_to_string(img)));
-    if (backing) {
+    if (vol->backing_path) {
+        g_autofree char *backing = sp_fs_normalize_abs(vol->backing_path, error);
+
+        if (!backing)
+            return FALSE;
         /* The path goes through -o so its ',' are escaped; -F is the
          * explicit backing format. */
         g_ptr_array_add(argv, g_strdup("-F"));
-        g_ptr_array_add(argv, g_strdup(sp_format_to_string(vol->backing_format)));
+        g_ptr_array_add(argv,
+                        g_strdup(sp_format_to_string(vol->backing_format)));
         opt_add(opts, "backing_file", backing);
     }
     if (vol->encryption.enabled) {
@@ -315,21 +302,16 @@ plan_create_new(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
         opt_add_luks(opts, policy, &vol->encryption,
                      img == SP_FORMAT_QCOW2 ? "encrypt." : "");
     }
-
     op = plan_add(p, SP_OP_QEMU_IMG);
     op->needs_secret = vol->encryption.enabled;
     op->size = vol->capacity;
     if (img == SP_FORMAT_QCOW2) {
-        if (!opt_add_qcow2(opts, vol, prealloc_mode(vol, args->prealloc_metadata),
-                           error))
+        if (!opt_add_qcow2(opts, vol, pm, error))
             return FALSE;
-    } else if (img == SP_FORMAT_LUKS) {
-        const char *pm = prealloc_mode(vol, args->prealloc_metadata);
-        if (pm)
-            opt_add(opts, "preallocation", pm);
-        /* luks has no nocow option: the executor flags the empty file. */
-        op->nocow = vol->nocow;
     } else {
+        if (img == SP_FORMAT_LUKS && pm)
+            opt_add(opts, "preallocation", pm);
+        /* only qcow2 has a nocow option: the executor flags the empty file */
         op->nocow = vol->nocow;
     }
     if (opts->len) {
@@ -344,18 +326,31 @@ plan_create_new(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
 }
 
 static gboolean
-plan_clone(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
-           const SpPlanCreateArgs *args, const char *target, GError **error)
+plan_create_new(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
+                const SpPlanCreateArgs *args, const char *target, GError **error)
 {
-    const SpVolume *src = args->source;
+    SpFormat img = sp_volume_image_format(vol);
+    SpOperation *op;
+
+    if (!sp_plan_check_new(vol, img, error))
+        return FALSE;
+    if (img == SP_FORMAT_RAW) {
+        op = plan_add(p, SP_OP_RAW_CREATE);
+        op->size = vol->capacity;
+        op->allocation = raw_allocation(vol);
+        op->nocow = vol->nocow;
+        return TRUE;
+    }
+    return sp_plan_qemu_create(p, policy, vol, args, target, error);
+}
+
+/* What cannot be cloned, refused before anything is planned. */
+static gboolean
+sp_plan_check_clone(const SpVolume *vol, const SpVolume *src,
+                    const SpPlanCreateArgs *args, GError **error)
+{
     SpFormat src_img = sp_volume_image_format(src);
     SpFormat dst_img = sp_volume_image_format(vol);
-    /* As libvirt: a clone is never smaller than its source. */
-    guint64 capacity = MAX(vol->capacity, src->capacity);
-    g_autofree char *src_path = NULL;
-    g_autoptr(GString) opts = g_string_new(NULL);
-    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-    SpOperation *op;
 
     if (src->encryption.enabled || vol->encryption.enabled) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
@@ -378,40 +373,64 @@ plan_clone(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
                     sp_format_to_string(src_img), sp_format_to_string(dst_img));
         return FALSE;
     }
-    if (!check_qcow2_only(vol, dst_img, error))
-        return FALSE;
     if (!args->source_path) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("volume '%s': clone source path missing"), vol->name);
         return FALSE;
     }
-    src_path = sp_fs_normalize_abs(args->source_path, error);
+    return check_qcow2_only(vol, dst_img, error);
+}
+
+/* A clone that grew: the converted image is resized to @capacity. */
+static void
+sp_plan_clone_grow(SpPlan *p, const SpPolicy *policy, SpFormat dst_img,
+                   const char *target, guint64 capacity)
+{
+    SpOperation *op;
+
+    if (dst_img == SP_FORMAT_RAW) {
+        op = plan_add(p, SP_OP_RAW_RESIZE);
+        op->size = capacity;
+        return;
+    }
+    op = plan_add(p, SP_OP_QEMU_IMG);
+    op->size = capacity;
+    op->argv = g_new0(char *, 7);
+    op->argv[0] = g_strdup(qemu_img_path(policy));
+    op->argv[1] = g_strdup("resize");
+    op->argv[2] = g_strdup("-f");
+    op->argv[3] = g_strdup(sp_format_to_string(dst_img));
+    op->argv[4] = g_strdup(target);
+    op->argv[5] = size_arg(capacity);
+}
+
+/* `qemu-img convert` of the source into @target. */
+static gboolean
+sp_plan_convert(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
+                const SpPlanCreateArgs *args, const char *target,
+                GError **error)
+{
+    const SpVolume *src = args->source;
+    SpFormat dst_img = sp_volume_image_format(vol);
+    g_autofree char *src_path = sp_fs_normalize_abs(args->source_path, error);
+    g_autoptr(GString) opts = g_string_new(NULL);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    SpOperation *op;
+
     if (!src_path)
         return FALSE;
-
-    if (src_img == SP_FORMAT_RAW && dst_img == SP_FORMAT_RAW) {
-        op = plan_add(p, SP_OP_RAW_CLONE);
-        op->size = capacity;
-        op->nocow = vol->nocow;
-        op->reflink = args->reflink;
-        /* As libvirt: allocated up front only when the allocation asked
-         * for covers the whole source; otherwise the clone stays sparse. */
-        if (!vol->has_allocation || vol->allocation >= src->capacity)
-            op->allocation = capacity;
-        return TRUE;
-    }
-
     g_ptr_array_add(argv, g_strdup(qemu_img_path(policy)));
     g_ptr_array_add(argv, g_strdup("convert"));
     g_ptr_array_add(argv, g_strdup("-f"));
-    g_ptr_array_add(argv, g_strdup(sp_format_to_string(src_img)));
+    g_ptr_array_add(argv,
+                    g_strdup(sp_format_to_string(sp_volume_image_format(src))));
     g_ptr_array_add(argv, g_strdup("-O"));
     g_ptr_array_add(argv, g_strdup(sp_format_to_string(dst_img)));
     op = plan_add(p, SP_OP_QEMU_IMG);
     op->size = src->capacity;
     if (dst_img == SP_FORMAT_QCOW2) {
-        if (!opt_add_qcow2(opts, vol, prealloc_mode(vol, args->prealloc_metadata),
-                           error))
+        if (!opt_add_qcow2(opts, vol,
+                           prealloc_mode(vol, args->prealloc_metadata), error))
             return FALSE;
     } else {
         op->nocow = vol->nocow;
@@ -424,23 +443,37 @@ plan_clone(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
     g_ptr_array_add(argv, g_strdup(target));
     g_ptr_array_add(argv, NULL);
     op->argv = (char **)g_ptr_array_free(g_steal_pointer(&argv), FALSE);
+    return TRUE;
+}
 
-    if (capacity > src->capacity) {
-        if (dst_img == SP_FORMAT_RAW) {
-            op = plan_add(p, SP_OP_RAW_RESIZE);
-            op->size = capacity;
-        } else {
-            op = plan_add(p, SP_OP_QEMU_IMG);
-            op->size = capacity;
-            op->argv = g_new0(char *, 7);
-            op->argv[0] = g_strdup(qemu_img_path(policy));
-            op->argv[1] = g_strdup("resize");
-            op->argv[2] = g_strdup("-f");
-            op->argv[3] = g_strdup(sp_format_to_string(dst_img));
-            op->argv[4] = g_strdup(target);
-            op->argv[5] = size_arg(capacity);
-        }
+static gboolean
+plan_clone(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
+           const SpPlanCreateArgs *args, const char *target, GError **error)
+{
+    const SpVolume *src = args->source;
+    /* As libvirt: a clone is never smaller than its source. */
+    guint64 capacity = MAX(vol->capacity, src->capacity);
+    SpOperation *op;
+
+    if (!sp_plan_check_clone(vol, src, args, error))
+        return FALSE;
+    if (sp_volume_image_format(src) == SP_FORMAT_RAW &&
+        sp_volume_image_format(vol) == SP_FORMAT_RAW) {
+        op = plan_add(p, SP_OP_RAW_CLONE);
+        op->size = capacity;
+        op->nocow = vol->nocow;
+        op->reflink = args->reflink;
+        /* As libvirt: allocated up front only when the allocation asked
+         * for covers the whole source; otherwise the clone stays sparse. */
+        if (!vol->has_allocation || vol->allocation >= src->capacity)
+            op->allocation = capacity;
+        return TRUE;
     }
+    if (!sp_plan_convert(p, policy, vol, args, target, error))
+        return FALSE;
+    if (capacity > src->capacity)
+        sp_plan_clone_grow(p, policy, sp_volume_image_format(vol), target,
+                           capacity);
     return TRUE;
 }
 
@@ -551,55 +584,4 @@ sp_plan_resize(const SpPolicy *policy, const SpVolume *vol, const char *path,
     g_ptr_array_add(argv, NULL);
     op->argv = (char **)g_ptr_array_free(g_steal_pointer(&argv), FALSE);
     return g_steal_pointer(&p);
-}
-
-char *
-sp_plan_to_json(const SpPlan *p)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "volume");
-    json_builder_add_string_value(b, p->volume);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, p->path);
-    json_builder_set_member_name(b, "operations");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < p->ops->len; i++) {
-        const SpOperation *op = g_ptr_array_index(p->ops, i);
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "op");
-        json_builder_add_string_value(b, sp_op_kind_to_string(op->kind));
-        /* In-process operations run no program: their argv is empty. */
-        json_builder_set_member_name(b, "argv");
-        json_builder_begin_array(b);
-        for (char **a = op->argv; a && *a; a++)
-            json_builder_add_string_value(b, *a);
-        json_builder_end_array(b);
-        json_builder_set_member_name(b, "size");
-        json_builder_add_int_value(b, (gint64)op->size);
-        if (op->kind != SP_OP_QEMU_IMG) {
-            json_builder_set_member_name(b, "allocation");
-            json_builder_add_int_value(b, (gint64)op->allocation);
-        }
-        if (op->reflink) {
-            json_builder_set_member_name(b, "reflink");
-            json_builder_add_boolean_value(b, TRUE);
-        }
-        json_builder_set_member_name(b, "needs_secret");
-        json_builder_add_boolean_value(b, op->needs_secret);
-        if (op->nocow) {
-            json_builder_set_member_name(b, "nocow");
-            json_builder_add_boolean_value(b, TRUE);
-        }
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_root(gen, root);
-    return json_generator_to_data(gen, NULL);
 }

@@ -4,15 +4,11 @@
 #include "tools/sp-cli.h"
 
 #include <inttypes.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-
-#include <gmodule.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "conf/sp-domain.h"
 #include "conf/sp-uuid.h"
+#include "tools/cmd-vtpm-domain.h"
 #include "vtpm/sp-vtpm.h"
 
 typedef struct {
@@ -36,148 +32,6 @@ vtpm_opts_clear(VtpmOpts *o)
     g_free(o->domain);
     g_free(o->output);
     g_free(o->input);
-}
-
-/* libvirt's client library is loaded only when --connect is given: linked
- * in, it costs every safepool command ~25 ms of start-up (61 libraries). */
-static struct {
-    GModule *module;
-    int (*ConnectClose)(virConnectPtr);
-    virConnectPtr (*ConnectOpenReadOnly)(const char *);
-    int (*DomainFree)(virDomainPtr);
-    char *(*DomainGetXMLDesc)(virDomainPtr, unsigned int);
-    int (*DomainIsActive)(virDomainPtr);
-    virDomainPtr (*DomainLookupByName)(virConnectPtr, const char *);
-    virDomainPtr (*DomainLookupByUUIDString)(virConnectPtr, const char *);
-    virErrorPtr (*GetLastError)(void);
-    void (*SetErrorFunc)(void *, virErrorFunc);
-} lv;
-
-static gboolean
-libvirt_load(GError **error)
-{
-    static const struct {
-        const char *name;
-        gsize offset;
-    } syms[] = {
-#define SP_LV_SYM(f) {"vir" #f, G_STRUCT_OFFSET(__typeof__(lv), f)}
-        SP_LV_SYM(ConnectClose), SP_LV_SYM(ConnectOpenReadOnly),
-        SP_LV_SYM(DomainFree), SP_LV_SYM(DomainGetXMLDesc),
-        SP_LV_SYM(DomainIsActive), SP_LV_SYM(DomainLookupByName),
-        SP_LV_SYM(DomainLookupByUUIDString), SP_LV_SYM(GetLastError),
-        SP_LV_SYM(SetErrorFunc),
-#undef SP_LV_SYM
-    };
-
-    if (lv.module)
-        return TRUE;
-    lv.module = g_module_open("libvirt.so.0", G_MODULE_BIND_LOCAL);
-    if (!lv.module) {
-        g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                    _("--connect: cannot load libvirt: %s"), g_module_error());
-        return FALSE;
-    }
-    for (gsize i = 0; i < G_N_ELEMENTS(syms); i++) {
-        gpointer *slot = G_STRUCT_MEMBER_P(&lv, syms[i].offset);
-        if (!g_module_symbol(lv.module, syms[i].name, slot) || !*slot) {
-            g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
-                        _("--connect: libvirt lacks %s"), syms[i].name);
-            g_clear_pointer(&lv.module, g_module_close);
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-typedef struct {
-    virConnectPtr conn;
-    SpDomainInfo *dom;  /* the domain named on the command line */
-    gboolean active;
-} VtpmDomain;
-
-static void
-silent_error(void *data, virErrorPtr err)
-{
-    /* libvirt would print every error on stderr; we report one line. */
-}
-
-static gboolean
-libvirt_error(const char *what, GError **error)
-{
-    virErrorPtr e = lv.GetLastError();
-    int code = e && (e->code == VIR_ERR_NO_DOMAIN) ? SP_ERROR_NOT_FOUND
-                                                    : SP_ERROR_FAILED;
-
-    g_set_error(error, SP_ERROR, code, "%s: %s", what,
-                e && e->message ? e->message : _("libvirt call failed"));
-    return FALSE;
-}
-
-/* XML and state of @d; the SELinux label libvirt picked at start is only
- * in the live XML, which is what GetXMLDesc returns for a running domain. */
-static SpDomainInfo *
-domain_info(virDomainPtr d, gboolean *active, GError **error)
-{
-    g_autofree char *xml = lv.DomainGetXMLDesc(d, 0);
-    int a;
-
-    if (!xml) {
-        libvirt_error(_("domain XML"), error);
-        return NULL;
-    }
-    a = lv.DomainIsActive(d);
-    if (a < 0) {
-        libvirt_error(_("domain state"), error);
-        return NULL;
-    }
-    if (active)
-        *active = a == 1;
-    return sp_domain_info_parse(xml, strlen(xml), error);
-}
-
-static gboolean
-domain_lookup(VtpmDomain *vd, const VtpmOpts *o, GError **error)
-{
-    g_autofree char *as_uuid = NULL;
-    virDomainPtr d;
-
-    if (o->domain_xml) {
-        vd->dom = sp_domain_info_parse_file(o->domain_xml, error);
-        return vd->dom != NULL;
-    }
-    if (!o->connect)
-        return TRUE;
-    if (!libvirt_load(error))
-        return FALSE;
-    lv.SetErrorFunc(NULL, silent_error);
-    vd->conn = lv.ConnectOpenReadOnly(o->connect);
-    if (!vd->conn) {
-        g_autofree char *what = g_strdup_printf("libvirt '%s'", o->connect);
-
-        return libvirt_error(what, error);
-    }
-    if (!o->domain)
-        return TRUE;
-    as_uuid = sp_uuid_normalize(o->domain, NULL);
-    d = as_uuid ? lv.DomainLookupByUUIDString(vd->conn, as_uuid)
-                : lv.DomainLookupByName(vd->conn, o->domain);
-    if (!d) {
-        g_autofree char *what = g_strdup_printf(_("domain '%s'"), o->domain);
-
-        return libvirt_error(what, error);
-    }
-    vd->dom = domain_info(d, &vd->active, error);
-    lv.DomainFree(d);
-    return vd->dom != NULL;
-}
-
-static void
-vtpm_domain_clear(VtpmDomain *vd)
-{
-    g_clear_pointer(&vd->dom, sp_domain_info_free);
-    if (vd->conn)
-        lv.ConnectClose(vd->conn);
-    vd->conn = NULL;
 }
 
 /* The spec a state must meet: uuid from --uuid or the domain, owner from
@@ -254,12 +108,7 @@ do_list(SpCli *cli, SpVtpmRoot *root, VtpmDomain *vd, const SpVtpmSpec *base,
         if (base->uuid && strcmp(base->uuid, e->uuid) != 0)
             continue;
         if (vd->conn && (!dom || strcmp(dom->uuid, e->uuid) != 0)) {
-            virDomainPtr d = lv.DomainLookupByUUIDString(vd->conn, e->uuid);
-
-            if (d) {
-                info = domain_info(d, NULL, NULL);
-                lv.DomainFree(d);
-            }
+            info = sp_vtpm_domain_by_uuid(vd, e->uuid, NULL);
             dom = info;
         } else if (dom && strcmp(dom->uuid, e->uuid) != 0) {
             dom = NULL;
@@ -368,15 +217,9 @@ typedef struct {
 static void
 vtpm_lookup_by_uuid(VtpmCtx *c)
 {
-    virDomainPtr d;
-
     if (!c->vd->conn || c->vd->dom || !c->spec->uuid)
         return;
-    d = lv.DomainLookupByUUIDString(c->vd->conn, c->spec->uuid);
-    if (d) {
-        c->vd->dom = domain_info(d, &c->vd->active, NULL);
-        lv.DomainFree(d);
-    }
+    c->vd->dom = sp_vtpm_domain_by_uuid(c->vd, c->spec->uuid, &c->vd->active);
 }
 
 static gboolean
@@ -611,7 +454,7 @@ vtpm_run(SpCli *cli, const VtpmCommand *cmd, const VtpmOpts *o,
     VtpmCtx c = {cli, o, vd, NULL, &spec, NULL, NULL};
     int rc;
 
-    if (!domain_lookup(vd, o, error) ||
+    if (!sp_vtpm_domain_open(vd, o->domain_xml, o->connect, o->domain, error) ||
         !fill_spec(cli, o, vd->dom, cmd->flags & VTPM_NEEDS_UUID, &spec,
                    error) ||
         !(c.policy = sp_cli_policy(cli, error)))
@@ -678,7 +521,7 @@ sp_cmd_vtpm(SpCli *cli, int argc, char **argv)
     rc = vtpm_run(cli, cmd, &o, &vd, &error);
     if (rc < 0)
         rc = sp_cli_fail(cli, error);
-    vtpm_domain_clear(&vd);
+    sp_vtpm_domain_clear(&vd);
     vtpm_opts_clear(&o);
     return rc;
 }

@@ -182,7 +182,7 @@ get_int(JsonObject *o, const char *name)
 }
 
 static gboolean
-bad(GError **error, const char *path, const char *why)
+sp_manifest_bad(GError **error, const char *path, const char *why)
 {
     g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                 _("manifest: entry '%s': %s"), path, why);
@@ -204,36 +204,36 @@ parse_entry(SpVtpmManifest *m, JsonNode *node, guint64 max, GError **error)
     SpVtpmManifestEntry *pe;
 
     if (!path)
-        return bad(error, "?", _("no path"));
+        return sp_manifest_bad(error, "?", _("no path"));
     if (!sp_vtpm_check_relpath(path, error))
         return FALSE;
     if (!is_dir && g_strcmp0(type, "file") != 0)
-        return bad(error, path, _("type is neither 'file' nor 'dir'"));
+        return sp_manifest_bad(error, path, _("type is neither 'file' nor 'dir'"));
     if (mode < 0 || mode > 0777)
-        return bad(error, path, _("mode is not permission bits"));
+        return sp_manifest_bad(error, path, _("mode is not permission bits"));
     if (g_hash_table_contains(m->by_path, path))
-        return bad(error, path, _("listed twice"));
+        return sp_manifest_bad(error, path, _("listed twice"));
     if (strcmp(path, m->tpm_dir) == 0) {
         if (!is_dir || m->entries->len != 0)
-            return bad(error, path, _("the tpm directory must come first"));
+            return sp_manifest_bad(error, path, _("the tpm directory must come first"));
     } else {
         parent = g_path_get_dirname(path);
         pe = g_hash_table_lookup(m->by_path, parent);
         if (!pe || !pe->is_dir)
-            return bad(error, path, _("parent directory not listed before it"));
+            return sp_manifest_bad(error, path, _("parent directory not listed before it"));
     }
     if (!is_dir) {
         size = get_int(o, "size");
         sha = get_str(o, "sha256");
         if (size < 0 || (guint64) size > max)
-            return bad(error, path, _("size missing or above the limit"));
+            return sp_manifest_bad(error, path, _("size missing or above the limit"));
         if (!is_sha256_hex(sha))
-            return bad(error, path, _("sha256 is not 64 lowercase hex digits"));
+            return sp_manifest_bad(error, path, _("sha256 is not 64 lowercase hex digits"));
     }
     sp_vtpm_manifest_add(m, path, is_dir, (guint32) mode, (guint64) size,
                          g_strdup(sha));
     if (m->total_size > max)
-        return bad(error, path, _("total size above the limit"));
+        return sp_manifest_bad(error, path, _("total size above the limit"));
     return TRUE;
 }
 

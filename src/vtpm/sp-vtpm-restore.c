@@ -30,7 +30,7 @@ typedef struct {
 } RestoreCtx;
 
 static gboolean
-refuse(RestoreCtx *c, GError **error, const char *path, const char *why)
+sp_restore_refuse(RestoreCtx *c, GError **error, const char *path, const char *why)
 {
     g_autofree char *shown = g_strescape(path ? path : "", NULL);
 
@@ -40,7 +40,7 @@ refuse(RestoreCtx *c, GError **error, const char *path, const char *why)
 }
 
 static gboolean
-corrupt(RestoreCtx *c, GError **error)
+sp_restore_corrupt(RestoreCtx *c, GError **error)
 {
     const char *msg = archive_error_string(c->a);
 
@@ -77,12 +77,12 @@ read_data(RestoreCtx *c, const char *path, int fd, guint64 want,
         la_ssize_t n = archive_read_data(c->a, buf, sizeof buf);
 
         if (n < 0)
-            return corrupt(c, error);
+            return sp_restore_corrupt(c, error);
         if (n == 0)
             break;
         got += (guint64) n;
         if (got > want)
-            return refuse(c, error, path, _("more data than the manifest says"));
+            return sp_restore_refuse(c, error, path, _("more data than the manifest says"));
         g_checksum_update(sum, buf, n);
         if (mem)
             g_byte_array_append(mem, buf, n);
@@ -92,9 +92,9 @@ read_data(RestoreCtx *c, const char *path, int fd, guint64 want,
             return FALSE;
     }
     if (got != want)
-        return refuse(c, error, path, _("size disagrees with the manifest"));
+        return sp_restore_refuse(c, error, path, _("size disagrees with the manifest"));
     if (sha256 && strcmp(g_checksum_get_string(sum), sha256) != 0)
-        return refuse(c, error, path, _("sha256 disagrees with the manifest"));
+        return sp_restore_refuse(c, error, path, _("sha256 disagrees with the manifest"));
     return TRUE;
 }
 
@@ -114,7 +114,7 @@ read_manifest(RestoreCtx *c, SpVtpmManifest **out, GError **error)
         return FALSE;
     }
     if (r != ARCHIVE_OK)
-        return corrupt(c, error);
+        return sp_restore_corrupt(c, error);
     path = archive_entry_pathname(e);
     size = archive_entry_size(e);
     if (g_strcmp0(path, SP_VTPM_MANIFEST_NAME) != 0 ||
@@ -125,7 +125,7 @@ read_manifest(RestoreCtx *c, SpVtpmManifest **out, GError **error)
         return FALSE;
     }
     if (size < 0 || size > SP_VTPM_MANIFEST_MAX)
-        return refuse(c, error, path, _("manifest size out of bounds"));
+        return sp_restore_refuse(c, error, path, _("manifest size out of bounds"));
     if (!read_data(c, path, -1, (guint64) size, NULL, mem, error))
         return FALSE;
     *out = sp_vtpm_manifest_parse((const char *) mem->data, mem->len, c->max,
@@ -150,13 +150,13 @@ unpack_entry(RestoreCtx *c, struct archive_entry *e, GError **error)
     g_autofd int fd = -1;
 
     if (!raw)
-        return refuse(c, error, "", _("no path name"));
+        return sp_restore_refuse(c, error, "", _("no path name"));
     if (archive_entry_hardlink(e))
-        return refuse(c, error, raw, _("hard links are not allowed"));
+        return sp_restore_refuse(c, error, raw, _("hard links are not allowed"));
     if (type == AE_IFLNK || archive_entry_symlink(e))
-        return refuse(c, error, raw, _("symlinks are not allowed"));
+        return sp_restore_refuse(c, error, raw, _("symlinks are not allowed"));
     if (type != AE_IFREG && type != AE_IFDIR)
-        return refuse(c, error, raw,
+        return sp_restore_refuse(c, error, raw,
                       type == AE_IFCHR || type == AE_IFBLK
                           ? _("device nodes are not allowed")
                       : type == AE_IFIFO  ? _("fifos are not allowed")
@@ -171,16 +171,16 @@ unpack_entry(RestoreCtx *c, struct archive_entry *e, GError **error)
     }
     if (type == AE_IFREG && (!archive_entry_size_is_set(e) ||
                              (guint64) archive_entry_size(e) > c->max))
-        return refuse(c, error, path, _("size above the archive limit"));
+        return sp_restore_refuse(c, error, path, _("size above the archive limit"));
     me = g_hash_table_lookup(c->m->by_path, path);
     if (!me)
-        return refuse(c, error, path, _("not listed in the manifest"));
+        return sp_restore_refuse(c, error, path, _("not listed in the manifest"));
     if (me->seen)
-        return refuse(c, error, path, _("appears twice"));
+        return sp_restore_refuse(c, error, path, _("appears twice"));
     if (me->is_dir != (type == AE_IFDIR))
-        return refuse(c, error, path, _("type disagrees with the manifest"));
+        return sp_restore_refuse(c, error, path, _("type disagrees with the manifest"));
     if (type == AE_IFREG && (guint64) archive_entry_size(e) != me->size)
-        return refuse(c, error, path, _("size disagrees with the manifest"));
+        return sp_restore_refuse(c, error, path, _("size disagrees with the manifest"));
     me->seen = TRUE;
     /* The manifest lists parents first and we create in archive order:
      * a parent we did not create yet is refused by the open below. */
@@ -190,7 +190,7 @@ unpack_entry(RestoreCtx *c, struct archive_entry *e, GError **error)
                                    : sp_fs_open_subdir(c->tfd, parent, error);
     if (pfd < 0) {
         g_clear_error(error);
-        return refuse(c, error, path, _("parent directory not unpacked yet"));
+        return sp_restore_refuse(c, error, path, _("parent directory not unpacked yet"));
     }
     if (type == AE_IFDIR) {
         if (mkdirat(pfd, leaf, 0700) < 0)
@@ -215,12 +215,12 @@ unpack_all(RestoreCtx *c, GError **error)
             return FALSE;
     }
     if (r != ARCHIVE_EOF)
-        return corrupt(c, error);
+        return sp_restore_corrupt(c, error);
     for (guint i = 0; i < c->m->entries->len; i++) {
         SpVtpmManifestEntry *me = g_ptr_array_index(c->m->entries, i);
 
         if (!me->seen)
-            return refuse(c, error, me->path,
+            return sp_restore_refuse(c, error, me->path,
                           _("listed in the manifest but missing"));
     }
     return TRUE;
@@ -363,7 +363,7 @@ sp_vtpm_restore(SpVtpmRoot *root, SpVtpmSpec *spec, const char *input,
     /* tar only (ustar, pax, gnu): no compression filters, no other formats. */
     archive_read_support_format_tar(c.a);
     if (archive_read_open_fd(c.a, in, 65536) != ARCHIVE_OK) {
-        ok = corrupt(&c, error);
+        ok = sp_restore_corrupt(&c, error);
         archive_read_free(c.a);
         return ok;
     }
