@@ -183,6 +183,22 @@ volume_from_identity(const SpIdentity *id, const char *name)
     return g_steal_pointer(&vol);
 }
 
+/* What a volume has allocated, as libvirt counts it: blocks on disk. For
+ * a raw file at most its size: the blocks of its extended attributes (an
+ * ext4 file's record takes one) and filesystem rounding are not the
+ * guest's data, and a clone's XML (virt-clone copies it) must not ask for
+ * more than the capacity. */
+static guint64
+volume_allocation(SpFormat img, const struct stat *st)
+{
+    guint64 blocks = (guint64)st->st_blocks * 512;
+
+    if (img == SP_FORMAT_RAW || img == SP_FORMAT_LUKS ||
+        img == SP_FORMAT_UNKNOWN)
+        return MIN(blocks, (guint64)st->st_size);
+    return blocks;
+}
+
 /* The virtual size of a volume of recorded image format @img, from the
  * one field that holds it; the file's size when nothing is recorded or
  * the header is gone (listing a broken volume must not fail the pool). */
@@ -217,7 +233,7 @@ sp_pool_read_volume(SpPool *pool, const char *name, int fd,
     vol->capacity =
         volume_capacity(fd, sp_volume_image_format(vol), st, name);
     vol->has_allocation = TRUE;
-    vol->allocation = (guint64)st->st_blocks * 512;
+    vol->allocation = volume_allocation(sp_volume_image_format(vol), st);
     vol->has_mode = TRUE;
     vol->mode = st->st_mode & 07777;
     vol->owner = st->st_uid;
@@ -264,7 +280,7 @@ info_read(SpPool *pool, const char *name, GError **error)
     img = i->encrypted && i->format == SP_FORMAT_RAW ? SP_FORMAT_LUKS
                                                      : i->format;
     i->capacity = volume_capacity(fd, img, &st, name);
-    i->allocation = (guint64)st.st_blocks * 512;
+    i->allocation = volume_allocation(img, &st);
     i->backing_path = g_strdup(backing);
     i->backing_format =
         backing ? sp_format_from_string(

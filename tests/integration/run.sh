@@ -24,7 +24,8 @@ wrong)
     args=(--backend-dir "$SP_TEST_TMP/backends") ;;
 esac
 export PRIVATE_LIBVIRTD_SHOW_LOG=1
+# not exec: the EXIT trap removes the test's temporary directory
 case $script in
-*.py) exec "$srcdir/tools/private-libvirtd" "${args[@]}" -- /usr/bin/python3 "$here/$script" "$@" ;;
-*) exec "$srcdir/tools/private-libvirtd" "${args[@]}" -- /bin/bash "$here/$script" "$@" ;;
+*.py) "$srcdir/tools/private-libvirtd" "${args[@]}" -- /usr/bin/python3 "$here/$script" "$@" ;;
+*) "$srcdir/tools/private-libvirtd" "${args[@]}" -- /bin/bash "$here/$script" "$@" ;;
 esac
