@@ -56,6 +56,12 @@ sp_upload_fd(const SpUpload *u)
 }
 
 const char *
+sp_upload_name(const SpUpload *u)
+{
+    return u->name;
+}
+
+const char *
 sp_upload_tmpname(const SpUpload *u)
 {
     return u->tmp.name;

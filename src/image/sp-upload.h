@@ -17,6 +17,8 @@ SpUpload *sp_upload_begin(SpPool *pool, const char *name, GError **error);
 int sp_upload_fd(const SpUpload *u);
 /* Its name in the pool (a hidden temporary). */
 const char *sp_upload_tmpname(const SpUpload *u);
+/* The volume it replaces. */
+const char *sp_upload_name(const SpUpload *u);
 /* Inspect the written content as the volume's recorded format: a qcow2
  * may name exactly its recorded backing store (which passes the gate
  * again) or none (the record then drops it); if safe, give it the
