@@ -55,11 +55,11 @@ bench_fs() {
 
     cat > "$work/src.xml" <<EOF
 <volume><name>src.img</name><capacity unit='GiB'>4</capacity>
-<target><format type='raw'/></target></volume>
+<allocation>0</allocation><target><format type='raw'/></target></volume>
 EOF
     cat > "$work/dst.xml" <<EOF
 <volume><name>dst.img</name><capacity unit='GiB'>4</capacity>
-<target><format type='raw'/></target></volume>
+<allocation>0</allocation><target><format type='raw'/></target></volume>
 EOF
     "$SAFEPOOL" --config "$conf" vol-create --pool-dir "$pool" "$work/src.xml" >/dev/null
     # 256 MiB of data: 16 extents of 16 MiB spread over the 4 GiB
