@@ -39,8 +39,8 @@ static const char *const keys_volumes[] = {"formats",
 static const char *const keys_pools[] = {"allow_shared_write", NULL};
 static const char *const keys_inspector[] = {
     "allow_extended_l2", "luks_versions", "max_image_read", NULL};
-static const char *const keys_qemu_img[] = {"qemu_img", "timeout", "cpu_limit",
-                                            "address_space_limit", NULL};
+static const char *const keys_qemu_img[] = {
+    "qemu_img", "timeout", "cpu_limit", "address_space_limit", "sandbox", NULL};
 static const char *const keys_luks[] = {
     "cipher_alg", "cipher_mode", "hash", "ivgen_alg",
     "ivgen_hash", "iter_time",   NULL};
@@ -97,6 +97,7 @@ sp_policy_new_default(void)
     p->timeout_sec = 3600;
     p->cpu_limit_sec = 1800;
     p->as_limit_bytes = G_GUINT64_CONSTANT(4) << 30;
+    p->sandbox = TRUE;
 
     p->luks_cipher_alg = g_strdup("aes-256");
     p->luks_cipher_mode = g_strdup("xts");
@@ -398,7 +399,8 @@ load_rest(const Loader *l, SpPolicy *p, GError **error)
     if (!load_uint(l, "qemu-img", "cpu_limit", G_MAXUINT32, &p->cpu_limit_sec,
                    error) ||
         !load_size(l, "qemu-img", "address_space_limit", &p->as_limit_bytes,
-                   error))
+                   error) ||
+        !load_bool(l, "qemu-img", "sandbox", &p->sandbox, error))
         return FALSE;
 
     if (!load_string(l, "luks", "cipher_alg", FALSE, &p->luks_cipher_alg,

@@ -30,6 +30,9 @@ typedef struct {
     guint timeout_sec;           /* timeout=3600 */
     guint64 cpu_limit_sec;       /* cpu_limit=1800 */
     guint64 as_limit_bytes;      /* address_space_limit=4G */
+    gboolean sandbox;            /* sandbox=true: every helper runs in a
+                                    bubblewrap sandbox; false runs them
+                                    unconfined (explicitly) */
     /* [luks] */
     char *luks_cipher_alg;       /* cipher_alg=aes-256 */
     char *luks_cipher_mode;      /* cipher_mode=xts */

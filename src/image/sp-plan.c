@@ -31,6 +31,8 @@ sp_operation_free(SpOperation *op)
     if (!op)
         return;
     g_strfreev(op->argv);
+    g_free(op->writes);
+    g_strfreev(op->reads);
     g_free(op);
 }
 
@@ -78,6 +80,24 @@ plan_add(SpPlan *p, SpOpKind kind)
     op->kind = kind;
     g_ptr_array_add(p->ops, op);
     return op;
+}
+
+/* What a qemu-img operation touches: @writes, and @read (a path or NULL,
+ * normalised) appended to what it reads. */
+static void
+sp_plan_files(SpOperation *op, const char *writes, const char *read)
+{
+    guint n = op->reads ? g_strv_length(op->reads) : 0;
+
+    if (writes && !op->writes)
+        op->writes = g_strdup(writes);
+    if (!read)
+        return;
+    op->reads = g_renew(char *, op->reads, n + 2);
+    op->reads[n] = sp_fs_normalize_abs(read, NULL);
+    op->reads[n + 1] = NULL;
+    if (!op->reads[n]) /* checked before planning: cannot happen */
+        op->reads[n] = g_strdup(read);
 }
 
 static const char *
@@ -305,6 +325,8 @@ sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
     op = plan_add(p, SP_OP_QEMU_IMG);
     op->needs_secret = vol->encryption.enabled;
     op->size = vol->capacity;
+    /* qemu-img reads the backing file for its size */
+    sp_plan_files(op, target, vol->backing_path);
     if (img == SP_FORMAT_QCOW2) {
         if (!opt_add_qcow2(opts, vol, pm, error))
             return FALSE;
@@ -395,6 +417,7 @@ sp_plan_clone_grow(SpPlan *p, const SpPolicy *policy, SpFormat dst_img,
     }
     op = plan_add(p, SP_OP_QEMU_IMG);
     op->size = capacity;
+    sp_plan_files(op, target, NULL);
     op->argv = g_new0(char *, 7);
     op->argv[0] = g_strdup(qemu_img_path(policy));
     op->argv[1] = g_strdup("resize");
@@ -428,6 +451,9 @@ sp_plan_convert(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
     g_ptr_array_add(argv, g_strdup(sp_format_to_string(dst_img)));
     op = plan_add(p, SP_OP_QEMU_IMG);
     op->size = src->capacity;
+    /* the source, and the backing file of a source that is an overlay */
+    sp_plan_files(op, target, src_path);
+    sp_plan_files(op, NULL, src->backing_path);
     if (dst_img == SP_FORMAT_QCOW2) {
         if (!opt_add_qcow2(opts, vol,
                            prealloc_mode(vol, args->prealloc_metadata), error))
@@ -553,6 +579,8 @@ sp_plan_resize(const SpPolicy *policy, const SpVolume *vol, const char *path,
     }
     op = plan_add(p, SP_OP_QEMU_IMG);
     op->size = capacity;
+    /* qemu-img opens the image with its backing file */
+    sp_plan_files(op, abs, vol->backing_path);
     g_ptr_array_add(argv, g_strdup(qemu_img_path(policy)));
     g_ptr_array_add(argv, g_strdup("resize"));
     if (vol->encryption.enabled) {

@@ -23,6 +23,10 @@ typedef struct {
     gboolean reflink;     /* SP_OP_RAW_CLONE: reflink or fail */
     gboolean needs_secret;/* argv reads a secret on /dev/fd/SP_SECRET_CHILD_FD */
     gboolean nocow;       /* raw ops: set FS_NOCOW_FL on the empty file */
+    /* SP_OP_QEMU_IMG: the one path it writes and the paths it reads (a
+     * clone source, a backing file): all the sandbox shows it. */
+    char *writes;
+    char **reads;         /* NULL-terminated, may be NULL */
 } SpOperation;
 
 /* Stable name of an operation kind for JSON ("raw-create", "qemu-img", ...). */

@@ -24,13 +24,15 @@ typedef struct {
     SpLock *backing_lock;
     int src_fd;
     int backing_fd;
-    SpPool *src_pool; /* borrowed: the source's pool */
+    int src_backing_fd; /* a source that is an overlay: its backing store */
+    SpPool *src_pool;   /* borrowed: the source's pool */
     SpVolume *source;
     char *source_path;
+    char *backing_path; /* normalised, as the plan names it */
     guint64 src_size;
 } SpCreateCtx;
 
-#define SP_CREATE_CTX_INIT {.src_fd = -1, .backing_fd = -1}
+#define SP_CREATE_CTX_INIT {.src_fd = -1, .backing_fd = -1, .src_backing_fd = -1}
 
 static void
 sp_create_ctx_clear(SpCreateCtx *c)
@@ -40,8 +42,10 @@ sp_create_ctx_clear(SpCreateCtx *c)
     g_clear_pointer(&c->name_lock, sp_lock_release);
     g_clear_fd(&c->src_fd, NULL);
     g_clear_fd(&c->backing_fd, NULL);
+    g_clear_fd(&c->src_backing_fd, NULL);
     g_clear_pointer(&c->source, sp_volume_free);
     g_clear_pointer(&c->source_path, g_free);
+    g_clear_pointer(&c->backing_path, g_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpCreateCtx, sp_create_ctx_clear)
 
@@ -206,8 +210,8 @@ sp_pool_open_backing(SpPool *pool, const SpVolume *vol, SpLock **lock,
  * process, byte for byte, and its guest data is never probed: it is not
  * inspected, so a guest's own bytes cannot stop its disk being cloned. */
 static gboolean
-sp_create_check_source(SpPool *pool, const SpVolume *vol,
-                       const SpCreateCtx *c, GError **error)
+sp_create_check_source(SpPool *pool, const SpVolume *vol, SpCreateCtx *c,
+                       GError **error)
 {
     g_autofree char *what = NULL;
 
@@ -216,7 +220,7 @@ sp_create_check_source(SpPool *pool, const SpVolume *vol,
         return TRUE;
     what = g_strdup_printf(_("clone source '%s'"), c->source->name);
     return sp_pool_check_image(c->src_pool, c->src_fd, c->source, what, NULL,
-                               error);
+                               &c->src_backing_fd, error);
 }
 
 /* What the new volume will hold: a clone is never smaller than its
@@ -362,6 +366,7 @@ sp_create_attempt(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
     g_autofree char *what = g_strdup_printf(_("volume '%s'"), vol->name);
     g_autoptr(SpPlan) plan = NULL;
     SpPlanCreateArgs pa = {0};
+    SpRun run = SP_RUN_INIT;
 
     if (!sp_fs_tmp_file(t, pool->fd, c->source ? "clone" : "create", error) ||
         !sp_identity_apply(id, t->fd, what, error))
@@ -369,11 +374,20 @@ sp_create_attempt(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
     target = g_build_filename(pool->path, t->name, NULL);
     sp_plan_args(pool, args, c, target, &pa);
     plan = sp_plan_create(pool->policy, vol, &pa, error);
+    run.target_fd = t->fd;
+    run.src_fd = c->src_fd;
+    run.src_size = c->src_size;
+    run.secret = args->secret;
+    if (c->backing_path)
+        sp_run_add_input(&run, c->backing_path, c->backing_fd);
+    if (c->source) {
+        sp_run_add_input(&run, c->source_path, c->src_fd);
+        if (c->source->backing_path)
+            sp_run_add_input(&run, c->source->backing_path, c->src_backing_fd);
+    }
     /* qemu-img writes the temporary by path: it must still be the inode
      * we hold (qemu deletes its file when a create fails). */
-    return plan &&
-           sp_pool_run_plan(pool, plan, t->fd, c->src_fd, c->src_size,
-                            args->secret, error) &&
+    return plan && sp_pool_run_plan(pool, plan, &run, error) &&
            sp_fs_tmp_still_ours(t, what, "qemu-img ran", error);
 }
 
@@ -418,7 +432,7 @@ sp_create_check_built(SpPool *pool, const SpVolume *vol, int fd,
         built->backing_path =
             vol->backing_path ? sp_fs_normalize_abs(vol->backing_path, NULL)
                               : NULL;
-        return sp_pool_check_image(pool, fd, built, what, NULL, error);
+        return sp_pool_check_image(pool, fd, built, what, NULL, NULL, error);
     }
     if (fstat(fd, &st) < 0)
         return sp_error_set_errno(error, errno, "%s", what);
@@ -446,8 +460,9 @@ sp_pool_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
     if (!sp_create_prepare(pool, vol, args, TRUE, &c, error))
         return NULL;
     if (vol->backing_path &&
-        (c.backing_fd = sp_pool_open_backing(pool, vol, &c.backing_lock,
-                                             error)) < 0)
+        ((c.backing_fd = sp_pool_open_backing(pool, vol, &c.backing_lock,
+                                              error)) < 0 ||
+         !(c.backing_path = sp_fs_normalize_abs(vol->backing_path, error))))
         return NULL;
     if (!sp_create_check_source(pool, vol, &c, error))
         return NULL;

@@ -16,6 +16,7 @@
 #include "util/sp-exec.h"
 #include "util/sp-fs.h"
 #include "util/sp-i18n.h"
+#include "util/sp-sandbox.h"
 
 /* Ask for no copy-on-write (btrfs). Filesystems without the flag have no
  * COW to disable, so "unsupported" is not an error. */
@@ -63,11 +64,60 @@ sp_raw_size(int fd, const char *name, guint64 size, guint64 allocation,
     return TRUE;
 }
 
+void
+sp_run_add_input(SpRun *run, const char *path, int fd)
+{
+    g_return_if_fail(run->n_in < SP_RUN_MAX_INPUTS);
+    run->in_paths[run->n_in] = path;
+    run->in_fds[run->n_in] = fd;
+    run->n_in++;
+}
+
+static int
+sp_run_input(const SpRun *run, const char *path)
+{
+    for (guint i = 0; i < run->n_in; i++)
+        if (g_strcmp0(run->in_paths[i], path) == 0)
+            return run->in_fds[i];
+    return -1;
+}
+
+/* The sandbox of one qemu-img operation: the file it writes and the files
+ * it reads, each bound by the fd safepool holds, and the secret. A
+ * qemu-img the policy names outside /usr is shown too, read-only. */
+static SpSandbox *
+sp_run_sandbox(const SpOperation *op, const SpRun *run, int secret_fd,
+               GError **error)
+{
+    g_autoptr(SpSandbox) sb = sp_sandbox_new();
+    const char *prog = op->argv[0];
+
+    if (!g_str_has_prefix(prog, "/usr/")) {
+        g_autofd int pfd = open(prog, O_PATH | O_CLOEXEC);
+
+        if (pfd < 0)
+            return sp_error_set_errno(error, errno, "'%s'", prog), NULL;
+        if (!sp_sandbox_add_file(sb, prog, pfd, FALSE, error))
+            return NULL;
+        sp_sandbox_keep_fd(sb, g_steal_fd(&pfd));
+    }
+    if (op->writes &&
+        !sp_sandbox_add_file(sb, op->writes, run->target_fd, TRUE, error))
+        return NULL;
+    for (char **r = op->reads; r && *r; r++)
+        if (!sp_sandbox_add_file(sb, *r, sp_run_input(run, *r), FALSE, error))
+            return NULL;
+    if (secret_fd >= 0)
+        sp_sandbox_set_secret(sb, SP_SECRET_CHILD_FD, secret_fd);
+    return g_steal_pointer(&sb);
+}
+
 static gboolean
 sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
-                const SpSecret *secret, GError **error)
+                const SpRun *run, GError **error)
 {
     const SpPolicy *policy = pool->policy;
+    g_autoptr(SpSandbox) sb = NULL;
     g_autofd int memfd = -1;
     SpExecFd fds[1];
     SpExecOptions opts = {
@@ -78,15 +128,24 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
     };
 
     if (op->needs_secret) {
-        if (!secret) {
+        if (!run->secret) {
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("volume '%s': encryption needs a secret"),
                         plan->volume);
             return FALSE;
         }
-        memfd = sp_secret_to_memfd(secret, error);
+        memfd = sp_secret_to_memfd(run->secret, error);
         if (memfd < 0)
             return FALSE;
+    }
+    if (policy->sandbox) {
+        sb = sp_run_sandbox(op, run, memfd, error);
+        if (!sb) {
+            g_prefix_error(error, _("volume '%s': "), plan->volume);
+            return FALSE;
+        }
+        opts.sandbox = sb;
+    } else if (memfd >= 0) {
         fds[0].child_fd = SP_SECRET_CHILD_FD;
         fds[0].parent_fd = memfd;
         opts.fds = fds;
@@ -129,9 +188,11 @@ sp_run_raw_clone(const SpPlan *plan, const SpOperation *op, int target_fd,
 }
 
 gboolean
-sp_pool_run_plan(SpPool *pool, const SpPlan *plan, int target_fd, int src_fd,
-                 guint64 src_size, const SpSecret *secret, GError **error)
+sp_pool_run_plan(SpPool *pool, const SpPlan *plan, const SpRun *run,
+                 GError **error)
 {
+    int target_fd = run->target_fd;
+
     for (guint i = 0; i < plan->ops->len; i++) {
         const SpOperation *op = g_ptr_array_index(plan->ops, i);
         gboolean ok = TRUE;
@@ -145,10 +206,11 @@ sp_pool_run_plan(SpPool *pool, const SpPlan *plan, int target_fd, int src_fd,
                              error);
             break;
         case SP_OP_RAW_CLONE:
-            ok = sp_run_raw_clone(plan, op, target_fd, src_fd, src_size, error);
+            ok = sp_run_raw_clone(plan, op, target_fd, run->src_fd,
+                                  run->src_size, error);
             break;
         case SP_OP_QEMU_IMG:
-            ok = sp_run_qemu_img(pool, plan, op, secret, error);
+            ok = sp_run_qemu_img(pool, plan, op, run, error);
             break;
         }
         if (!ok)
@@ -191,7 +253,8 @@ sp_image_problems(const SpInspectResult *r, const SpVolume *vol,
 
 gboolean
 sp_pool_check_image(SpPool *pool, int fd, const SpVolume *vol,
-                    const char *what, SpInspectResult **result, GError **error)
+                    const char *what, SpInspectResult **result,
+                    int *backing_fd, GError **error)
 {
     SpFormat img = sp_volume_image_format(vol);
     g_autoptr(SpInspectResult) r = NULL;
@@ -219,6 +282,8 @@ sp_pool_check_image(SpPool *pool, int fd, const SpVolume *vol,
             return FALSE;
         if (result)
             *result = g_steal_pointer(&r);
+        if (backing_fd)
+            *backing_fd = g_steal_fd(&bfd);
         return TRUE;
     }
     g_ptr_array_add(bad, NULL);

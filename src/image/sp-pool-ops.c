@@ -42,6 +42,8 @@ sp_pool_resize(SpPool *pool, const char *name, guint64 capacity,
     g_autofree char *path = NULL;
     g_autofree char *what = g_strdup_printf(_("volume '%s'"), name);
     g_autofd int fd = -1;
+    g_autofd int bfd = -1;
+    SpRun run = SP_RUN_INIT;
     struct stat st;
 
     if (!sp_volume_check_name(name, error) ||
@@ -71,9 +73,13 @@ sp_pool_resize(SpPool *pool, const char *name, guint64 capacity,
         return FALSE;
     /* qemu-img is about to open the image: it must be what was recorded. */
     if (sp_volume_image_format(vol) != SP_FORMAT_RAW &&
-        !sp_pool_check_image(pool, fd, vol, what, NULL, error))
+        !sp_pool_check_image(pool, fd, vol, what, NULL, &bfd, error))
         return FALSE;
-    if (!sp_pool_run_plan(pool, plan, fd, -1, 0, secret, error))
+    run.target_fd = fd;
+    run.secret = secret;
+    if (bfd >= 0)
+        sp_run_add_input(&run, vol->backing_path, bfd);
+    if (!sp_pool_run_plan(pool, plan, &run, error))
         return FALSE;
     if (fsync(fd) < 0)
         return sp_error_set_errno(error, errno, _("volume '%s': fsync"), name);
@@ -147,7 +153,7 @@ sp_pool_adopt(SpPool *pool, const char *name, SpFormat format, GError **error)
     vol->group = st.st_gid;
     /* The policy's formats and limits, and a standalone image: a backing
      * file named by a file of unknown origin is never followed. */
-    if (!sp_pool_check_image(pool, fd, vol, what, &r, error))
+    if (!sp_pool_check_image(pool, fd, vol, what, &r, NULL, error))
         return FALSE;
     vol->capacity = r->virtual_size;
     vol->has_capacity = TRUE;

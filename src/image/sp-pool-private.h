@@ -43,15 +43,34 @@ int sp_pool_open_backing(SpPool *pool, const SpVolume *vol, SpLock **lock,
  * and format, and that store passes sp_pool_open_backing() again (the
  * record is only as trustworthy as whoever can write the volume's
  * attributes). The policy's max_capacity bounds its virtual size. The
- * inspector's result in @result if non-NULL. @what names it in errors. */
+ * inspector's result in @result if non-NULL; the backing store, opened
+ * and checked, in @backing_fd if non-NULL (-1 when there is none). @what
+ * names it in errors. */
 gboolean sp_pool_check_image(SpPool *pool, int fd, const SpVolume *vol,
                              const char *what, SpInspectResult **result,
-                             GError **error);
+                             int *backing_fd, GError **error);
 
-/* Run @plan's operations on @target_fd (raw ops) / their argv (qemu-img).
- * @src_fd/@src_size: the clone source for SP_OP_RAW_CLONE. */
-gboolean sp_pool_run_plan(SpPool *pool, const SpPlan *plan, int target_fd,
-                          int src_fd, guint64 src_size, const SpSecret *secret,
+/* The open files a plan runs on. qemu-img is shown exactly these, bound
+ * by fd (the sandbox): the path it writes, and each path it reads. */
+#define SP_RUN_MAX_INPUTS 4
+typedef struct {
+    int target_fd;          /* what the plan writes (raw ops work on it) */
+    int src_fd;             /* the clone source for SP_OP_RAW_CLONE, or -1 */
+    guint64 src_size;
+    const SpSecret *secret; /* LUKS passphrase, or NULL */
+    const char *in_paths[SP_RUN_MAX_INPUTS]; /* inputs by the plan's path */
+    int in_fds[SP_RUN_MAX_INPUTS];
+    guint n_in;
+} SpRun;
+
+#define SP_RUN_INIT {.target_fd = -1, .src_fd = -1}
+
+/* Let qemu-img read @fd at @path (normalised, as the plan names it). */
+void sp_run_add_input(SpRun *run, const char *path, int fd);
+
+/* Run @plan's operations: raw ones in-process on run->target_fd, qemu-img
+ * with its argv, in the sandbox unless the policy says otherwise. */
+gboolean sp_pool_run_plan(SpPool *pool, const SpPlan *plan, const SpRun *run,
                           GError **error);
 
 /* Whether volume @name of the pool is the recorded backing store of another

@@ -89,6 +89,7 @@ sp_wipe_rebuild(SpPool *pool, SpVolume *vol, int fd, const struct stat *st,
     g_autoptr(SpLock) backing_lock = NULL;
     g_autofd int bfd = -1;
     SpPlanCreateArgs pa = {.pool_path = pool->path};
+    SpRun run = SP_RUN_INIT;
     struct stat built;
 
     if (vol->backing_path &&
@@ -101,10 +102,13 @@ sp_wipe_rebuild(SpPool *pool, SpVolume *vol, int fd, const struct stat *st,
     vol->capacity = vol->capacity ? vol->capacity : (guint64)st->st_size;
     vol->has_capacity = TRUE;
     vol->has_allocation = FALSE;
+    run.target_fd = t.fd;
+    if (bfd >= 0)
+        sp_run_add_input(&run, vol->backing_path, bfd);
     if (!(plan = sp_plan_create(pool->policy, vol, &pa, error)) ||
-        !sp_pool_run_plan(pool, plan, t.fd, -1, 0, NULL, error) ||
+        !sp_pool_run_plan(pool, plan, &run, error) ||
         !sp_fs_tmp_still_ours(&t, what, "qemu-img ran", error) ||
-        !sp_pool_check_image(pool, t.fd, vol, what, NULL, error))
+        !sp_pool_check_image(pool, t.fd, vol, what, NULL, NULL, error))
         return FALSE;
     if (fstat(t.fd, &built) < 0)
         return sp_error_set_errno(error, errno, "%s", what);

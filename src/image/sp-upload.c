@@ -99,7 +99,7 @@ sp_upload_check(SpUpload *u, const SpVolume *vol, gboolean *has_backing,
         g_strdup_printf(_("upload into volume '%s'"), u->name);
     g_autoptr(SpInspectResult) r = NULL;
 
-    if (!sp_pool_check_image(u->pool, u->tmp.fd, vol, what, &r, error)) {
+    if (!sp_pool_check_image(u->pool, u->tmp.fd, vol, what, &r, NULL, error)) {
         sp_upload_explain_mismatch(u->tmp.fd, vol, error ? *error : NULL);
         return FALSE;
     }

@@ -206,28 +206,31 @@ sp_exec_fds_clear(SpExecFds *f)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpExecFds, sp_exec_fds_clear)
 
+/* @pairs: (parent fd, child fd) ints, the options' and the sandbox's. */
 static gboolean
-sp_exec_fds_map(SpExecFds *f, const SpExecOptions *opts, const char *prog,
+sp_exec_fds_map(SpExecFds *f, const GArray *pairs, const char *prog,
                 GError **error)
 {
-    f->n = opts->n_fds;
+    f->n = pairs->len / 2;
     f->src = g_new(int, f->n + 1);
     f->dst = g_new0(int, f->n + 1);
     for (gsize i = 0; i < f->n; i++)
         f->src[i] = -1;
     for (gsize i = 0; i < f->n; i++) {
-        if (opts->fds[i].child_fd < 3) {
+        int parent = g_array_index(pairs, int, 2 * i);
+        int child = g_array_index(pairs, int, 2 * i + 1);
+
+        if (child < 3) {
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("%s: child fd %d: must be 3 or above"), prog,
-                        opts->fds[i].child_fd);
+                        child);
             return FALSE;
         }
-        f->src[i] =
-            fcntl(opts->fds[i].parent_fd, F_DUPFD_CLOEXEC, SP_EXEC_FD_BASE);
+        f->src[i] = fcntl(parent, F_DUPFD_CLOEXEC, SP_EXEC_FD_BASE);
         if (f->src[i] < 0)
             return sp_error_set_errno(error, errno, _("%s: fd %d"), prog,
-                                      opts->fds[i].parent_fd);
-        f->dst[i] = opts->fds[i].child_fd;
+                                      parent);
+        f->dst[i] = child;
     }
     return TRUE;
 }
@@ -266,9 +269,24 @@ sp_exec_spawn(SpExecChild *ch, const char *const *argv,
     static const char *const envp[] = {"LC_ALL=C", "PATH=" SP_EXEC_PATH, NULL};
     g_auto(SpExecFds) fds = {0};
     g_autoptr(GError) spawn_error = NULL;
+    g_autoptr(GPtrArray) wrapped = NULL;
+    g_autoptr(GArray) pairs = g_array_new(FALSE, FALSE, sizeof(int));
     SpChildSetup cs = {opts->cpu_limit_sec, opts->as_limit_bytes, getpid()};
 
-    if (!sp_exec_fds_map(&fds, opts, ch->prog, error))
+    for (gsize i = 0; i < opts->n_fds; i++) {
+        int pair[2] = {opts->fds[i].parent_fd, opts->fds[i].child_fd};
+
+        g_array_append_vals(pairs, pair, 2);
+    }
+    if (opts->sandbox) {
+        g_autoptr(GArray) more = NULL;
+
+        if (!sp_sandbox_wrap(opts->sandbox, argv, &wrapped, &more, error))
+            return FALSE;
+        g_array_append_vals(pairs, more->data, more->len);
+        argv = (const char *const *)wrapped->pdata;
+    }
+    if (!sp_exec_fds_map(&fds, pairs, ch->prog, error))
         return FALSE;
     if (!g_spawn_async_with_pipes_and_fds(
             NULL, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CLOEXEC_PIPES,
@@ -424,8 +442,11 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
     if (!sp_exec_spawn(&ch, argv, opts, error))
         return FALSE;
     sp_exec_pump(&ch, opts->timeout_sec);
-    if (!sp_exec_wait(&ch, opts->timeout_sec, error))
+    if (!sp_exec_wait(&ch, opts->timeout_sec, error)) {
+        if (opts->sandbox && error)
+            sp_sandbox_explain(*error);
         return FALSE;
+    }
     if (out_stdout)
         *out_stdout = g_string_free(g_steal_pointer(&ch.out), FALSE);
     return TRUE;

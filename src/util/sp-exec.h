@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "util/sp-glib-compat.h"
+#include "util/sp-sandbox.h"
 
 #define SP_EXEC_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -21,6 +22,9 @@ typedef struct {
     const SpExecFd *fds;      /* extra fds to hand to the child */
     gsize n_fds;
     int stdin_fd;             /* -1 = /dev/null */
+    /* Run the program inside this sandbox (NULL: unconfined). Its
+     * secret and files are the sandbox's, not in @fds. */
+    SpSandbox *sandbox;
     /* Called in the parent with the child's pid once it started (tests). */
     void (*on_spawn)(GPid pid, gpointer data);
     gpointer on_spawn_data;

@@ -115,6 +115,10 @@ test_kinds(void)
     g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL), ==, 4);
 }
 
+/* Tests whose qemu-img stand-in records what it was given, or acts on the
+ * pool directory behind safepool's back, run it unconfined (sandbox=false):
+ * inside the sandbox it could do neither, which cli-sandbox tests. */
+
 /* The product itself retries qemu's PBKDF calibration flake (see
  * pbkdf-flake-*), so no retry here. */
 static void
@@ -148,7 +152,7 @@ test_luks_secret(void)
         "exec /usr/bin/qemu-img \"$@\"\n",
         e0->logs, e0->logs, e0->logs, e0->logs);
     g_autofree char *wrapper = cli_write_script(e0, "qemu-img-log", body);
-    g_autofree char *extra = g_strdup_printf("[qemu-img]\nqemu_img=%s\n", wrapper);
+    g_autofree char *extra = g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", wrapper);
     g_autofree char *keyfile = g_build_filename(e0->dir, "key", NULL);
     g_autofree char *badkey = g_build_filename(e0->dir, "badkey", NULL);
     g_autofree char *lx = NULL;
@@ -233,6 +237,7 @@ test_qemu_img_fails(void)
     g_autoptr(CliEnv) e = cli_env_new(NULL);
     g_autofree char *fake = cli_write_script(e, "qemu-img-fail",
         "#!/bin/sh\necho 'qemu-img: fake failure' >&2\nexit 1\n");
+    /* (sandboxed: the policy's qemu-img is shown to the sandbox) */
     g_autofree char *conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\n", fake);
     g_autofree char *x = cli_write_xml(e, "q.xml",
         "<volume><name>q.qcow2</name><capacity unit='M'>1</capacity>"
@@ -284,7 +289,7 @@ test_kill_mid_create(void)
     g_autofree char *body = g_strdup_printf(
         "#!/bin/sh\necho $$ > '%s'\nsleep 30\nexit 1\n", pidfile);
     g_autofree char *slow = cli_write_script(e, "qemu-img-slow", body);
-    g_autofree char *conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\n", slow);
+    g_autofree char *conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", slow);
     g_autofree char *x = cli_write_xml(e, "q.xml",
         "<volume><name>k.qcow2</name><capacity unit='M'>1</capacity>"
         "<target><format type='qcow2'/></target></volume>");
@@ -336,7 +341,7 @@ pbkdf_case(guint failures, int expect_rc, guint min_calls, guint max_calls)
         "  echo \"qemu-img: $t: Unable to get accurate CPU usage\" >&2; exit 1\n"
         "fi\nexec /usr/bin/qemu-img \"$@\"\n", count, count, failures);
     g_autofree char *fake = cli_write_script(e, "qemu-img-pbkdf", body);
-    g_autofree char *conf = g_strdup_printf("[luks]\niter_time=10\n[qemu-img]\nqemu_img=%s\n", fake);
+    g_autofree char *conf = g_strdup_printf("[luks]\niter_time=10\n[qemu-img]\nqemu_img=%s\nsandbox=false\n", fake);
     g_autofree char *key = g_build_filename(e->dir, "key", NULL);
     g_autofree char *x = cli_write_xml(e, "l.xml",
         "<volume><name>l.img</name><capacity unit='M'>16</capacity>"
@@ -385,7 +390,7 @@ test_tmp_replaced(void)
         "#!/bin/sh\n/usr/bin/qemu-img \"$@\" || exit $?\n"
         "eval t=\\${$(($# - 1))}\n"
         "cp \"$t\" \"$t.x\" && rm \"$t\" && mv \"$t.x\" \"$t\"\n");
-    g_autofree char *conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\n", fake);
+    g_autofree char *conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", fake);
     g_autofree char *x = cli_write_xml(e, "q.xml",
         "<volume><name>q.qcow2</name><capacity unit='M'>1</capacity>"
         "<target><format type='qcow2'/></target></volume>");

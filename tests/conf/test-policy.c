@@ -59,6 +59,7 @@ assert_policies_equal(const SpPolicy *a, const SpPolicy *b)
     g_assert_cmpuint(a->timeout_sec, ==, b->timeout_sec);
     g_assert_cmpuint(a->cpu_limit_sec, ==, b->cpu_limit_sec);
     g_assert_cmpuint(a->as_limit_bytes, ==, b->as_limit_bytes);
+    g_assert_cmpint(a->sandbox, ==, b->sandbox);
     g_assert_cmpstr(a->luks_cipher_alg, ==, b->luks_cipher_alg);
     g_assert_cmpstr(a->luks_cipher_mode, ==, b->luks_cipher_mode);
     g_assert_cmpstr(a->luks_hash, ==, b->luks_hash);
@@ -146,8 +147,8 @@ test_sample_documents_defaults(void)
             g_string_append_printf(out, "%s\n", l);
         }
     }
-    /* 6 volumes + 1 pools + 3 inspector + 4 qemu-img + 6 luks + 5 vtpm. */
-    g_assert_cmpuint(nkeys, ==, 25);
+    /* 6 volumes + 1 pools + 3 inspector + 5 qemu-img + 6 luks + 5 vtpm. */
+    g_assert_cmpuint(nkeys, ==, 26);
     g_assert_true(g_key_file_load_from_data(kf, out->str, -1, 0, NULL));
     uncommented = load_text(out->str, &error);
     g_assert_no_error(error);
