@@ -229,6 +229,11 @@ sp_sandbox_wrap(SpSandbox *sb, const char *const *argv, GPtrArray **out_argv,
                           file->fd, &next);
         sp_sandbox_arg(a, file->path);
     }
+    /* the rest of its world is read-only: only its output can change */
+    sp_sandbox_arg(a, "--remount-ro");
+    sp_sandbox_arg(a, "/dev");
+    sp_sandbox_arg(a, "--remount-ro");
+    sp_sandbox_arg(a, "/");
     sp_sandbox_fd_arg(a, f, "--seccomp", sb->seccomp_fd, &next);
     sp_sandbox_arg(a, "--");
     for (gsize i = 0; argv[i]; i++)

@@ -1,0 +1,109 @@
+/* The sandbox, tried from inside: a probe configured as qemu_img attempts
+ * what an exploited qemu-img would, and every attempt must be denied; the
+ * same probe unconfined (sandbox=false) shows the attempts are real. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "cli-util.h"
+
+static const char *const attempts[] = {"shadow", "neighbour", "proc1", "tcp",
+                                       "write", "ptrace", "mount"};
+
+/* A TCP listener on 127.0.0.1; its port in @port. */
+static int
+listener(int *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    g_assert_cmpint(bind(s, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(listen(s, 8), ==, 0);
+    g_assert_cmpint(getsockname(s, (struct sockaddr *)&a, &len), ==, 0);
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+/* Run a create with the probe as qemu-img; its report line. */
+static char *
+probe(gboolean sandbox)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *conf = g_strdup_printf(
+        "[qemu-img]\nqemu_img=%s\nsandbox=%s\n", g_getenv("SP_PROBE"),
+        sandbox ? "true" : "false");
+    g_autofree char *neighbour = g_build_filename(e->pool, "neighbour.img", NULL);
+    g_autofree char *mnt = g_build_filename(e->pool, "mnt-target", NULL);
+    g_autofree char *escaped = g_build_filename(e->pool, "escaped-write", NULL);
+    g_autofree char *xml = NULL, *x = NULL, *err = NULL;
+    int port, s = listener(&port);
+
+    cli_write_file(e->conf, conf, -1);
+    cli_write_file(neighbour, "neighbour data", -1);
+    g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
+    /* the probe takes the port from the size argument */
+    xml = g_strdup_printf("<volume><name>p.qcow2</name><capacity>%d"
+                          "</capacity><target><format type='qcow2'/>"
+                          "</target></volume>", port);
+    x = cli_write_xml(e, "p.xml", xml);
+    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
+                            x, NULL), ==, 3);
+    close(s);
+    g_test_message("%s", err);
+    g_assert_nonnull(strstr(err, "probe:"));
+    /* nothing reached the host */
+    if (sandbox) {
+        g_assert_false(g_file_test(escaped, G_FILE_TEST_EXISTS));
+        g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
+    }
+    return g_steal_pointer(&err);
+}
+
+static void
+test_denied(void)
+{
+    g_autofree char *err = probe(TRUE);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(attempts); i++) {
+        g_autofree char *denied = g_strdup_printf(" %s=denied", attempts[i]);
+
+        if (!strstr(err, denied))
+            g_error("sandboxed probe was not denied '%s': %s", attempts[i],
+                    err);
+    }
+}
+
+/* The probe is no stub: unconfined, it can do each of these. */
+static void
+test_control(void)
+{
+    g_autofree char *err = NULL;
+
+    if (getuid() != 0) {
+        g_test_skip("needs root");
+        return;
+    }
+    err = probe(FALSE);
+    for (gsize i = 0; i < G_N_ELEMENTS(attempts); i++) {
+        g_autofree char *allowed = g_strdup_printf(" %s=ALLOWED", attempts[i]);
+
+        if (!strstr(err, allowed))
+            g_error("unconfined probe could not '%s': %s", attempts[i], err);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/sandbox/probe-denied", test_denied);
+    g_test_add_func("/sandbox/probe-control", test_control);
+    return g_test_run();
+}
