@@ -125,9 +125,11 @@ main(int argc, char **argv)
         snprintf(neighbour, sizeof(neighbour), "%s/neighbour.img", dir);
         try_read("neighbour", neighbour);
     }
-    /* the host's first process: its command line is readable to anyone
-     * who can see it, so only a separate pid namespace hides it */
-    try_read("proc1", "/proc/1/cmdline");
+    /* the host's first process: its environment (root may be refused it
+     * where PID 1 is another namespace's, as in a container), and its
+     * command line, readable to anyone who can see the process at all */
+    try_read("proc1", "/proc/1/environ");
+    try_read("proc1-cmdline", "/proc/1/cmdline");
     try_tcp(atoi(argv[argc - 1]));
     try_write(dir);
     try_ptrace();

@@ -12,8 +12,9 @@
 
 #include "cli-util.h"
 
-static const char *const attempts[] = {"shadow", "neighbour", "proc1", "tcp",
-                                       "write", "ptrace", "mount"};
+static const char *const attempts[] = {
+    "shadow", "neighbour", "proc1", "proc1-cmdline", "tcp", "write", "ptrace",
+    "mount"};
 
 /* A TCP listener on 127.0.0.1; its port in @port. */
 static int
@@ -94,6 +95,11 @@ test_control(void)
     for (gsize i = 0; i < G_N_ELEMENTS(attempts); i++) {
         g_autofree char *allowed = g_strdup_printf(" %s=ALLOWED", attempts[i]);
 
+        /* a container may refuse even root another namespace's PID 1
+         * environment; its command line shows the process is in view */
+        if (g_str_equal(attempts[i], "proc1") &&
+            strstr(err, " proc1=denied(EACCES)"))
+            continue;
         if (!strstr(err, allowed))
             g_error("unconfined probe could not '%s': %s", attempts[i], err);
     }
