@@ -1,5 +1,6 @@
 """One side of bench-libvirt.sh, run inside tools/private-libvirtd:
-N qcow2 creates over one python3-libvirt connection, then clones of a
+N qcow2 creates of one size and N of N sizes over one python3-libvirt
+connection, then clones of a
 sparse raw 4 GiB volume holding 256 MiB of data. Prints one JSON line."""
 import json
 import os
@@ -37,6 +38,16 @@ for i in range(n_creates):
     pc.createXML(vol_xml(f"v{i:05d}.qcow2", 1 << 30, "qcow2"), 0)
 create_s = time.monotonic() - t0
 
+# the same number again, each of a size not seen before: no volume can be
+# written from an earlier one of its shape (image/sp-template.h), every
+# create runs qemu-img (sandboxed, with the module)
+pd = pool_at("bench-distinct", os.path.join(workdir, "distinct"))
+t0 = time.monotonic()
+for i in range(n_creates):
+    pd.createXML(vol_xml(f"d{i:05d}.qcow2", (1 << 30) + (i + 1) * (1 << 20),
+                         "qcow2"), 0)
+distinct_s = time.monotonic() - t0
+
 # clone: raw 4 GiB, 256 MiB of data in 16 extents of 16 MiB
 pk = pool_at("bench-clone", os.path.join(workdir, "clone"))
 src = pk.createXML(vol_xml("src.raw", 4 << 30, "raw", 0), 0)
@@ -59,5 +70,7 @@ for i in range(n_clones):
 print(json.dumps({"label": label, "creates": n_creates,
                   "create_s": create_s,
                   "create_ms_each": create_s * 1000 / n_creates,
+                  "distinct_s": distinct_s,
+                  "distinct_ms_each": distinct_s * 1000 / n_creates,
                   "clone_s_median": statistics.median(clone_times),
                   "clone_s": clone_times}))

@@ -44,12 +44,16 @@ for d in $dirs; do
 import json, sys
 s, m, n = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
 cr = m["create_s"] / s["create_s"]
+cd = m["distinct_s"] / s["distinct_s"]
 cl = s["clone_s_median"] / m["clone_s_median"]
 print("| operation | stock libvirtd | with safepool | ratio | target |")
 print("|---|---|---|---|---|")
-print(f"| {n} x qcow2 create (total) | {s['create_s']:.2f} s ({s['create_ms_each']:.1f} ms each) "
+print(f"| {n} x qcow2 create, 1 GiB each (total) | {s['create_s']:.2f} s ({s['create_ms_each']:.1f} ms each) "
       f"| {m['create_s']:.2f} s ({m['create_ms_each']:.1f} ms each) "
-      f"| safepool/stock = {cr:.3f} ({(cr - 1) * 100:+.1f}%) | <= 1.10: {'met' if cr <= 1.10 else 'MISSED'} |")
+      f"| safepool/stock = {cr:.3f} ({(cr - 1) * 100:+.1f}%) | <= 0.80: {'met' if cr <= 0.80 else 'MISSED'} |")
+print(f"| {n} x qcow2 create, each a new size (total) | {s['distinct_s']:.2f} s ({s['distinct_ms_each']:.1f} ms each) "
+      f"| {m['distinct_s']:.2f} s ({m['distinct_ms_each']:.1f} ms each) "
+      f"| safepool/stock = {cd:.3f} ({(cd - 1) * 100:+.1f}%) | <= 0.80: {'met' if cd <= 0.80 else 'MISSED'} |")
 print(f"| clone raw 4 GiB / 256 MiB data (median) | {s['clone_s_median']:.3f} s "
       f"| {m['clone_s_median']:.3f} s | stock/safepool = {cl:.1f}x | >= 5x: {'met' if cl >= 5 else 'MISSED'} |")
 PY
@@ -74,7 +78,10 @@ done
     echo "Both sides run in a private libvirtd (tools/private-libvirtd) with the same"
     echo "python3-libvirt client: $creates \`createXML\` calls (what \`virsh vol-create\`"
     echo "sends) of 1 GiB qcow2 volumes over one connection, so that $creates client"
-    echo "start-ups do not dominate; then $clones \`createXMLFrom\` calls (\`virsh"
+    echo "start-ups do not dominate; then $creates more, each of a size not seen"
+    echo "before (1 GiB + n MiB): safepool writes a volume of a shape it has made"
+    echo "before from the bytes qemu-img made then (image/sp-template.h), so only"
+    echo "this second row runs qemu-img, sandboxed, for every volume; then $clones \`createXMLFrom\` calls (\`virsh"
     echo "vol-clone\`) of a sparse raw 4 GiB volume holding 256 MiB of data (16 extents"
     echo "of 16 MiB), median shown. The stock side is the same libvirtd without"
     echo "--backend-dir."

@@ -330,6 +330,9 @@ sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
     if (img == SP_FORMAT_QCOW2) {
         if (!opt_add_qcow2(opts, vol, pm, error))
             return FALSE;
+        /* an empty qcow2 of this shape: the same bytes every time */
+        op->reusable = !vol->backing_path && !vol->encryption.enabled &&
+                       !pm && !vol->nocow;
     } else {
         if (img == SP_FORMAT_LUKS && pm)
             opt_add(opts, "preallocation", pm);

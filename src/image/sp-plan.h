@@ -27,6 +27,10 @@ typedef struct {
      * clone source, a backing file): all the sandbox shows it. */
     char *writes;
     char **reads;         /* NULL-terminated, may be NULL */
+    /* SP_OP_QEMU_IMG: its output is a function of qemu-img and argv alone
+     * (no input, secret, preallocation or file flag), so the executor may
+     * write what the same run made before (image/sp-template.h) */
+    gboolean reusable;
 } SpOperation;
 
 /* Stable name of an operation kind for JSON ("raw-create", "qemu-img", ...). */

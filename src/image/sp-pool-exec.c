@@ -2,6 +2,7 @@
  * qemu-img with limits and the secret on an inherited fd) and inspects a
  * pool volume before qemu-img is allowed to read it. */
 #include "image/sp-pool-private.h"
+#include "image/sp-template.h"
 
 #include <inttypes.h>
 #include <errno.h>
@@ -120,6 +121,7 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
     const SpPolicy *policy = pool->policy;
     g_autoptr(SpSandbox) sb = NULL;
     g_autofd int memfd = -1;
+    gboolean known = FALSE;
     SpExecFd fds[1];
     SpExecOptions opts = {
         .timeout_sec = policy->timeout_sec,
@@ -128,6 +130,12 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
         .stdin_fd = -1,
     };
 
+    if (!sp_template_write(op, run->target_fd, &known, error)) {
+        g_prefix_error(error, _("volume '%s': "), plan->volume);
+        return FALSE;
+    }
+    if (known)
+        return TRUE;
     if (op->needs_secret) {
         if (!run->secret) {
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
@@ -156,6 +164,7 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
         g_prefix_error(error, _("volume '%s': "), plan->volume);
         return FALSE;
     }
+    sp_template_store(op, run->target_fd);
     return TRUE;
 }
 
