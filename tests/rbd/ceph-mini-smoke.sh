@@ -72,8 +72,11 @@ leftovers() {
 # raw key and fail with "error connecting: Invalid argument").
 qemu_key() { printf %s "$CEPH_USER_KEY"; }
 
+# conf=/dev/null: without a conf option qemu reads /etc/ceph/ceph.conf,
+# ~/.ceph/ceph.conf and ./ceph.conf (the current directory!) and then the
+# keyring that one names.
 image_opts() {  # image_opts IMAGE
-    echo "driver=rbd,pool=rbd,image=$1,server.0.host=$CEPH_MON_HOST,server.0.port=$CEPH_MON_PORT,user=libvirt,key-secret=sec0"
+    echo "driver=rbd,pool=rbd,image=$1,server.0.host=$CEPH_MON_HOST,server.0.port=$CEPH_MON_PORT,user=libvirt,key-secret=sec0,conf=/dev/null"
 }
 
 # rbd as client.libvirt (its keyring is found through the conf's $name)
@@ -122,7 +125,7 @@ exercise() {
         env -u CEPH_CONF qemu-img create -q -f raw \
         --object secret,id=sec0,file=/dev/fd/3,format=base64 \
         -o password-secret=sec0 \
-        "rbd:rbd/qemu-img:id=libvirt:mon_host=$CEPH_MON_HOST\\:$CEPH_MON_PORT:client_mount_timeout=10" \
+        "rbd:rbd/qemu-img:id=libvirt:mon_host=$CEPH_MON_HOST\\:$CEPH_MON_PORT:client_mount_timeout=10:conf=/dev/null" \
         32M 3< <(qemu_key)
     check "qemu-img info (--image-opts, key-secret)" \
         output_has "virtual size: 32 MiB" env -u CEPH_CONF qemu-img info \
