@@ -135,7 +135,7 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
     rbd_image_options_destroy(opts);
 
     MUST("rbd_open", rbd_open(io, "probe-basic", &img, NULL));
-    MUST("rbd_metadata_set conf? no: user key", rbd_metadata_set(img, "safepool.owner", "vm1"));
+    MUST("rbd_metadata_set safepool.owner", rbd_metadata_set(img, "safepool.owner", "vm1"));
     MUST("rbd_metadata_set second key", rbd_metadata_set(img, "safepool.format", "raw"));
     MUST("rbd_metadata_get", rbd_metadata_get(img, "safepool.owner", val, &vlen));
     printf("  metadata safepool.owner = '%s' (val_len after success: %zu)\n", val, vlen);
@@ -288,6 +288,8 @@ static void cmd_clone(rados_t c, const char *pool)
     MUST("rbd_clone3 protected snap, CLONE_FORMAT=1",
          rbd_clone3(io, "probe-parent", "base", io, "probe-child", opts));
     rbd_image_options_destroy(opts);
+    printf("  children with no snapshot set on the handle:\n");
+    count_children(img);
     MUST("rbd_snap_set base", rbd_snap_set(img, "base"));
     count_children(img);
     rbd_snap_set(img, NULL);
