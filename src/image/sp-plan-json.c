@@ -4,12 +4,12 @@
 
 #include <json-glib/json-glib.h>
 
+#include "util/sp-json.h"
+
 char *
 sp_plan_to_json(const SpPlan *p)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
 
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "volume");
@@ -49,8 +49,5 @@ sp_plan_to_json(const SpPlan *p)
     }
     json_builder_end_array(b);
     json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_root(gen, root);
-    return json_generator_to_data(gen, NULL);
+    return sp_json_builder_to_text(b, NULL);
 }

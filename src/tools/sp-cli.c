@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "util/sp-json.h"
+
 const SpPolicy *
 sp_cli_policy(SpCli *cli, GError **error)
 {
@@ -84,10 +86,8 @@ sp_cli_parse(SpCli *cli, const char *command, const char *params,
 void
 sp_cli_print_json(JsonNode *node)
 {
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_root(gen, node);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
+    g_autofree char *text = sp_json_to_text(node, NULL);
+
     printf("%s\n", text);
     fflush(stdout);
 }

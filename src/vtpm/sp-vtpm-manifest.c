@@ -8,6 +8,7 @@
 #include "conf/sp-label-syntax.h"
 #include "util/sp-error.h"
 #include "util/sp-i18n.h"
+#include "util/sp-json.h"
 #include "vtpm/sp-vtpm.h"
 #include "vtpm/sp-vtpm-util.h"
 
@@ -65,8 +66,6 @@ char *
 sp_vtpm_manifest_to_json(const SpVtpmManifest *m, gsize *len)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
 
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "format");
@@ -104,10 +103,7 @@ sp_vtpm_manifest_to_json(const SpVtpmManifest *m, gsize *len)
     }
     json_builder_end_array(b);
     json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_root(gen, root);
-    return json_generator_to_data(gen, len);
+    return sp_json_builder_to_text(b, len);
 }
 
 gboolean
