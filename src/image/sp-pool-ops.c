@@ -99,12 +99,7 @@ sp_pool_delete(SpPool *pool, const char *name, GError **error)
     if (!lock)
         return FALSE;
     if (!sp_fs_lstat(pool->fd, name, &st, &local)) {
-        if (g_error_matches(local, SP_ERROR, SP_ERROR_NOT_FOUND))
-            g_set_error(error, SP_ERROR, SP_ERROR_NOT_FOUND,
-                        _("volume '%s': no such volume in pool '%s'"), name,
-                        pool->path);
-        else
-            g_propagate_error(error, g_steal_pointer(&local));
+        sp_pool_lookup_error(pool, name, g_steal_pointer(&local), error);
         return FALSE;
     }
     if (!S_ISREG(st.st_mode)) {

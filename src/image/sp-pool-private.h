@@ -46,6 +46,11 @@ int sp_pool_open_backing(SpPool *pool, const SpVolume *vol, SpLock **lock,
  * inspector's result in @result if non-NULL; the backing store, opened
  * and checked, in @backing_fd if non-NULL (-1 when there is none). @what
  * names it in errors. */
+/* The error of a failed lookup of volume @name (@local, taken): not found
+ * becomes "volume 'NAME': no such volume in pool 'PATH'". */
+void sp_pool_lookup_error(const SpPool *pool, const char *name, GError *local,
+                          GError **error);
+
 gboolean sp_pool_check_image(SpPool *pool, int fd, const SpVolume *vol,
                              const char *what, SpInspectResult **result,
                              int *backing_fd, GError **error);

@@ -101,6 +101,20 @@ sp_pool_swept(const SpPool *pool)
     return pool->swept;
 }
 
+void
+sp_pool_lookup_error(const SpPool *pool, const char *name, GError *local,
+                     GError **error)
+{
+    if (g_error_matches(local, SP_ERROR, SP_ERROR_NOT_FOUND)) {
+        g_error_free(local);
+        g_set_error(error, SP_ERROR, SP_ERROR_NOT_FOUND,
+                    _("volume '%s': no such volume in pool '%s'"), name,
+                    pool->path);
+    } else {
+        g_propagate_error(error, local);
+    }
+}
+
 int
 sp_pool_open_volume(SpPool *pool, const char *name, int flags, struct stat *st,
                     GError **error)
@@ -113,12 +127,7 @@ sp_pool_open_volume(SpPool *pool, const char *name, int flags, struct stat *st,
     /* O_NONBLOCK: a FIFO planted under a volume's name must not hang us. */
     fd = sp_fs_openat(pool->fd, name, flags | O_NONBLOCK, 0, &local);
     if (fd < 0) {
-        if (g_error_matches(local, SP_ERROR, SP_ERROR_NOT_FOUND))
-            g_set_error(error, SP_ERROR, SP_ERROR_NOT_FOUND,
-                        _("volume '%s': no such volume in pool '%s'"), name,
-                        pool->path);
-        else
-            g_propagate_error(error, g_steal_pointer(&local));
+        sp_pool_lookup_error(pool, name, g_steal_pointer(&local), error);
         return -1;
     }
     if (fstat(fd, st) < 0) {
