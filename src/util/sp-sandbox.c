@@ -274,14 +274,17 @@ void
 sp_sandbox_explain(GError *error)
 {
     g_autofree char *old = NULL;
+    const char *cause;
 
-    /* bubblewrap's own errors, on the program's stderr, start so */
-    if (!error || !strstr(error->message, "bwrap: "))
+    /* bubblewrap's own errors, on the program's stderr, start so; what
+     * the runner said before it ("qemu-img failed (exit 1): ") is not
+     * true of a program that never started */
+    if (!error || !(cause = strstr(error->message, "bwrap: ")))
         return;
     old = error->message;
     error->message = g_strdup_printf(
         _("the sandbox for helper programs cannot be set up (%s); install "
           "bubblewrap and allow namespaces, or set qemu-img.sandbox=false in "
           "the policy to run them unconfined"),
-        old);
+        cause);
 }

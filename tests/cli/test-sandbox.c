@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -105,11 +106,48 @@ test_control(void)
     }
 }
 
+/* Where namespaces are forbidden (systemd's RestrictNamespaces=yes, a
+ * locked-down container), the operation is refused in one line that names
+ * the cause and the fix, and nothing is left behind; no silent fallback. */
+static void
+test_unavailable(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *x = NULL, *err = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = -1;
+
+    x = cli_write_xml(e, "q.xml",
+                      "<volume><name>q.qcow2</name><capacity>1048576"
+                      "</capacity><target><format type='qcow2'/></target>"
+                      "</volume>");
+    {
+        const char *argv[] = {g_getenv("SP_NO_NAMESPACES"),
+                              g_getenv("SAFEPOOL_BIN"), "--config", e->conf,
+                              "vol-create", "--pool-dir", e->pool, x, NULL};
+
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+                                   NULL, NULL, NULL, &err, &status, &error));
+    }
+    g_assert_no_error(error);
+    g_test_message("%s", err);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 3);
+    g_assert_nonnull(strstr(err, "sandbox for helper programs cannot be set up"));
+    g_assert_nonnull(strstr(err, "qemu-img.sandbox=false"));
+    /* one line */
+    g_assert_cmpint(strchr(err, '\n') - err, ==, strlen(err) - 1);
+    g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
+    g_assert_false(g_file_test(e->pool, G_FILE_TEST_EXISTS) &&
+                   cli_tree_contains(e->pool, "QFI", NULL));
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sandbox/probe-denied", test_denied);
     g_test_add_func("/sandbox/probe-control", test_control);
+    g_test_add_func("/sandbox/unavailable", test_unavailable);
     return g_test_run();
 }
