@@ -292,8 +292,9 @@ sp_exec_spawn(SpExecChild *ch, const char *const *argv,
             NULL, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CLOEXEC_PIPES,
             sp_exec_child_setup, &cs, opts->stdin_fd, -1, -1, fds.src, fds.dst,
             fds.n, &ch->pid, NULL, &ch->out_fd, &ch->err_fd, &spawn_error)) {
-        g_set_error(error, SP_ERROR, SP_ERROR_FAILED, _("%s: %s"), ch->prog,
-                    spawn_error->message);
+        /* what could not start: the sandbox runner or the program */
+        g_set_error(error, SP_ERROR, SP_ERROR_FAILED, _("%s: %s"),
+                    opts->sandbox ? "bwrap" : ch->prog, spawn_error->message);
         return FALSE;
     }
     /* Also from the parent, so the group exists before we might kill it. */
@@ -430,6 +431,7 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
     static const SpExecOptions defaults = SP_EXEC_OPTIONS_INIT;
     g_autofree char *prog = NULL;
     g_auto(SpExecChild) ch = {.out_fd = -1, .err_fd = -1, .pidfd = -1};
+    gboolean ok;
 
     if (!opts)
         opts = &defaults;
@@ -439,10 +441,12 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
     ch.prog = prog;
     ch.out = g_string_new(NULL);
     ch.err = g_string_new(NULL);
-    if (!sp_exec_spawn(&ch, argv, opts, error))
-        return FALSE;
-    sp_exec_pump(&ch, opts->timeout_sec);
-    if (!sp_exec_wait(&ch, opts->timeout_sec, error)) {
+    ok = sp_exec_spawn(&ch, argv, opts, error);
+    if (ok) {
+        sp_exec_pump(&ch, opts->timeout_sec);
+        ok = sp_exec_wait(&ch, opts->timeout_sec, error);
+    }
+    if (!ok) {
         if (opts->sandbox && error)
             sp_sandbox_explain(*error);
         return FALSE;
