@@ -257,6 +257,7 @@ test_wait(Fixture *f, gconstpointer data)
     g_autoptr(SpLock) lock = NULL;
     gint64 t0 = g_get_monotonic_time();
 
+    (void)held; /* only held: clang warns on an unused autoptr */
     lock = sp_lock_acquire_wait(f->dfd, "vol", TRUE, 200, &error);
     g_assert_null(lock);
     g_assert_error(error, SP_ERROR, SP_ERROR_LOCKED);
