@@ -1,0 +1,9 @@
+/* Replays the domain XML fuzz corpus as a normal test. */
+#include "fuzz-domain-one.h"
+#include "replay-lib.h"
+
+int
+main(int argc, char **argv)
+{
+    return sp_fuzz_replay_main(argc, argv, sp_fuzz_domain_one);
+}
