@@ -10,6 +10,7 @@
 char *
 sp_uuid_normalize(const char *uuid, GError **error)
 {
+    g_autofree char *shown = NULL;
     GString *out;
     guint ndigits = 0;
 
@@ -35,9 +36,9 @@ sp_uuid_normalize(const char *uuid, GError **error)
     return g_string_free(out, FALSE);
 
 bad:
+    shown = sp_error_escape(uuid);
     g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                _("uuid '%s': not 32 hexadecimal digits"),
-                uuid ? uuid : "");
+                _("uuid '%s': not 32 hexadecimal digits"), shown);
     return NULL;
 }
 

@@ -120,6 +120,18 @@ sp_set_error_element(GError **error, int code, const char *element,
     *error = e;
 }
 
+char *
+sp_error_escape(const char *text)
+{
+    g_autofree char *esc = g_strescape(text ? text : "", NULL);
+
+    if (strlen(esc) > 80) {
+        esc[72] = '\0';
+        return g_strconcat(esc, "...", NULL);
+    }
+    return g_steal_pointer(&esc);
+}
+
 int
 sp_error_exit_code(const GError *error)
 {

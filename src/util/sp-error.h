@@ -35,6 +35,11 @@ void sp_error_set_element(GError *error, const char *element);
 /* The element an SP_ERROR error is about, or NULL. */
 const char *sp_error_element(const GError *error);
 
+/* Untrusted @text (may be NULL) as an error message shows it: escaped
+ * with g_strescape, so no control character breaks the one-line message,
+ * and cut after 72 characters ("..."). */
+char *sp_error_escape(const char *text);
+
 /* Exit status of interface.md for @error (3 for foreign domains). */
 int sp_error_exit_code(const GError *error);
 

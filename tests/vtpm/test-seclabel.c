@@ -104,6 +104,24 @@ test_domain_refused(void)
     }
 }
 
+/* A refused uuid (from --uuid or domain XML) is shown escaped and cut
+ * short: the error stays one line. */
+static void
+test_uuid_refused(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *longer = g_strnfill(200, 'a');
+
+    g_assert_null(sp_uuid_normalize("6b1f0e1c\n8e3b", &error));
+    g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
+    g_assert_cmpstr(error->message, ==,
+                    "uuid '6b1f0e1c\\n8e3b': not 32 hexadecimal digits");
+    g_clear_error(&error);
+    g_assert_null(sp_uuid_normalize(longer, &error));
+    g_assert_nonnull(strstr(error->message, "aaa...': not 32"));
+    g_assert_cmpuint(strlen(error->message), <, 120);
+}
+
 static void
 test_tpm_default_version(void)
 {
@@ -126,6 +144,7 @@ main(int argc, char **argv)
     g_test_add_func("/vtpm/seclabel/label-valid", test_label_valid);
     g_test_add_func("/vtpm/seclabel/domain-parse", test_domain_parse);
     g_test_add_func("/vtpm/seclabel/domain-refused", test_domain_refused);
+    g_test_add_func("/vtpm/seclabel/uuid-refused", test_uuid_refused);
     g_test_add_func("/vtpm/seclabel/tpm-default-version", test_tpm_default_version);
     return g_test_run();
 }
