@@ -264,15 +264,19 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
     }
     uuid = get_str(o, "uuid") ? get_str(o, "uuid") : "";
     tpm_dir = get_str(o, "tpm_dir") ? get_str(o, "tpm_dir") : "";
+    /* both are the archive's text: shown escaped */
     if (!sp_vtpm_is_uuid(uuid)) {
+        g_autofree char *shown = sp_error_escape(uuid);
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("manifest: uuid '%s' is not canonical"), uuid);
+                    _("manifest: uuid '%s' is not canonical"), shown);
         return NULL;
     }
     if (strcmp(tpm_dir, "tpm2") != 0 && strcmp(tpm_dir, "tpm1.2") != 0) {
+        g_autofree char *shown = sp_error_escape(tpm_dir);
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("manifest: tpm_dir '%s' is neither tpm2 nor "
-                      "tpm1.2"), tpm_dir);
+                      "tpm1.2"),
+                    shown);
         return NULL;
     }
     m = sp_vtpm_manifest_new(uuid, tpm_dir);
