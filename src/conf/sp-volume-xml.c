@@ -22,12 +22,17 @@ append_encryption(GString *s, const SpEncryption *e)
         return;
     append_escaped(s, "    <encryption format='", e->format ? e->format : "",
                    "'>\n");
-    if (e->n_secrets > 0 && e->secret_uuid)
-        append_escaped(s, "      <secret type='passphrase' uuid='",
-                       e->secret_uuid, "'/>\n");
-    else if (e->n_secrets > 0 && e->secret_usage)
-        append_escaped(s, "      <secret type='passphrase' usage='",
-                       e->secret_usage, "'/>\n");
+    /* The struct keeps the count of secrets and the first one (the policy
+     * wants exactly one): as many are written, so that the output parses
+     * back to the same count and the policy refuses it alike. */
+    for (guint i = 0; i < e->n_secrets; i++) {
+        if (e->secret_uuid)
+            append_escaped(s, "      <secret type='passphrase' uuid='",
+                           e->secret_uuid, "'/>\n");
+        else if (e->secret_usage)
+            append_escaped(s, "      <secret type='passphrase' usage='",
+                           e->secret_usage, "'/>\n");
+    }
     if (e->cipher_name) {
         append_escaped(s, "      <cipher name='", e->cipher_name, "'");
         g_string_append_printf(s, " size='%u'", e->cipher_size);

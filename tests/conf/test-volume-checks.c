@@ -269,6 +269,29 @@ test_escaping_round_trip(void)
     g_assert_nonnull(strstr(xml, "<key>/pool/a&amp;b &lt;c&gt;</key>"));
 }
 
+/* Two secrets are refused by the policy; written out, they stay two. */
+static void
+test_secrets_round_trip(void)
+{
+    g_autoptr(SpPolicy) policy = sp_policy_new_default();
+    g_autoptr(SpVolume) v = parse_ok(
+        "<volume><name>v</name><capacity>1</capacity><target>"
+        "<encryption format='luks'>"
+        "<secret type='passphrase' "
+        "uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/>"
+        "<secret type='passphrase' usage='other'/></encryption></target>"
+        "</volume>");
+    g_autofree char *xml = sp_volume_to_xml(v, "/pool/v");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpVolume) again = sp_volume_parse(xml, strlen(xml), &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpuint(again->encryption.n_secrets, ==, 2);
+    g_assert_true(sp_volume_equal(v, again));
+    g_assert_false(sp_volume_check_policy(again, policy, NULL, NULL, &error));
+    g_assert_nonnull(strstr(error->message, "2 given"));
+}
+
 static void
 test_missing_capacity(void)
 {
@@ -345,6 +368,8 @@ main(int argc, char **argv)
                     test_extended_l2_policy);
     g_test_add_func("/volume-checks/escaping-round-trip",
                     test_escaping_round_trip);
+    g_test_add_func("/volume-checks/secrets-round-trip",
+                    test_secrets_round_trip);
     g_test_add_func("/volume-checks/missing-capacity", test_missing_capacity);
     g_test_add_func("/volume-checks/schema-path", test_schema_path);
     g_test_add_func("/volume-checks/image-format", test_image_format);
