@@ -144,13 +144,18 @@ typedef struct {
     const char *path;
 } Loader;
 
+/* The file's text (values, and names of groups and keys) is shown through
+ * sp_error_escape: a control character in it must not break the one-line
+ * error. */
 static gboolean
 bad_value(const Loader *l, const char *group, const char *key,
           const char *value, const char *why, GError **error)
 {
+    g_autofree char *shown = sp_error_escape(value);
+
     g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                 _("policy file '%s': key '%s.%s' = '%s': %s"), l->path, group,
-                key, value, why);
+                key, shown, why);
     return FALSE;
 }
 
@@ -443,17 +448,19 @@ check_known_keys(const Loader *l, GError **error)
                 known = policy_groups[g].keys;
         }
         if (!known) {
+            g_autofree char *shown = sp_error_escape(groups[i]);
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("policy file '%s': unknown group '[%s]'"), l->path,
-                        groups[i]);
+                        shown);
             return FALSE;
         }
         keys = g_key_file_get_keys(l->kf, groups[i], NULL, NULL);
         for (guint k = 0; keys && keys[k]; k++) {
             if (!g_strv_contains(known, keys[k])) {
+                g_autofree char *shown = sp_error_escape(keys[k]);
                 g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                             _("policy file '%s': unknown key '%s.%s'"), l->path,
-                            groups[i], keys[k]);
+                            groups[i], shown);
                 return FALSE;
             }
         }
@@ -487,10 +494,12 @@ check_duplicates(const char *data, const char *path, GError **error)
         *eq = '\0';
         g_strstrip(l);
         if (!g_hash_table_add(seen, g_strconcat(group, l, NULL))) {
+            g_autofree char *key = sp_error_escape(l);
+            g_autofree char *in = sp_error_escape(group);
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("policy file '%s': key '%s' in %s is given more "
                           "than once"),
-                        path, l, *group ? group : _("the file"));
+                        path, key, *group ? in : _("the file"));
             return FALSE;
         }
     }
@@ -510,6 +519,11 @@ sp_policy_load_data(const char *data, gsize len, const char *path,
     if (!check_duplicates(text, path, error))
         return NULL;
     if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
+        /* GLib quotes the offending line: keep its message one line */
+        for (char *c = local->message; *c; c++) {
+            if (g_ascii_iscntrl(*c))
+                *c = ' ';
+        }
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("policy file '%s': %s"), path, local->message);
         return NULL;
