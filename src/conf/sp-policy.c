@@ -516,6 +516,14 @@ sp_policy_load_data(const char *data, gsize len, const char *path,
     g_autofree char *text = g_strndup(data, len);
     Loader l;
 
+    /* The duplicate check reads the text up to a NUL, GKeyFile reads on
+     * past it: a key repeated after a NUL would take effect unchecked. A
+     * policy file is text; refuse the byte instead. */
+    if (memchr(data, '\0', len)) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("policy file '%s': contains a NUL byte"), path);
+        return NULL;
+    }
     if (!check_duplicates(text, path, error))
         return NULL;
     if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {

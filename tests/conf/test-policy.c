@@ -258,6 +258,21 @@ test_rejects(void)
     assert_rejected("not a key file\n", "policy file");
 }
 
+/* Text after a NUL is not seen by the duplicate check but by GKeyFile. */
+static void
+test_nul_byte(void)
+{
+    static const char text[] = "[volumes]\nformats=raw\n\0\nformats=qcow2\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpPolicy) p =
+        sp_policy_load_data(text, sizeof text - 1, "nul.conf", &error);
+
+    g_assert_null(p);
+    g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
+    g_assert_cmpstr(error->message, ==,
+                    "policy file 'nul.conf': contains a NUL byte");
+}
+
 static void
 test_missing_file(void)
 {
@@ -423,6 +438,7 @@ main(int argc, char **argv)
                     test_sample_documents_defaults);
     g_test_add_func("/policy/load-values", test_load_values);
     g_test_add_func("/policy/rejects", test_rejects);
+    g_test_add_func("/policy/nul-byte", test_nul_byte);
     g_test_add_func("/policy/missing-file", test_missing_file);
     g_test_add_func("/policy/env-config", test_env_config);
     g_test_add_func("/policy/parse-size", test_parse_size);
