@@ -50,46 +50,74 @@ sp_domain_elem_text(xmlNode *n, const char *what, GError **error)
     return g_steal_pointer(&text);
 }
 
-static void
-sp_domain_replace_str(char **slot, char *value)
+/* libvirt reads the first <uuid> and <name> (./uuid[1]) and refuses a
+ * second <seclabel> of one model: taking a later one would act on another
+ * domain's state or label than libvirt does, so a repeat is refused. */
+static gboolean
+sp_domain_once(gboolean seen, const char *what, GError **error)
 {
-    g_free(*slot);
-    *slot = value;
+    if (!seen)
+        return TRUE;
+    g_set_error(error, SP_ERROR, SP_ERROR_XML, _("domain XML: more than one %s"),
+                what);
+    return FALSE;
 }
 
+#define SP_SEEN_SELINUX (1u << 0)
+#define SP_SEEN_DAC (1u << 1)
+
 static gboolean
-sp_domain_parse_seclabel(SpDomainInfo *d, xmlNode *sec, GError **error)
+sp_domain_parse_seclabel(SpDomainInfo *d, xmlNode *sec, guint *seen,
+                         GError **error)
 {
     g_autofree char *model = sp_xml_attr(sec, "model");
     g_autofree char *type = sp_xml_attr(sec, "type");
     gboolean selinux = g_strcmp0(model, "selinux") == 0;
     gboolean dac = g_strcmp0(model, "dac") == 0;
+    gboolean seen_label = FALSE, seen_image = FALSE;
 
+    if (selinux && !sp_domain_once(*seen & SP_SEEN_SELINUX,
+                                   "<seclabel model='selinux'>", error))
+        return FALSE;
+    if (dac &&
+        !sp_domain_once(*seen & SP_SEEN_DAC, "<seclabel model='dac'>", error))
+        return FALSE;
+    *seen |= selinux ? SP_SEEN_SELINUX : dac ? SP_SEEN_DAC : 0;
     if (selinux)
         d->selinux_type = g_strdup(type ? type : "dynamic");
     for (xmlNode *c = sec->children; c; c = c->next) {
         gboolean is_label = sp_xml_is_element(c, "label");
         gboolean is_image = sp_xml_is_element(c, "imagelabel");
+        const char *what = is_label ? "label" : "imagelabel";
         g_autofree char *text = NULL;
 
         if (!is_label && !is_image)
             continue;
-        text = sp_domain_elem_text(c, is_label ? "label" : "imagelabel", error);
+        if (!sp_domain_once(is_label ? seen_label : seen_image,
+                            is_label ? "<label> in a <seclabel>"
+                                     : "<imagelabel> in a <seclabel>",
+                            error))
+            return FALSE;
+        seen_label |= is_label;
+        seen_image |= is_image;
+        text = sp_domain_elem_text(c, what, error);
         if (!text)
             return FALSE;
-        if (selinux && (is_image || is_label) && !sp_label_is_valid(text)) {
+        if (selinux && !sp_label_is_valid(text)) {
+            g_autofree char *shown = sp_error_escape(text);
+
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("domain XML <seclabel model='selinux'> <%s> '%s': "
                           "not a valid SELinux context"),
-                        is_label ? "label" : "imagelabel", text);
+                        what, shown);
             return FALSE;
         }
         if (selinux && is_image)
-            sp_domain_replace_str(&d->selinux_imagelabel, g_steal_pointer(&text));
+            d->selinux_imagelabel = g_steal_pointer(&text);
         else if (selinux)
-            sp_domain_replace_str(&d->selinux_label, g_steal_pointer(&text));
+            d->selinux_label = g_steal_pointer(&text);
         else if (dac && is_label)
-            sp_domain_replace_str(&d->dac_label, g_steal_pointer(&text));
+            d->dac_label = g_steal_pointer(&text);
     }
     return TRUE;
 }
@@ -130,6 +158,7 @@ sp_domain_info_parse(const char *xml, gsize len, GError **error)
     g_autoptr(xmlDoc) doc = NULL;
     xmlNode *root;
     gboolean ok = TRUE;
+    guint seen = 0;
 
     doc = sp_xml_read_safe("domain", xml, len, SP_DOMAIN_XML_MAX, error);
     if (!doc)
@@ -142,14 +171,16 @@ sp_domain_info_parse(const char *xml, gsize len, GError **error)
     }
     for (xmlNode *c = ok ? root->children : NULL; c && ok; c = c->next) {
         if (sp_xml_is_element(c, "uuid")) {
-            g_autofree char *text = sp_domain_elem_text(c, "uuid", error);
+            g_autofree char *text = NULL;
 
-            ok = text && (d->uuid = sp_uuid_normalize(text, error));
+            ok = sp_domain_once(d->uuid != NULL, "<uuid>", error) &&
+                 (text = sp_domain_elem_text(c, "uuid", error)) &&
+                 (d->uuid = sp_uuid_normalize(text, error));
         } else if (sp_xml_is_element(c, "name")) {
-            g_free(d->name);
-            ok = (d->name = sp_domain_elem_text(c, "name", error)) != NULL;
+            ok = sp_domain_once(d->name != NULL, "<name>", error) &&
+                 (d->name = sp_domain_elem_text(c, "name", error)) != NULL;
         } else if (sp_xml_is_element(c, "seclabel")) {
-            ok = sp_domain_parse_seclabel(d, c, error);
+            ok = sp_domain_parse_seclabel(d, c, &seen, error);
         } else if (sp_xml_is_element(c, "devices")) {
             for (xmlNode *dev = c->children; dev; dev = dev->next)
                 if (sp_xml_is_element(dev, "tpm"))

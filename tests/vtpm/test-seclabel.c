@@ -89,6 +89,20 @@ test_domain_refused(void)
         {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid><name>a&#10;b</name></domain>",
          SP_ERROR_XML, "control character"},
         {"<domain>", SP_ERROR_XML, "domain XML"},
+        /* repeats: libvirt takes the first (or refuses), so do we */
+        {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid>"
+         "<uuid>00000000000000000000000000000001</uuid></domain>",
+         SP_ERROR_XML, "more than one <uuid>"},
+        {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid>"
+         "<name>a</name><name>b</name></domain>",
+         SP_ERROR_XML, "more than one <name>"},
+        {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid>"
+         "<seclabel model='selinux'/><seclabel model='selinux'/></domain>",
+         SP_ERROR_XML, "more than one <seclabel model='selinux'>"},
+        {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid>"
+         "<seclabel model='dac'><label>a</label><label>b</label></seclabel>"
+         "</domain>",
+         SP_ERROR_XML, "more than one <label> in a <seclabel>"},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
