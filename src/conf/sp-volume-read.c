@@ -116,7 +116,8 @@ sink_error(void *data, xmlErrorPtr err)
         sink->message = g_strdup_printf(_("%s (line %d)"), msg, err->line);
     else
         sink->message = g_steal_pointer(&msg);
-    sink->element = sp_volume_node_path(node);
+    /* no node: the caller names the document itself (volume or domain) */
+    sink->element = node ? sp_volume_node_path(node) : NULL;
 }
 
 static void
@@ -156,6 +157,8 @@ sp_xml_read_safe(const char *kind, const char *xml, gsize len, gsize max,
     ErrorSink sink = {0};
     xmlParserCtxtPtr ctxt;
     xmlDoc *doc = NULL;
+    xmlStructuredErrorFunc saved_func = xmlStructuredError;
+    void *saved_data = xmlStructuredErrorContext;
     gboolean ok;
 
     if (len > max || len > G_MAXINT) {
@@ -185,7 +188,13 @@ sp_xml_read_safe(const char *kind, const char *xml, gsize len, gsize max,
     ctxt->vctxt.error = NULL;
     ctxt->vctxt.warning = NULL;
 
+    /* libxml2 raises some errors without the parser context (a failed
+     * encoding conversion, the I/O layer under it): those go to the
+     * thread's structured handler, else are printed on stderr. Catch them
+     * in the sink as well, for this thread and this parse only. */
+    xmlSetStructuredErrorFunc(&sink, sink_error);
     xmlParseDocument(ctxt);
+    xmlSetStructuredErrorFunc(saved_data, saved_func);
     ok = ctxt->wellFormed && ctxt->nsWellFormed && !sink.saw_dtd;
     doc = ctxt->myDoc;
     ctxt->myDoc = NULL;

@@ -87,6 +87,9 @@ test_invalid(void)
             g_error("%s: exit %d, expected 1", f[0], rc);
         if (!g_str_has_prefix(err, "safepool: ") || !strstr(err, needle))
             g_error("%s: stderr '%s' lacks '%s'", f[0], err, needle);
+        /* one line: nothing else (libxml2) writes to stderr */
+        if (strchr(err, '\n') != err + strlen(err) - 1)
+            g_error("%s: stderr is not one line: '%s'", f[0], err);
         rc = run_validate(file, TRUE, &jout, &jerr);
         g_assert_cmpint(rc, ==, 1);
         if (!strstr(jout, "\"valid\" : false") &&

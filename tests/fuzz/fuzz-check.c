@@ -1,6 +1,7 @@
 /* Checks shared by the fuzz targets (see fuzz-check.h). */
 #include "fuzz-check.h"
 
+#include <libxml/xmlerror.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,4 +43,22 @@ sp_fuzz_check_refusal(const char *what, const GError *error, guint codes)
                      g_quark_to_string(error->domain), error->code,
                      error->message);
     sp_fuzz_check_line(what, error->message);
+}
+
+static void G_GNUC_PRINTF(2, 3)
+    libxml2_generic_error(void *ctx, const char *fmt, ...)
+{
+    g_autofree char *text = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    sp_fuzz_fail("libxml2", "wrote to stderr: %s", text);
+}
+
+void
+sp_fuzz_libxml2_quiet(void)
+{
+    xmlSetGenericErrorFunc(NULL, libxml2_generic_error);
 }

@@ -36,6 +36,7 @@ volume_init(void)
 
     if (policies[0])
         return;
+    sp_fuzz_libxml2_quiet();
     if (!g_getenv("SAFEPOOL_SCHEMA_DIR"))
         g_setenv("SAFEPOOL_SCHEMA_DIR", SAFEPOOL_SCHEMA_DIR, TRUE);
     /* a schema that does not load would refuse every input alike */

@@ -89,6 +89,8 @@ test_domain_refused(void)
         {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid><name>a&#10;b</name></domain>",
          SP_ERROR_XML, "control character"},
         {"<domain>", SP_ERROR_XML, "domain XML"},
+        {"<?xml version='1.0' encoding='UTF-16'?><domain/>", SP_ERROR_XML,
+         "domain XML element 'domain': malformed XML"},
         /* repeats: libvirt takes the first (or refuses), so do we */
         {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid>"
          "<uuid>00000000000000000000000000000001</uuid></domain>",
