@@ -17,7 +17,19 @@
 typedef struct {
     int code; /* SP_ERROR_XML if the schema already refused the document */
     GError **error;
+    GPtrArray *shown; /* what shown() returned, freed with the walk */
 } Walk;
+
+/* The document's @text as an error quotes it: escaped, so that a control
+ * character in it cannot break the one-line message (sp_error_escape). */
+static const char *
+shown(const Walk *w, const char *text)
+{
+    char *s = sp_error_escape(text);
+
+    g_ptr_array_add(w->shown, s);
+    return s;
+}
 
 static gboolean G_GNUC_PRINTF(3, 4)
     walk_fail(const Walk *w, const xmlNode *node, const char *fmt, ...)
@@ -162,7 +174,8 @@ format_type(const Walk *w, const xmlNode *node, SpFormat *out)
     *out = sp_format_from_string(type);
     if (*out == SP_FORMAT_UNKNOWN || *out == SP_FORMAT_GPT ||
         *out == SP_FORMAT_MBR || *out == SP_FORMAT_LUKS)
-        return walk_fail(w, node, _("format '%s' is not supported"), type);
+        return walk_fail(w, node, _("format '%s' is not supported"),
+                         shown(w, type));
     return TRUE;
 }
 
@@ -181,7 +194,8 @@ parse_id(const Walk *w, const xmlNode *node, gint64 *out)
     }
     if (!g_ascii_isdigit(*text) ||
         !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32 - 1, &v, NULL))
-        return walk_fail(w, node, _("'%s' is not a numeric id or -1"), text);
+        return walk_fail(w, node, _("'%s' is not a numeric id or -1"),
+                         shown(w, text));
     *out = (gint64)v;
     return TRUE;
 }
@@ -202,7 +216,8 @@ parse_permissions(const Walk *w, const xmlNode *node, SpVolume *v)
         g_strstrip(text);
         if (!*text || strlen(text) > 5 ||
             !g_ascii_string_to_unsigned(text, 8, 0, 07777, &m, NULL))
-            return walk_fail(w, c, _("'%s' is not an octal mode"), text);
+            return walk_fail(w, c, _("'%s' is not an octal mode"),
+                             shown(w, text));
         v->has_mode = TRUE;
         v->mode = (guint32)m;
     }
@@ -228,7 +243,7 @@ parse_secret(const Walk *w, const xmlNode *node, SpEncryption *e)
         return FALSE;
     if (g_strcmp0(type, "passphrase") != 0)
         return walk_fail(w, node, _("type '%s' is not 'passphrase'"),
-                         type ? type : "");
+                         shown(w, type));
     if (!!uuid == !!usage)
         return walk_fail(w, node,
                          _("exactly one of 'uuid' and 'usage' is required"));
@@ -238,7 +253,7 @@ parse_secret(const Walk *w, const xmlNode *node, SpEncryption *e)
         for (const char *p = uuid; hex32 && *p; p++)
             hex32 = g_ascii_isxdigit(*p);
         if (!hex32)
-            return walk_fail(w, node, _("'%s' is not a UUID"), uuid);
+            return walk_fail(w, node, _("'%s' is not a UUID"), shown(w, uuid));
     }
     if (usage && !*usage)
         return walk_fail(w, node, _("'usage' must not be empty"));
@@ -321,7 +336,7 @@ check_leaf(const Walk *w, const xmlNode *node, const char *pattern)
     if (!leaf_text(w, node, NULL, &text))
         return FALSE;
     if (pattern && !g_regex_match_simple(pattern, g_strstrip(text), 0, 0))
-        return walk_fail(w, node, _("'%s' is not valid here"), text);
+        return walk_fail(w, node, _("'%s' is not valid here"), shown(w, text));
     return TRUE;
 }
 
@@ -393,7 +408,7 @@ parse_target(const Walk *w, const xmlNode *node, SpVolume *v)
         g_strstrip(v->compat);
         if (!g_regex_match_simple("^[0-9]+\\.[0-9]+$", v->compat, 0, 0))
             return walk_fail(w, c, _("'%s' is not a version like '1.1'"),
-                             v->compat);
+                             shown(w, v->compat));
     }
     if ((c = sp_walk_child(node, "clusterSize"))) {
         if (!sp_walk_scaled(w, c, &v->cluster_size))
@@ -455,7 +470,8 @@ build_volume(const Walk *w, const xmlNode *root, SpVolume *v)
     if (!sp_xml_is_element(root, "volume") || root->ns)
         return walk_fail(w, root, _("the root element must be 'volume'"));
     if (type && !g_strv_contains(types, type))
-        return walk_fail(w, root, _("volume type '%s' is not known"), type);
+        return walk_fail(w, root, _("volume type '%s' is not known"),
+                         shown(w, type));
     if (!check_children(w, root, kids, NULL, "type"))
         return FALSE;
     c = sp_walk_child(root, "name");
@@ -508,7 +524,9 @@ sp_volume_parse(const char *xml, gsize len, GError **error)
     }
     w.code = valid ? SP_ERROR_INVALID : SP_ERROR_XML;
     w.error = &build_error;
+    w.shown = g_ptr_array_new_with_free_func(g_free);
     build_volume(&w, xmlDocGetRootElement(doc), v);
+    g_ptr_array_unref(w.shown);
     /* The walk's error names the precise element; prefer it. */
     if (build_error) {
         g_propagate_error(error, g_steal_pointer(&build_error));

@@ -41,13 +41,17 @@ sp_volume_parse_scaled(const char *element, const char *text, const char *unit,
                        guint64 *out, GError **error)
 {
     g_autofree char *t = g_strstrip(g_strdup(text ? text : ""));
+    /* both are the document's text: quoted escaped (one-line errors) */
+    g_autofree char *shown = sp_error_escape(t);
+    g_autofree char *shown_unit = sp_error_escape(unit);
     const char *p = t;
     guint64 value = 0;
     guint64 scale;
 
     if (*t == '-') {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume XML element '%s': '%s' is negative"), element, t);
+                    _("volume XML element '%s': '%s' is negative"), element,
+                    shown);
         return FALSE;
     }
     if (!*p) {
@@ -61,14 +65,14 @@ sp_volume_parse_scaled(const char *element, const char *text, const char *unit,
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("volume XML element '%s': '%s' is not an unsigned "
                           "decimal integer"),
-                        element, t);
+                        element, shown);
             return FALSE;
         }
         d = (guint)(*p - '0');
         if (value > (G_MAXUINT64 - d) / 10) {
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("volume XML element '%s': '%s' is too large"),
-                        element, t);
+                        element, shown);
             return FALSE;
         }
         value = value * 10 + d;
@@ -76,14 +80,14 @@ sp_volume_parse_scaled(const char *element, const char *text, const char *unit,
     if (!sp_volume_unit_scale(unit, &scale)) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("volume XML element '%s': unit '%s' is not known"),
-                    element, unit);
+                    element, shown_unit);
         return FALSE;
     }
     if (value > G_MAXUINT64 / scale) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("volume XML element '%s': '%s %s' is 2^64 bytes or "
                       "more"),
-                    element, t, unit);
+                    element, shown, shown_unit);
         return FALSE;
     }
     *out = value * scale;
