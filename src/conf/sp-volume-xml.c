@@ -4,14 +4,26 @@
 
 #include <inttypes.h>
 
-/* @pre, @value escaped as XML text/attribute, then @post. */
+/* @pre, @value escaped as XML text/attribute, then @post. Tab, newline and
+ * carriage return go out as character references too (g_markup_escape_text
+ * leaves them): a parser turns a literal CR into LF, and all three into
+ * spaces in an attribute, so the value would not read back the same. */
 static void
 append_escaped(GString *s, const char *pre, const char *value, const char *post)
 {
     g_autofree char *esc = g_markup_escape_text(value, -1);
 
     g_string_append(s, pre);
-    g_string_append(s, esc);
+    for (const char *c = esc; *c; c++) {
+        if (*c == '\t')
+            g_string_append(s, "&#9;");
+        else if (*c == '\n')
+            g_string_append(s, "&#10;");
+        else if (*c == '\r')
+            g_string_append(s, "&#13;");
+        else
+            g_string_append_c(s, *c);
+    }
     g_string_append(s, post);
 }
 

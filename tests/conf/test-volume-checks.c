@@ -269,6 +269,25 @@ test_escaping_round_trip(void)
     g_assert_nonnull(strstr(xml, "<key>/pool/a&amp;b &lt;c&gt;</key>"));
 }
 
+/* Tab, LF and CR in text and attributes survive the round trip. */
+static void
+test_whitespace_round_trip(void)
+{
+    g_autoptr(SpVolume) v = parse_ok(
+        "<volume><name>a&#13;b&#9;c</name><capacity>1</capacity><target>"
+        "<encryption format='luks'>"
+        "<secret type='passphrase' usage='u&#9;s&#10;e&#13;'/></encryption>"
+        "</target></volume>");
+    g_autofree char *xml = sp_volume_to_xml(v, "/pool/v");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpVolume) again = sp_volume_parse(xml, strlen(xml), &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(again->name, ==, "a\rb\tc");
+    g_assert_cmpstr(again->encryption.secret_usage, ==, "u\ts\ne\r");
+    g_assert_true(sp_volume_equal(v, again));
+}
+
 /* Two secrets are refused by the policy; written out, they stay two. */
 static void
 test_secrets_round_trip(void)
@@ -368,6 +387,8 @@ main(int argc, char **argv)
                     test_extended_l2_policy);
     g_test_add_func("/volume-checks/escaping-round-trip",
                     test_escaping_round_trip);
+    g_test_add_func("/volume-checks/whitespace-round-trip",
+                    test_whitespace_round_trip);
     g_test_add_func("/volume-checks/secrets-round-trip",
                     test_secrets_round_trip);
     g_test_add_func("/volume-checks/missing-capacity", test_missing_capacity);
