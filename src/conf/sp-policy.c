@@ -527,13 +527,10 @@ sp_policy_load_data(const char *data, gsize len, const char *path,
     if (!check_duplicates(text, path, error))
         return NULL;
     if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
-        /* GLib quotes the offending line: keep its message one line */
-        for (char *c = local->message; *c; c++) {
-            if (g_ascii_iscntrl(*c))
-                *c = ' ';
-        }
+        /* GLib quotes the offending line */
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("policy file '%s': %s"), path, local->message);
+                    _("policy file '%s': %s"), path,
+                    sp_error_one_line(local->message));
         return NULL;
     }
     l.kf = kf;

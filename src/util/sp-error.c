@@ -132,6 +132,16 @@ sp_error_escape(const char *text)
     return g_steal_pointer(&esc);
 }
 
+char *
+sp_error_one_line(char *text)
+{
+    for (char *c = text; c && *c; c++) {
+        if (g_ascii_iscntrl(*c))
+            *c = ' ';
+    }
+    return text;
+}
+
 int
 sp_error_exit_code(const GError *error)
 {

@@ -40,6 +40,11 @@ const char *sp_error_element(const GError *error);
  * and cut after 72 characters ("..."). */
 char *sp_error_escape(const char *text);
 
+/* Replace control characters in @text (a library's message that quotes
+ * its input, such as GLib's, json-glib's or libarchive's) with spaces, in
+ * place, so it fits a one-line error. Returns @text. */
+char *sp_error_one_line(char *text);
+
 /* Exit status of interface.md for @error (3 for foreign domains). */
 int sp_error_exit_code(const GError *error);
 

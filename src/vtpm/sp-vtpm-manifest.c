@@ -247,9 +247,11 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
 
     if (len > SP_VTPM_MANIFEST_MAX || len > G_MAXSSIZE ||
         !json_parser_load_from_data(parser, data, (gssize) len, &local)) {
+        /* json-glib quotes the token it stopped at */
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("manifest: %s"),
-                    local ? local->message : _("too large"));
+                    local ? sp_error_one_line(local->message)
+                          : _("too large"));
         return NULL;
     }
     root = json_parser_get_root(parser);

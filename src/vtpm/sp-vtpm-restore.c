@@ -42,11 +42,12 @@ sp_restore_refuse(RestoreCtx *c, GError **error, const char *path, const char *w
 static gboolean
 sp_restore_corrupt(RestoreCtx *c, GError **error)
 {
-    const char *msg = archive_error_string(c->a);
+    /* libarchive's message may quote the archive's bytes (a path name) */
+    g_autofree char *msg = g_strdup(archive_error_string(c->a));
 
     g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                 _("archive '%s': truncated or corrupt: %s"), c->input,
-                msg ? msg : _("unexpected end"));
+                msg ? sp_error_one_line(msg) : _("unexpected end"));
     return FALSE;
 }
 
