@@ -245,13 +245,18 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
     JsonArray *entries;
     const char *uuid, *tpm_dir, *label;
 
-    if (len > SP_VTPM_MANIFEST_MAX || len > G_MAXSSIZE ||
-        !json_parser_load_from_data(parser, data, (gssize) len, &local)) {
+    /* An empty manifest comes as (NULL, 0) from an empty GByteArray, and
+     * json-glib takes NULL for a programming error (a critical, no error
+     * set): refuse it, and a too large one, before json-glib sees them. */
+    if (len == 0 || len > SP_VTPM_MANIFEST_MAX) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("manifest: %s"),
+                    len == 0 ? _("empty") : _("too large"));
+        return NULL;
+    }
+    if (!json_parser_load_from_data(parser, data, (gssize) len, &local)) {
         /* json-glib quotes the token it stopped at */
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("manifest: %s"),
-                    local ? sp_error_one_line(local->message)
-                          : _("too large"));
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("manifest: %s"),
+                    sp_error_one_line(local->message));
         return NULL;
     }
     root = json_parser_get_root(parser);

@@ -58,7 +58,8 @@ static void G_GNUC_PRINTF(2, 3)
 }
 
 void
-sp_fuzz_libxml2_quiet(void)
+sp_fuzz_setup(void)
 {
+    g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
     xmlSetGenericErrorFunc(NULL, libxml2_generic_error);
 }

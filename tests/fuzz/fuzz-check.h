@@ -13,10 +13,12 @@ void sp_fuzz_check_refusal(const char *what, const GError *error, guint codes);
 /* @message must be one line without control characters. */
 void sp_fuzz_check_line(const char *what, const char *message);
 
-/* From now on, anything libxml2 would print to stderr on this thread (its
- * generic error handler) aborts: safepool's errors are its own one line,
- * so every libxml2 error must reach safepool's handlers instead. */
-void sp_fuzz_libxml2_quiet(void);
+/* Called first for every input (cheap): from then on, a GLib critical or
+ * warning aborts (a g_return_if_fail hit by the input, a cleanup that
+ * failed), and so does anything libxml2 would print to stderr on this
+ * thread (its generic error handler): safepool's errors are its own one
+ * line, so every libxml2 error must reach safepool's handlers instead. */
+void sp_fuzz_setup(void);
 
 /* Print "fuzz: @what: ..." and abort. */
 G_NORETURN void sp_fuzz_fail(const char *what, const char *fmt, ...)

@@ -49,7 +49,7 @@ sp_fuzz_domain_one(const uint8_t *data, size_t size)
     g_autoptr(GError) error = NULL;
     g_autoptr(SpDomainInfo) d = NULL;
 
-    sp_fuzz_libxml2_quiet();
+    sp_fuzz_setup();
     d = sp_domain_info_parse((const char *)data, size, &error);
     check_strings(data, size);
     if (!d) {

@@ -34,9 +34,10 @@ int
 sp_fuzz_policy_one(const uint8_t *data, size_t size)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(SpPolicy) p =
-        sp_policy_load_data((const char *)data, size, "fuzz.conf", &error);
+    g_autoptr(SpPolicy) p = NULL;
 
+    sp_fuzz_setup();
+    p = sp_policy_load_data((const char *)data, size, "fuzz.conf", &error);
     if (!p) {
         sp_fuzz_check_refusal("policy", error, SP_FUZZ_CODE(SP_ERROR_INVALID));
         if (!g_str_has_prefix(error->message, "policy file 'fuzz.conf': "))

@@ -36,7 +36,6 @@ volume_init(void)
 
     if (policies[0])
         return;
-    sp_fuzz_libxml2_quiet();
     if (!g_getenv("SAFEPOOL_SCHEMA_DIR"))
         g_setenv("SAFEPOOL_SCHEMA_DIR", SAFEPOOL_SCHEMA_DIR, TRUE);
     /* a schema that does not load would refuse every input alike */
@@ -85,6 +84,7 @@ sp_fuzz_volume_one(const uint8_t *data, size_t size)
     g_autofree char *xml = NULL;
     g_autofree char *xml2 = NULL;
 
+    sp_fuzz_setup();
     volume_init();
     v = sp_volume_parse((const char *)data, size, &error);
     if (!v) {

@@ -132,6 +132,7 @@ sp_fuzz_vtpm_archive_one(const uint8_t *data, size_t size)
     g_auto(SpVtpmSpec) spec = {NULL};
     gboolean ok;
 
+    sp_fuzz_setup();
     scratch_init();
     write_input(data, size);
     spec.uid = getuid();
