@@ -426,6 +426,7 @@ test_partitions(void)
     g_autofree char *gpt = p("gpt.img"), *mbr = p("mbr.img");
     g_autofree char *bad = p("badflag.img"), *hyb = p("hybrid-gpt.img");
     g_autofree char *fat = p("fat.img");
+    g_autofree char *mkfs_vfat = g_find_program_in_path("mkfs.vfat");
     guint8 flag = 0x12, type = 0x83;
 
     it_truncate(gpt, 0);
@@ -452,7 +453,7 @@ test_partitions(void)
           "gpt-protective-not-alone");
 
     /* a bare FAT filesystem ends its boot sector in 0x55AA too: raw */
-    if (g_find_program_in_path("mkfs.vfat")) {
+    if (mkfs_vfat) {
         it_truncate(fat, 4 * 1024 * 1024);
         IT_RUN("mkfs.vfat", fat);
         CHECK("fat.img", SP_FORMAT_UNKNOWN, SP_FORMAT_RAW, "raw", NULL);
