@@ -5,7 +5,7 @@
 # documented policy, the test policy, one variant per key group and
 # error) and corpus/domain (seclabels, TPMs, uuids, DOCTYPEs, big ones).
 # Run once; the output is committed. Files named fuzz-* or crash-* (inputs
-# libFuzzer found, kept after `fuzz-NAME -merge=1 corpus/NAME NEW/`, and
+# libFuzzer found, kept after a -set_cover_merge, see meson.build, and
 # reproducers of fixed findings) are left alone.
 set -euo pipefail
 top="$(cd "$(dirname "$0")/../.." && pwd)"
