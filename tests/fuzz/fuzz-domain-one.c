@@ -5,7 +5,9 @@
 
 #include <string.h>
 
-#include "conf/sp-seclabel.h"
+#include "conf/sp-domain.h"
+#include "conf/sp-label-syntax.h"
+#include "conf/sp-uuid.h"
 #include "fuzz-check.h"
 #include "util/sp-error.h"
 

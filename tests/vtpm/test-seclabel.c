@@ -4,6 +4,7 @@
 
 #include "conf/sp-domain.h"
 #include "conf/sp-label-syntax.h"
+#include "conf/sp-uuid.h"
 #include "util/sp-error.h"
 
 static void
