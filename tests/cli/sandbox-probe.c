@@ -7,11 +7,23 @@
  * Harmless where there is no sandbox: it reads, connects, writes a file
  * beside its output, seizes and at once detaches its parent, and mounts a
  * tmpfs only on the empty directory "mnt-target" beside its output,
- * unmounting it at once (testing-libvirtd.md). */
+ * unmounting it at once (testing-libvirtd.md). Two attempts go round the
+ * syscall filter rather than through it: a socket made by io_uring
+ * (IORING_OP_SOCKET, not the socket() syscall), and a child in a new user
+ * namespace (clone() and clone3() with CLONE_NEWUSER: all capabilities in
+ * a namespace of its own, the kernel's attack surface of nf_tables, packet
+ * sockets...); both children exit at once. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <linux/io_uring.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +118,94 @@ try_mount(const char *dir)
         umount2(path, MNT_DETACH);
 }
 
+/* One IORING_OP_SOCKET (kernel 5.19+) on a fresh ring: the socket's fd,
+ * or -errno. */
+static int
+uring_socket(int domain, int type)
+{
+    struct io_uring_params p;
+    struct io_uring_sqe *sqes;
+    char *sq, *cq;
+    unsigned tail, idx, head;
+    int ring, res;
+
+    memset(&p, 0, sizeof(p));
+    ring = (int)syscall(__NR_io_uring_setup, 1, &p);
+    if (ring < 0)
+        return -errno;
+    sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned),
+              PROT_READ | PROT_WRITE, MAP_SHARED, ring, IORING_OFF_SQ_RING);
+    cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+              PROT_READ | PROT_WRITE, MAP_SHARED, ring, IORING_OFF_CQ_RING);
+    sqes = mmap(NULL, p.sq_entries * sizeof(*sqes), PROT_READ | PROT_WRITE,
+                MAP_SHARED, ring, IORING_OFF_SQES);
+    if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) {
+        close(ring);
+        return -ENOMEM;
+    }
+    tail = *(unsigned *)(sq + p.sq_off.tail);
+    idx = tail & *(unsigned *)(sq + p.sq_off.ring_mask);
+    memset(&sqes[idx], 0, sizeof(sqes[idx]));
+    sqes[idx].opcode = IORING_OP_SOCKET;
+    sqes[idx].fd = domain;
+    sqes[idx].off = (uint64_t)type;
+    ((unsigned *)(sq + p.sq_off.array))[idx] = idx;
+    __atomic_store_n((unsigned *)(sq + p.sq_off.tail), tail + 1,
+                     __ATOMIC_RELEASE);
+    if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS,
+                NULL, 0) < 0) {
+        res = -errno;
+    } else {
+        head = *(unsigned *)(cq + p.cq_off.head);
+        res = ((struct io_uring_cqe *)(cq + p.cq_off.cqes))
+                  [head & *(unsigned *)(cq + p.cq_off.ring_mask)].res;
+    }
+    close(ring);
+    return res;
+}
+
+static void
+try_uring_socket(void)
+{
+    int s = uring_socket(AF_INET, SOCK_STREAM);
+
+    report("uring-socket", s >= 0, s < 0 ? -s : 0);
+    if (s >= 0)
+        close(s);
+}
+
+static int
+userns_child(void *arg)
+{
+    (void)arg;
+    _exit(0);
+}
+
+/* A child in a new user namespace, by clone() and by clone3(). */
+static void
+try_userns(void)
+{
+    static char stack[64 * 1024];
+    struct clone_args ca;
+    pid_t pid;
+    long r;
+
+    pid = clone(userns_child, stack + sizeof(stack), CLONE_NEWUSER | SIGCHLD,
+                NULL);
+    report("userns", pid > 0, errno);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    memset(&ca, 0, sizeof(ca));
+    ca.flags = CLONE_NEWUSER;
+    ca.exit_signal = SIGCHLD;
+    r = syscall(__NR_clone3, &ca, sizeof(ca));
+    if (r == 0)
+        _exit(0);
+    report("clone3-userns", r > 0, errno);
+    if (r > 0)
+        waitpid((pid_t)r, NULL, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -134,6 +234,8 @@ main(int argc, char **argv)
     try_write(dir);
     try_ptrace();
     try_mount(dir);
+    try_uring_socket();
+    try_userns();
     fprintf(stderr, "%s\n", line);
     return 1;
 }

@@ -15,7 +15,7 @@
 
 static const char *const attempts[] = {
     "shadow", "neighbour", "proc1", "proc1-cmdline", "tcp", "write", "ptrace",
-    "mount"};
+    "mount", "uring-socket", "userns", "clone3-userns"};
 
 /* A TCP listener on 127.0.0.1; its port in @port. */
 static int
@@ -101,6 +101,14 @@ test_control(void)
         if (g_str_equal(attempts[i], "proc1") &&
             strstr(err, " proc1=denied(EACCES)"))
             continue;
+        /* a host without io_uring (io_uring_disabled=2) or user namespaces */
+        if ((g_str_equal(attempts[i], "uring-socket") &&
+             (strstr(err, " uring-socket=denied(ENOSYS)") ||
+              strstr(err, " uring-socket=denied(EPERM)") ||
+              strstr(err, " uring-socket=denied(EINVAL)"))) ||
+            (g_str_has_suffix(attempts[i], "userns") &&
+             strstr(err, "userns=denied(ENOSPC)")))
+            continue;
         if (!strstr(err, allowed))
             g_error("unconfined probe could not '%s': %s", attempts[i], err);
     }
@@ -142,6 +150,79 @@ test_unavailable(void)
                    cli_tree_contains(e->pool, "QFI", NULL));
 }
 
+/* A pool whose path lies under /usr (here /usr/local, a tmpfs in a mount
+ * namespace of the test's own, so the host's /usr is not touched): the
+ * sandbox shows /usr read-only, and with it every other file of that pool
+ * directory, not only the files of the operation. */
+static void
+test_pool_under_usr(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *conf = g_strdup_printf(
+        "[qemu-img]\nqemu_img=%s\nsandbox=true\n", g_getenv("SP_PROBE"));
+    g_autofree char *x = NULL, *err = NULL, *script = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = -1;
+
+    if (getuid() != 0) {
+        g_test_skip("needs root (a mount namespace)");
+        return;
+    }
+    cli_write_file(e->conf, conf, -1);
+    x = cli_write_xml(e, "p.xml", "<volume><name>p.qcow2</name><capacity>1"
+                                  "</capacity><target><format type='qcow2'/>"
+                                  "</target></volume>");
+    script = g_strdup_printf(
+        "mount -t tmpfs none /usr/local && mkdir /usr/local/pool && "
+        "echo 'neighbour data' >/usr/local/pool/neighbour.img && "
+        "mkdir /usr/local/pool/mnt-target && exec '%s' --config '%s' "
+        "vol-create --pool-dir /usr/local/pool '%s'",
+        g_getenv("SAFEPOOL_BIN"), e->conf, x);
+    {
+        const char *argv[] = {"/usr/bin/unshare", "--mount",
+                              "--propagation", "private", "/bin/sh", "-c",
+                              script, NULL};
+
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+                                   NULL, NULL, NULL, &err, &status, &error));
+    }
+    g_assert_no_error(error);
+    g_test_message("%s", err);
+    g_assert_nonnull(strstr(err, "probe:"));
+    if (!strstr(err, " neighbour=denied"))
+        g_error("a pool under /usr: the probe read a file beside its output: "
+                "%s", err);
+}
+
+/* The program itself ran (the sandbox was set up) and failed with a line
+ * that happens to hold "bwrap: " (qemu-img echoes file names and image
+ * contents): that is the program's failure, not the sandbox's, and must
+ * not tell the administrator to set qemu-img.sandbox=false. */
+static void
+test_program_error_not_sandbox(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *fake = g_build_filename(e->dir, "fake-qemu-img", NULL);
+    g_autofree char *conf = g_strdup_printf(
+        "[qemu-img]\nqemu_img=%s\nsandbox=true\n", fake);
+    g_autofree char *x = NULL, *err = NULL;
+
+    cli_write_file(fake, "#!/bin/sh\necho \"qemu-img: Could not open "
+                         "'x': bwrap: not bubblewrap\" >&2\nexit 1\n", -1);
+    g_assert_cmpint(g_chmod(fake, 0755), ==, 0);
+    cli_write_file(e->conf, conf, -1);
+    x = cli_write_xml(e, "p.xml", "<volume><name>p.qcow2</name><capacity>1"
+                                  "</capacity><target><format type='qcow2'/>"
+                                  "</target></volume>");
+    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
+                            x, NULL), ==, 3);
+    g_test_message("%s", err);
+    g_assert_nonnull(strstr(err, "not bubblewrap"));
+    if (strstr(err, "cannot be set up") || strstr(err, "sandbox=false"))
+        g_error("the program's own error was reported as the sandbox's: %s",
+                err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -149,5 +230,8 @@ main(int argc, char **argv)
     g_test_add_func("/sandbox/probe-denied", test_denied);
     g_test_add_func("/sandbox/probe-control", test_control);
     g_test_add_func("/sandbox/unavailable", test_unavailable);
+    g_test_add_func("/sandbox/pool-under-usr", test_pool_under_usr);
+    g_test_add_func("/sandbox/program-error-not-sandbox",
+                    test_program_error_not_sandbox);
     return g_test_run();
 }

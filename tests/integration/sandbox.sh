@@ -31,7 +31,7 @@ port=$(cat "$T/port")
 out=$(virsh vol-create-as sb p.qcow2 "${port}b" --format qcow2 2>&1) &&
     fail "the probe's create succeeded"
 printf '   %s\n' "$(grep -o 'probe:.*' <<<"$out")"
-for a in shadow neighbour proc1 proc1-cmdline tcp write ptrace mount; do
+for a in shadow neighbour proc1 proc1-cmdline tcp write ptrace mount uring-socket userns clone3-userns; do
     grep -q " $a=denied" <<<"$out" || fail "probe not denied '$a': $out"
 done
 [ -e "$P/escaped-write" ] && fail "the probe wrote beside its output"
