@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -120,6 +121,17 @@ static const char *const sp_sandbox_denied[] = {
     "quotactl", "open_by_handle_at", "name_to_handle_at", "userfaultfd",
     "perf_event_open", "iopl", "ioperm", "socket", "socketpair", "connect",
     "lookup_dcookie", "vhangup", "chroot",
+    /* io_uring makes sockets (IORING_OP_SOCKET) and opens files without
+     * the syscalls above; no helper needs it */
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+};
+
+/* clone() flags that make a new namespace: unshare() by another name. A
+ * new user namespace holds every capability, inside it, for the kernel's
+ * largest attack surface (nf_tables, packet sockets, ...). */
+static const unsigned long sp_sandbox_clone_ns[] = {
+    CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,    CLONE_NEWUSER,
+    CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, 0x00000080 /* NEWTIME */,
 };
 
 /* The filter as a BPF program in a sealed memfd (bubblewrap's --seccomp). */
@@ -143,6 +155,14 @@ sp_sandbox_seccomp(GError **error)
             continue;
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
     }
+    for (gsize i = 0; rc == 0 && i < G_N_ELEMENTS(sp_sandbox_clone_ns); i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, sp_sandbox_clone_ns[i],
+                                      sp_sandbox_clone_ns[i]));
+    /* clone3's flags are behind a pointer no filter can read: ENOSYS, and
+     * glibc falls back to clone() for its threads */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     fd = memfd_create("safepool-seccomp", MFD_CLOEXEC);
     if (rc == 0 && fd >= 0)
         rc = seccomp_export_bpf(ctx, fd);
