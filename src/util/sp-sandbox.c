@@ -296,11 +296,20 @@ sp_sandbox_explain(GError *error)
     g_autofree char *old = NULL;
     const char *cause;
 
-    /* bubblewrap's own errors, on the program's stderr, start so; what
-     * the runner said before it ("qemu-img failed (exit 1): ") is not
-     * true of a program that never started */
-    if (!error || !(cause = strstr(error->message, "bwrap: ")))
+    /* bubblewrap's own errors start so: the whole message when bwrap could
+     * not be executed, else the first stderr line after what the runner
+     * says ("qemu-img failed (exit 1): "), which is not true of a program
+     * that never started. A "bwrap: " further on is the program's own
+     * output (qemu-img echoes file names): not the sandbox's failure. */
+    if (!error)
         return;
+    cause = strstr(error->message, "): ");
+    cause = cause ? cause + 3 : error->message;
+    if (!g_str_has_prefix(error->message, "bwrap: ") &&
+        !g_str_has_prefix(cause, "bwrap: "))
+        return;
+    if (g_str_has_prefix(error->message, "bwrap: "))
+        cause = error->message;
     old = error->message;
     error->message = g_strdup_printf(
         _("the sandbox for helper programs cannot be set up (%s); install "
