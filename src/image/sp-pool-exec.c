@@ -121,6 +121,7 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
     const SpPolicy *policy = pool->policy;
     g_autoptr(SpSandbox) sb = NULL;
     g_autofd int memfd = -1;
+    g_autofree char *shape = sp_template_shape(op);
     gboolean known = FALSE;
     SpExecFd fds[1];
     SpExecOptions opts = {
@@ -130,7 +131,7 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
         .stdin_fd = -1,
     };
 
-    if (!sp_template_write(op, run->target_fd, &known, error)) {
+    if (!sp_template_write(shape, run->target_fd, &known, error)) {
         g_prefix_error(error, _("volume '%s': "), plan->volume);
         return FALSE;
     }
@@ -164,7 +165,7 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
         g_prefix_error(error, _("volume '%s': "), plan->volume);
         return FALSE;
     }
-    sp_template_store(op, run->target_fd);
+    sp_template_store(shape, run->target_fd);
     return TRUE;
 }
 

@@ -22,8 +22,8 @@ static GQueue order = G_QUEUE_INIT; /* keys, oldest first (owned by table) */
 /* What the output depends on: the qemu-img binary (by identity, so an
  * upgrade is a new shape) and its arguments, the output path left out.
  * NULL: not reusable. */
-static char *
-sp_template_key(const SpOperation *op)
+char *
+sp_template_shape(const SpOperation *op)
 {
     g_autoptr(GString) key = NULL;
     struct stat st;
@@ -45,10 +45,8 @@ sp_template_key(const SpOperation *op)
 }
 
 gboolean
-sp_template_write(const SpOperation *op, int fd, gboolean *hit,
-                  GError **error)
+sp_template_write(const char *key, int fd, gboolean *hit, GError **error)
 {
-    g_autofree char *key = sp_template_key(op);
     g_autoptr(GBytes) data = NULL;
     struct stat st;
     gsize len;
@@ -65,19 +63,17 @@ sp_template_write(const SpOperation *op, int fd, gboolean *hit,
         return TRUE;
     p = g_bytes_get_data(data, &len);
     if (lseek(fd, 0, SEEK_SET) < 0)
-        return sp_error_set_errno(error, errno, "'%s'", op->writes);
-    if (!sp_fs_write_all(fd, p, len, error)) {
-        g_prefix_error(error, "'%s': ", op->writes);
+        return sp_error_set_errno(error, errno, "lseek");
+    if (!sp_fs_write_all(fd, p, len, error))
         return FALSE;
-    }
     *hit = TRUE;
     return TRUE;
 }
 
 void
-sp_template_store(const SpOperation *op, int fd)
+sp_template_store(const char *shape, int fd)
 {
-    g_autofree char *key = sp_template_key(op);
+    g_autofree char *key = g_strdup(shape);
     g_autofree guint8 *buf = NULL;
     struct stat st;
 

@@ -11,13 +11,21 @@
 
 #include "image/sp-plan.h"
 
-/* If what @op would write is known, write it to @fd (the operation's new,
- * empty output) and set *@hit. FALSE only on a write error. */
-gboolean sp_template_write(const SpOperation *op, int fd, gboolean *hit,
+/* What @op's output depends on: the qemu-img binary by identity (device,
+ * inode, size, mtime, ctime: an upgrade is a new shape) and its argv
+ * without the output path. NULL: @op is not reusable. Taken once, before
+ * the run, so a binary replaced during it cannot file its bytes under the
+ * new one. */
+char *sp_template_shape(const SpOperation *op);
+
+/* If the bytes of @shape (may be NULL) are kept, write them to @fd (the
+ * operation's new, still empty output) and set *@hit. FALSE only on a
+ * write error. */
+gboolean sp_template_write(const char *shape, int fd, gboolean *hit,
                            GError **error);
 
-/* Keep what @op, just run successfully, wrote to @fd (if it is small). */
-void sp_template_store(const SpOperation *op, int fd);
+/* Keep what the run of @shape (may be NULL) wrote to @fd, if small. */
+void sp_template_store(const char *shape, int fd);
 
 /* Forget every kept image (tests). */
 void sp_template_clear(void);

@@ -124,6 +124,8 @@ static const char *const sp_sandbox_denied[] = {
     /* io_uring makes sockets (IORING_OP_SOCKET) and opens files without
      * the syscalls above; no helper needs it */
     "io_uring_setup", "io_uring_enter", "io_uring_register",
+    /* another process's fds and memory, through a pidfd or by comparing */
+    "pidfd_getfd", "process_madvise", "kcmp",
 };
 
 /* clone() flags that make a new namespace: unshare() by another name. A
@@ -220,12 +222,38 @@ sp_sandbox_base(GPtrArray *argv, gboolean dac_override)
     }
 }
 
+/* A file bound where the host's /usr is shown would bring its neighbours
+ * along (a pool under /usr/local): an empty tmpfs goes over each such
+ * file's directory first, so the file is shown alone there too. (A
+ * directory qemu-img needs, such as /usr/lib, is then hidden and the run
+ * fails: closed, never open.) Returns the directories so covered. */
+static GPtrArray *
+sp_sandbox_hide_parents(const SpSandbox *sb, GPtrArray *argv)
+{
+    GPtrArray *hidden = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; i < sb->files->len; i++) {
+        const SpSandboxFile *file = &g_array_index(sb->files, SpSandboxFile, i);
+        g_autofree char *dir = g_path_get_dirname(file->path);
+
+        if (!g_str_equal(dir, "/usr") && !g_str_has_prefix(dir, "/usr/"))
+            continue;
+        if (g_ptr_array_find_with_equal_func(hidden, dir, g_str_equal, NULL))
+            continue;
+        sp_sandbox_arg(argv, "--tmpfs");
+        sp_sandbox_arg(argv, dir);
+        g_ptr_array_add(hidden, g_steal_pointer(&dir));
+    }
+    return hidden;
+}
+
 gboolean
 sp_sandbox_wrap(SpSandbox *sb, const char *const *argv, GPtrArray **out_argv,
                 GArray **fds, GError **error)
 {
     g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GArray) f = g_array_new(FALSE, FALSE, sizeof(int));
+    g_autoptr(GPtrArray) hidden = NULL;
     int next = SP_SANDBOX_FD_BASE;
 
     g_clear_fd(&sb->seccomp_fd, NULL);
@@ -242,6 +270,7 @@ sp_sandbox_wrap(SpSandbox *sb, const char *const *argv, GPtrArray **out_argv,
         sp_sandbox_fd_arg(a, f, "--ro-bind-data", sb->secret_fd, &next);
         sp_sandbox_arg(a, dest);
     }
+    hidden = sp_sandbox_hide_parents(sb, a);
     for (guint i = 0; i < sb->files->len; i++) {
         const SpSandboxFile *file = &g_array_index(sb->files, SpSandboxFile, i);
 
@@ -250,6 +279,10 @@ sp_sandbox_wrap(SpSandbox *sb, const char *const *argv, GPtrArray **out_argv,
         sp_sandbox_arg(a, file->path);
     }
     /* the rest of its world is read-only: only its output can change */
+    for (guint i = 0; i < hidden->len; i++) {
+        sp_sandbox_arg(a, "--remount-ro");
+        sp_sandbox_arg(a, g_ptr_array_index(hidden, i));
+    }
     sp_sandbox_arg(a, "--remount-ro");
     sp_sandbox_arg(a, "/dev");
     sp_sandbox_arg(a, "--remount-ro");
@@ -311,6 +344,17 @@ sp_sandbox_explain(GError *error)
     if (g_str_has_prefix(error->message, "bwrap: "))
         cause = error->message;
     old = error->message;
+    /* bubblewrap binds an fd's file by its path, then checks the inode:
+     * a file of the operation replaced or removed in between aborts the
+     * run. The sandbox worked; switching it off is not the answer. */
+    if (strstr(cause, "Race condition binding") ||
+        strstr(cause, "Can't find source path")) {
+        error->message = g_strdup_printf(
+            _("a file of the operation was replaced or removed while its "
+              "sandbox was set up (%s); nothing ran, try again"),
+            cause);
+        return;
+    }
     error->message = g_strdup_printf(
         _("the sandbox for helper programs cannot be set up (%s); install "
           "bubblewrap and allow namespaces, or set qemu-img.sandbox=false in "
