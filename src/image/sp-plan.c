@@ -1,6 +1,6 @@
 /* The planner: turns a validated volume definition into typed operations and
  * the exact qemu-img argv. Pure: it opens nothing and runs nothing. */
-#include "image/sp-plan.h"
+#include "image/sp-plan-private.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -107,131 +107,6 @@ qemu_img_path(const SpPolicy *policy)
                                                  : "/usr/bin/qemu-img";
 }
 
-static char *
-size_arg(guint64 size)
-{
-    return g_strdup_printf("%" PRIu64, size);
-}
-
-/* Append "key=value" to an -o option string, escaping the value. */
-static void
-opt_add(GString *opts, const char *key, const char *value)
-{
-    g_autofree char *esc = sp_plan_escape_opt(value);
-
-    if (opts->len)
-        g_string_append_c(opts, ',');
-    g_string_append_printf(opts, "%s=%s", key, esc);
-}
-
-static const char *
-or_default(const char *v, const char *policy_v, const char *builtin)
-{
-    if (v && *v)
-        return v;
-    if (policy_v && *policy_v)
-        return policy_v;
-    return builtin;
-}
-
-/* LUKS creation options; @prefix is "encrypt." inside qcow2, "" for luks. */
-static void
-opt_add_luks(GString *opts, const SpPolicy *policy, const SpEncryption *enc,
-             const char *prefix)
-{
-    g_autofree char *cipher = NULL;
-    g_autofree char *iter = NULL;
-    const char *keys[] = {"cipher-alg", "cipher-mode", "ivgen-alg",
-                          "ivgen-hash-alg", "hash-alg", "iter-time"};
-    const char *vals[G_N_ELEMENTS(keys)];
-
-    if (enc->cipher_name && enc->cipher_size)
-        cipher = g_strdup_printf("%s-%u", enc->cipher_name, enc->cipher_size);
-    else if (enc->cipher_name)
-        cipher = g_strdup(enc->cipher_name);
-    iter = g_strdup_printf("%u", policy->luks_iter_time_ms ? policy->luks_iter_time_ms
-                                                            : 2000);
-    vals[0] = or_default(cipher, policy->luks_cipher_alg, "aes-256");
-    vals[1] = or_default(enc->cipher_mode, policy->luks_cipher_mode, "xts");
-    vals[2] = or_default(enc->ivgen_name, policy->luks_ivgen_alg, "plain64");
-    vals[3] = or_default(enc->ivgen_hash, policy->luks_ivgen_hash, "sha256");
-    vals[4] = or_default(enc->cipher_hash, policy->luks_hash, "sha256");
-    vals[5] = iter;
-
-    if (*prefix) {
-        g_autofree char *k = g_strconcat(prefix, "format", NULL);
-        opt_add(opts, k, "luks");
-    }
-    g_autofree char *ks = g_strconcat(prefix, "key-secret", NULL);
-    opt_add(opts, ks, SP_PLAN_SECRET_ID);
-    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
-        g_autofree char *k = g_strconcat(prefix, keys[i], NULL);
-        opt_add(opts, k, vals[i]);
-    }
-}
-
-/* The qcow2-only elements are refused on other formats rather than dropped,
- * so that nothing the user asked for is silently ignored. */
-static gboolean
-check_qcow2_only(const SpVolume *vol, SpFormat img, GError **error)
-{
-    const char *el = NULL;
-
-    if (img == SP_FORMAT_QCOW2)
-        return TRUE;
-    if (vol->compat)
-        el = "target/compat";
-    else if (vol->lazy_refcounts)
-        el = "target/features/lazy_refcounts";
-    else if (vol->extended_l2)
-        el = "target/features/extended_l2";
-    else if (vol->cluster_size)
-        el = "target/clusterSize";
-    if (!el)
-        return TRUE;
-    g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                _("volume '%s': element '%s' is only supported for qcow2, not %s"),
-                vol->name, el, sp_format_to_string(img));
-    return FALSE;
-}
-
-/* preallocation, nocow, compat, cluster_size, lazy_refcounts, extended_l2 in
- * libvirt's order. @prealloc: "falloc", "metadata" or NULL. */
-static gboolean
-opt_add_qcow2(GString *opts, const SpVolume *vol, const char *prealloc,
-              GError **error)
-{
-    const char *compat = vol->compat;
-
-    if ((vol->lazy_refcounts || vol->extended_l2) && compat &&
-        !g_str_equal(compat, "1.1")) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': element 'target/compat': %s does not support "
-                      "lazy_refcounts or extended_l2 (needs 1.1)"),
-                    vol->name, compat);
-        return FALSE;
-    }
-    /* qemu's default compat is already 1.1, but say so when a feature
-     * depends on it so a different qemu default cannot break the image. */
-    if (!compat && (vol->lazy_refcounts || vol->extended_l2))
-        compat = "1.1";
-    if (prealloc)
-        opt_add(opts, "preallocation", prealloc);
-    if (vol->nocow)
-        opt_add(opts, "nocow", "on");
-    if (compat)
-        opt_add(opts, "compat", compat);
-    if (vol->cluster_size) {
-        g_autofree char *cs = size_arg(vol->cluster_size);
-        opt_add(opts, "cluster_size", cs);
-    }
-    if (vol->lazy_refcounts)
-        opt_add(opts, "lazy_refcounts", "on");
-    if (vol->extended_l2)
-        opt_add(opts, "extended_l2", "on");
-    return TRUE;
-}
-
 static const char *
 prealloc_mode(const SpVolume *vol, gboolean prealloc_metadata)
 {
@@ -265,7 +140,7 @@ sp_plan_check_new(const SpVolume *vol, SpFormat img, GError **error)
 {
     const char *why = NULL;
 
-    if (!check_qcow2_only(vol, img, error))
+    if (!sp_plan_check_qcow2_only(vol, img, error))
         return FALSE;
     if (vol->encryption.enabled && img != SP_FORMAT_QCOW2 &&
         img != SP_FORMAT_LUKS)
@@ -314,12 +189,12 @@ sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
         g_ptr_array_add(argv, g_strdup("-F"));
         g_ptr_array_add(argv,
                         g_strdup(sp_format_to_string(vol->backing_format)));
-        opt_add(opts, "backing_file", backing);
+        sp_plan_opt_add(opts, "backing_file", backing);
     }
     if (vol->encryption.enabled) {
         g_ptr_array_add(argv, g_strdup("--object"));
         g_ptr_array_add(argv, secret_object());
-        opt_add_luks(opts, policy, &vol->encryption,
+        sp_plan_opt_add_luks(opts, policy, &vol->encryption,
                      img == SP_FORMAT_QCOW2 ? "encrypt." : "");
     }
     op = plan_add(p, SP_OP_QEMU_IMG);
@@ -328,14 +203,14 @@ sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
     /* qemu-img reads the backing file for its size */
     sp_plan_files(op, target, vol->backing_path);
     if (img == SP_FORMAT_QCOW2) {
-        if (!opt_add_qcow2(opts, vol, pm, error))
+        if (!sp_plan_opt_add_qcow2(opts, vol, pm, error))
             return FALSE;
         /* an empty qcow2 of this shape: the same bytes every time */
         op->reusable = !vol->backing_path && !vol->encryption.enabled &&
                        !pm && !vol->nocow;
     } else {
         if (img == SP_FORMAT_LUKS && pm)
-            opt_add(opts, "preallocation", pm);
+            sp_plan_opt_add(opts, "preallocation", pm);
         /* only qcow2 has a nocow option: the executor flags the empty file */
         op->nocow = vol->nocow;
     }
@@ -344,7 +219,7 @@ sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
         g_ptr_array_add(argv, g_strdup(opts->str));
     }
     g_ptr_array_add(argv, g_strdup(target));
-    g_ptr_array_add(argv, size_arg(vol->capacity));
+    g_ptr_array_add(argv, sp_plan_size_arg(vol->capacity));
     g_ptr_array_add(argv, NULL);
     op->argv = (char **)g_ptr_array_free(g_steal_pointer(&argv), FALSE);
     return TRUE;
@@ -403,7 +278,7 @@ sp_plan_check_clone(const SpVolume *vol, const SpVolume *src,
                     _("volume '%s': clone source path missing"), vol->name);
         return FALSE;
     }
-    return check_qcow2_only(vol, dst_img, error);
+    return sp_plan_check_qcow2_only(vol, dst_img, error);
 }
 
 /* A clone that grew: the converted image is resized to @capacity. */
@@ -427,7 +302,7 @@ sp_plan_clone_grow(SpPlan *p, const SpPolicy *policy, SpFormat dst_img,
     op->argv[2] = g_strdup("-f");
     op->argv[3] = g_strdup(sp_format_to_string(dst_img));
     op->argv[4] = g_strdup(target);
-    op->argv[5] = size_arg(capacity);
+    op->argv[5] = sp_plan_size_arg(capacity);
 }
 
 /* `qemu-img convert` of the source into @target. */
@@ -458,7 +333,7 @@ sp_plan_convert(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
     sp_plan_files(op, target, src_path);
     sp_plan_files(op, NULL, src->backing_path);
     if (dst_img == SP_FORMAT_QCOW2) {
-        if (!opt_add_qcow2(opts, vol,
+        if (!sp_plan_opt_add_qcow2(opts, vol,
                            prealloc_mode(vol, args->prealloc_metadata), error))
             return FALSE;
     } else {
@@ -611,7 +486,7 @@ sp_plan_resize(const SpPolicy *policy, const SpVolume *vol, const char *path,
             g_ptr_array_add(argv, g_strdup("--shrink"));
         g_ptr_array_add(argv, g_strdup(abs));
     }
-    g_ptr_array_add(argv, size_arg(capacity));
+    g_ptr_array_add(argv, sp_plan_size_arg(capacity));
     g_ptr_array_add(argv, NULL);
     op->argv = (char **)g_ptr_array_free(g_steal_pointer(&argv), FALSE);
     return g_steal_pointer(&p);
