@@ -139,6 +139,8 @@ create_luks(CliEnv *e, const char *keyfile, const char *xml)
     g_assert_cmpint(rc, ==, 0);
 }
 
+/* Long: one secret followed from the file through qemu-img to the image
+ * and out of every place it must not be, as a single story. */
 static void
 test_luks_secret(void)
 {

@@ -56,6 +56,9 @@ vol_xml(CliEnv *e, const char *fname, const char *name, const char *backing,
     return cli_write_xml(e, fname, xml);
 }
 
+/* Long: one pool with its symlinks and a victim outside it, attacked
+ * through names, symlinked names and backing paths in turn; each step
+ * checks the victim and /etc are unchanged. */
 static void
 test_escapes(void)
 {

@@ -1,5 +1,7 @@
 /* Hand-built hostile and foreign images: each is identified, sized as
- * qemu-img sizes it, and refused (or accepted) with the exact violations. */
+ * qemu-img sizes it, and refused (or accepted) with the exact violations.
+ * Long: every case builds its images with the helpers below (p, check,
+ * create, copy, ...); a second file would need a second copy of them. */
 #include "inspect-test-images.h"
 #include "inspect-test-util.h"
 
