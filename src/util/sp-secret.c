@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -65,42 +66,89 @@ sp_secret_new(const guint8 *data, gsize len)
 }
 
 SpSecret *
-sp_secret_new_from_file(const char *path, GError **error)
+sp_secret_new_size(gsize len)
 {
-    g_autofd int fd = -1;
+    SpSecret *s = sp_secret_alloc(len);
+
+    s->len = len;
+    return s;
+}
+
+/* read(2) until EOF or @len bytes; an fd left non-blocking (O_NONBLOCK
+ * is shared with whoever handed it over) is waited on with poll. */
+static gssize
+read_full(int fd, guint8 *buf, gsize len, const char *what, GError **error)
+{
+    gsize got = 0;
+
+    while (got < len) {
+        gssize n = read(fd, buf + got, len - got);
+
+        if (n == 0)
+            break;
+        if (n > 0) {
+            got += (gsize)n;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN) {
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+
+            if (poll(&p, 1, -1) >= 0 || errno == EINTR)
+                continue;
+        }
+        sp_error_set_errno(error, errno, "%s", what);
+        return -1;
+    }
+    return (gssize)got;
+}
+
+SpSecret *
+sp_secret_new_from_fd(int fd, const char *what, gboolean text, GError **error)
+{
     g_autoptr(SpSecret) s = NULL;
     gssize n;
 
-    fd = sp_fs_open_input(path, _("secret file"), error);
-    if (fd < 0)
-        return NULL;
     /* Read straight into locked memory; one byte more detects oversize
      * even if the file grew after fstat. */
     s = sp_secret_alloc(SP_SECRET_MAX + 1);
-    n = sp_fs_pread_full(fd, s->data, SP_SECRET_MAX + 1, 0, error);
-    if (n < 0) {
-        g_prefix_error(error, _("secret file '%s': "), path);
+    n = read_full(fd, s->data, SP_SECRET_MAX + 1, what, error);
+    if (n < 0)
         return NULL;
-    }
     if (n > SP_SECRET_MAX) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("secret file '%s': larger than %d bytes"), path,
-                    SP_SECRET_MAX);
+                    _("%s: larger than %d bytes"), what, SP_SECRET_MAX);
         return NULL;
     }
     s->len = (gsize)n;
-    if (s->len && s->data[s->len - 1] == '\n')
+    if (text && s->len && s->data[s->len - 1] == '\n')
         s->data[--s->len] = 0;
-    if (s->len == 0) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("secret file '%s': is empty"), path);
+    if (text && s->len == 0) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("%s: is empty"),
+                    what);
         return NULL;
     }
     return g_steal_pointer(&s);
 }
 
+SpSecret *
+sp_secret_new_from_file(const char *path, GError **error)
+{
+    g_autofree char *what = g_strdup_printf(_("secret file '%s'"), path);
+    g_autofd int fd = sp_fs_open_input(path, _("secret file"), error);
+
+    return fd < 0 ? NULL : sp_secret_new_from_fd(fd, what, TRUE, error);
+}
+
 const guint8 *
 sp_secret_data(const SpSecret *s)
+{
+    return s->data;
+}
+
+guint8 *
+sp_secret_data_mut(SpSecret *s)
 {
     return s->data;
 }
@@ -111,18 +159,44 @@ sp_secret_len(const SpSecret *s)
     return s->len;
 }
 
+/* The mapping's own release: wipe, then unlock and unmap (or the hook). */
+static void
+release_mapping(guint8 *data, gsize size)
+{
+    explicit_bzero(data, size);
+    if (sp_secret_release_hook) {
+        sp_secret_release_hook(data, size);
+    } else {
+        munlock(data, size);
+        munmap(data, size);
+    }
+}
+
+void
+sp_secret_append(SpSecret *s, const void *data, gsize len)
+{
+    if (len > s->size - s->len) {
+        gsize want = MAX(s->size * 2, s->len + len);
+        g_autofree SpSecret *bigger = NULL;
+
+        if (want < s->len + len)
+            g_error("sp_secret: %zu + %zu bytes overflow", s->len, len);
+        bigger = sp_secret_alloc(want);
+        memcpy(bigger->data, s->data, s->len);
+        release_mapping(s->data, s->size);
+        s->data = bigger->data;
+        s->size = bigger->size;
+    }
+    memcpy(s->data + s->len, data, len);
+    s->len += len;
+}
+
 void
 sp_secret_free(SpSecret *s)
 {
     if (!s)
         return;
-    explicit_bzero(s->data, s->size);
-    if (sp_secret_release_hook) {
-        sp_secret_release_hook(s->data, s->size);
-    } else {
-        munlock(s->data, s->size);
-        munmap(s->data, s->size);
-    }
+    release_mapping(s->data, s->size);
     g_free(s);
 }
 

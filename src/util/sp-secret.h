@@ -12,10 +12,23 @@
 typedef struct SpSecret SpSecret;
 
 SpSecret *sp_secret_new(const guint8 *data, gsize len);
+/* @len zero bytes to be filled in place (derived keys, decrypted data). */
+SpSecret *sp_secret_new_size(gsize len);
 /* Read a secret file (trailing single newline stripped). */
 SpSecret *sp_secret_new_from_file(const char *path, GError **error);
+/* Read @fd from where it stands to end of file, at most 64 KiB, straight
+ * into locked memory; pipes and FIFOs too (an fd the caller was handed,
+ * e.g. --key-fd; a blocking read waits for the writer to close). @text:
+ * strip one trailing newline and refuse an empty secret. @what names the
+ * source in errors ("key file 'k'", "--key-fd 3"). */
+SpSecret *sp_secret_new_from_fd(int fd, const char *what, gboolean text,
+                                GError **error);
 const guint8 *sp_secret_data(const SpSecret *s);
+guint8 *sp_secret_data_mut(SpSecret *s);
 gsize sp_secret_len(const SpSecret *s);
+/* Append @len bytes, moving to a larger locked mapping when needed (the
+ * old one is wiped first). Aborts only when memory runs out, as g_malloc. */
+void sp_secret_append(SpSecret *s, const void *data, gsize len);
 void sp_secret_free(SpSecret *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpSecret, sp_secret_free)
 

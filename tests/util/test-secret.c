@@ -166,6 +166,91 @@ test_from_file(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/* An fd the caller was handed (--key-fd): a pipe is read to its end, raw
+ * bytes are kept as they are (a key may end in '\n'), text loses one. */
+static void
+test_from_fd(void)
+{
+    static const guint8 key[] = {'k', 0, 0xff, '\n'};
+    g_autoptr(GError) error = NULL;
+    int p[2];
+    SpSecret *s;
+    g_autofree char *fill = g_malloc0(64 * 1024 + 1);
+
+    g_assert_cmpint(pipe(p), ==, 0);
+    g_assert_cmpint(write(p[1], key, sizeof key), ==, sizeof key);
+    close(p[1]);
+    s = sp_secret_new_from_fd(p[0], "--key-fd 3", FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpmem(sp_secret_data(s), sp_secret_len(s), key, sizeof key);
+    sp_secret_free(s);
+    close(p[0]);
+
+    g_assert_cmpint(pipe(p), ==, 0);
+    g_assert_cmpint(write(p[1], key, sizeof key), ==, sizeof key);
+    close(p[1]);
+    g_assert_cmpint(fcntl(p[0], F_SETFL, O_NONBLOCK), ==, 0);
+    s = sp_secret_new_from_fd(p[0], "--passphrase-fd 3", TRUE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpmem(sp_secret_data(s), sp_secret_len(s), key, 3);
+    sp_secret_free(s);
+    close(p[0]);
+
+    /* an empty text secret, and more than 64 KiB, are refused by name */
+    g_assert_cmpint(pipe(p), ==, 0);
+    close(p[1]);
+    g_assert_null(sp_secret_new_from_fd(p[0], "--passphrase-fd 3", TRUE,
+                                        &error));
+    g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
+    g_assert_cmpstr(error->message, ==, "--passphrase-fd 3: is empty");
+    g_clear_error(&error);
+    close(p[0]);
+    {
+        int z = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+
+        g_assert_cmpint(z, >=, 0);
+        g_assert_null(sp_secret_new_from_fd(z, "--key-fd 4", FALSE, &error));
+        g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
+        g_assert_nonnull(strstr(error->message, "--key-fd 4: larger than"));
+        g_clear_error(&error);
+        close(z);
+    }
+}
+
+static int moved_wiped;
+
+static void
+count_wiped(void *mem, gsize size)
+{
+    const guint8 *b = mem;
+    gboolean zero = TRUE;
+
+    for (gsize i = 0; i < size; i++)
+        zero = zero && b[i] == 0;
+    moved_wiped += zero;
+    g_assert_cmpint(munmap(mem, size), ==, 0);
+}
+
+/* Growing moves the bytes to a larger locked mapping and wipes the old. */
+static void
+test_append(void)
+{
+    g_autofree guint8 *block = g_malloc(3000);
+    SpSecret *s = sp_secret_new_size(0);
+
+    for (gsize i = 0; i < 3000; i++)
+        block[i] = (guint8)(i * 7 + 1);
+    sp_secret_set_release_hook(count_wiped);
+    for (int i = 0; i < 10; i++)
+        sp_secret_append(s, block, 3000);
+    g_assert_cmpuint(sp_secret_len(s), ==, 30000);
+    for (int i = 0; i < 10; i++)
+        g_assert_cmpmem(sp_secret_data(s) + i * 3000, 3000, block, 3000);
+    g_assert_cmpint(moved_wiped, >=, 3); /* 4 KiB -> 8 -> 16 -> 32 */
+    sp_secret_free(s);
+    sp_secret_set_release_hook(NULL);
+}
+
 static gint64
 vm_locked_kb(void)
 {
@@ -214,6 +299,8 @@ main(int argc, char **argv)
     g_test_add_func("/util/secret/memfd-sealed", test_memfd_sealed);
     g_test_add_func("/util/secret/wiped-on-free", test_wiped_on_free);
     g_test_add_func("/util/secret/from-file", test_from_file);
+    g_test_add_func("/util/secret/from-fd", test_from_fd);
+    g_test_add_func("/util/secret/append", test_append);
     g_test_add_func("/util/secret/mlocked", test_mlocked);
     return g_test_run();
 }
