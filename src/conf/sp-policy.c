@@ -45,7 +45,10 @@ static const char *const keys_luks[] = {
     "cipher_alg", "cipher_mode", "hash", "ivgen_alg",
     "ivgen_hash", "iter_time",   NULL};
 static const char *const keys_vtpm[] = {
-    "root", "swtpm_user", "swtpm_group", "qemu_conf", "archive_max_size", NULL};
+    "root",           "swtpm_user",        "swtpm_group",
+    "qemu_conf",      "archive_max_size",  "require_sealed",
+    "argon2_memory",  "argon2_iterations", "argon2_max_memory",
+    "argon2_max_iterations", NULL};
 
 static const struct {
     const char *group;
@@ -111,6 +114,11 @@ sp_policy_new_default(void)
     p->swtpm_group = NULL;
     p->qemu_conf = g_strdup("/etc/libvirt/qemu.conf");
     p->vtpm_archive_max = G_GUINT64_CONSTANT(64) << 20;
+    p->vtpm_require_sealed = TRUE;
+    p->vtpm_argon2_memory = G_GUINT64_CONSTANT(256) << 20;
+    p->vtpm_argon2_iterations = 3;
+    p->vtpm_argon2_max_memory = G_GUINT64_CONSTANT(1) << 30;
+    p->vtpm_argon2_max_iterations = 10;
     return p;
 }
 
@@ -390,6 +398,43 @@ load_inspector(const Loader *l, SpPolicy *p, GError **error)
                      error);
 }
 
+/* Argon2id parameters: a sealed archive's header carries memory in KiB
+ * and iterations as 32-bit numbers; libsodium needs at least 8 KiB and 1. */
+static gboolean
+load_argon2(const Loader *l, SpPolicy *p, GError **error)
+{
+    static const char *const mem_keys[] = {"argon2_memory",
+                                           "argon2_max_memory"};
+    guint64 *mem[] = {&p->vtpm_argon2_memory, &p->vtpm_argon2_max_memory};
+    g_autofree char *v = NULL;
+
+    for (guint i = 0; i < 2; i++) {
+        if (!load_size(l, "vtpm", mem_keys[i], mem[i], error))
+            return FALSE;
+        if (*mem[i] < 8192 || *mem[i] % 1024 ||
+            *mem[i] > (guint64)G_MAXUINT32 * 1024) {
+            v = get_value(l, "vtpm", mem_keys[i]);
+            return bad_value(l, "vtpm", mem_keys[i], v,
+                             _("not a whole number of KiB from 8K to 4T"),
+                             error);
+        }
+    }
+    if (!load_uint(l, "vtpm", "argon2_iterations", G_MAXUINT32,
+                   &p->vtpm_argon2_iterations, error) ||
+        !load_uint(l, "vtpm", "argon2_max_iterations", G_MAXUINT32,
+                   &p->vtpm_argon2_max_iterations, error))
+        return FALSE;
+    if (p->vtpm_argon2_max_memory < p->vtpm_argon2_memory ||
+        p->vtpm_argon2_max_iterations < p->vtpm_argon2_iterations) {
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("policy file '%s': [vtpm] argon2_max_memory and "
+                      "argon2_max_iterations must be at least argon2_memory "
+                      "and argon2_iterations"), l->path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 load_rest(const Loader *l, SpPolicy *p, GError **error)
 {
@@ -427,9 +472,12 @@ load_rest(const Loader *l, SpPolicy *p, GError **error)
         !load_string(l, "vtpm", "swtpm_user", TRUE, &p->swtpm_user, error) ||
         !load_string(l, "vtpm", "swtpm_group", TRUE, &p->swtpm_group, error) ||
         !load_abs_path(l, "vtpm", "qemu_conf", &p->qemu_conf, error) ||
-        !load_size(l, "vtpm", "archive_max_size", &p->vtpm_archive_max, error))
+        !load_size(l, "vtpm", "archive_max_size", &p->vtpm_archive_max,
+                   error) ||
+        !load_bool(l, "vtpm", "require_sealed", &p->vtpm_require_sealed,
+                   error))
         return FALSE;
-    return TRUE;
+    return load_argon2(l, p, error);
 }
 
 /* Refuse what the loaders would silently ignore: misspelt keys are the

@@ -46,6 +46,12 @@ typedef struct {
     char *swtpm_group;           /* swtpm_group= (same rule) */
     char *qemu_conf;             /* qemu_conf=/etc/libvirt/qemu.conf */
     guint64 vtpm_archive_max;    /* archive_max_size=64M */
+    gboolean vtpm_require_sealed; /* require_sealed=true: no plain archive
+                                     is written or restored */
+    guint64 vtpm_argon2_memory;  /* argon2_memory=256M (passphrases) */
+    guint64 vtpm_argon2_iterations;     /* argon2_iterations=3 */
+    guint64 vtpm_argon2_max_memory;     /* argon2_max_memory=1G (restore) */
+    guint64 vtpm_argon2_max_iterations; /* argon2_max_iterations=10 */
 } SpPolicy;
 
 /* Built-in defaults. */

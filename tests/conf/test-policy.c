@@ -71,6 +71,12 @@ assert_policies_equal(const SpPolicy *a, const SpPolicy *b)
     g_assert_cmpstr(a->swtpm_group, ==, b->swtpm_group);
     g_assert_cmpstr(a->qemu_conf, ==, b->qemu_conf);
     g_assert_cmpuint(a->vtpm_archive_max, ==, b->vtpm_archive_max);
+    g_assert_cmpint(a->vtpm_require_sealed, ==, b->vtpm_require_sealed);
+    g_assert_cmpuint(a->vtpm_argon2_memory, ==, b->vtpm_argon2_memory);
+    g_assert_cmpuint(a->vtpm_argon2_iterations, ==, b->vtpm_argon2_iterations);
+    g_assert_cmpuint(a->vtpm_argon2_max_memory, ==, b->vtpm_argon2_max_memory);
+    g_assert_cmpuint(a->vtpm_argon2_max_iterations, ==,
+                     b->vtpm_argon2_max_iterations);
 }
 
 static void
@@ -104,6 +110,11 @@ test_defaults(void)
     g_assert_null(p->swtpm_group);
     g_assert_cmpstr(p->qemu_conf, ==, "/etc/libvirt/qemu.conf");
     g_assert_cmpuint(p->vtpm_archive_max, ==, 64u << 20);
+    g_assert_true(p->vtpm_require_sealed);
+    g_assert_cmpuint(p->vtpm_argon2_memory, ==, 256u << 20);
+    g_assert_cmpuint(p->vtpm_argon2_iterations, ==, 3);
+    g_assert_cmpuint(p->vtpm_argon2_max_memory, ==, 1u << 30);
+    g_assert_cmpuint(p->vtpm_argon2_max_iterations, ==, 10);
 }
 
 /* xml/safepool.conf must list every key with its default: uncommenting all
@@ -148,7 +159,7 @@ test_sample_documents_defaults(void)
         }
     }
     /* 6 volumes + 1 pools + 3 inspector + 5 qemu-img + 6 luks + 5 vtpm. */
-    g_assert_cmpuint(nkeys, ==, 26);
+    g_assert_cmpuint(nkeys, ==, 31);
     g_assert_true(g_key_file_load_from_data(kf, out->str, -1, 0, NULL));
     uncommented = load_text(out->str, &error);
     g_assert_no_error(error);
@@ -168,7 +179,9 @@ test_load_values(void)
         "[qemu-img]\nqemu_img=/opt/bin/qemu-img\ntimeout=60\ncpu_limit=30\n"
         "address_space_limit=2G\n"
         "[luks]\ncipher_alg=aes-128\niter_time=100\n"
-        "[vtpm]\nroot=/srv/swtpm\nswtpm_user=root\narchive_max_size=1M\n",
+        "[vtpm]\nroot=/srv/swtpm\nswtpm_user=root\narchive_max_size=1M\n"
+        "require_sealed=false\nargon2_memory=8K\nargon2_iterations=1\n"
+        "argon2_max_memory=2G\nargon2_max_iterations=4\n",
         &error);
 
     g_assert_no_error(error);
@@ -199,6 +212,11 @@ test_load_values(void)
     g_assert_cmpstr(p->vtpm_root, ==, "/srv/swtpm");
     g_assert_cmpstr(p->swtpm_user, ==, "root");
     g_assert_cmpuint(p->vtpm_archive_max, ==, 1u << 20);
+    g_assert_false(p->vtpm_require_sealed);
+    g_assert_cmpuint(p->vtpm_argon2_memory, ==, 8192);
+    g_assert_cmpuint(p->vtpm_argon2_iterations, ==, 1);
+    g_assert_cmpuint(p->vtpm_argon2_max_memory, ==, 2u << 30);
+    g_assert_cmpuint(p->vtpm_argon2_max_iterations, ==, 4);
 }
 
 static void
@@ -255,6 +273,18 @@ test_rejects(void)
     assert_rejected("[luks]\ncipher_alg=aes,key=x\n", "luks.cipher_alg");
     assert_rejected("[luks]\nhash=\n", "luks.hash");
     assert_rejected("[vtpm]\nroot=swtpm\n", "vtpm.root");
+    assert_rejected("[vtpm]\nrequire_sealed=1\n", "vtpm.require_sealed");
+    assert_rejected("[vtpm]\nargon2_memory=4K\n", "vtpm.argon2_memory");
+    assert_rejected("[vtpm]\nargon2_memory=10000\n", "vtpm.argon2_memory");
+    assert_rejected("[vtpm]\nargon2_max_memory=5T\n",
+                    "vtpm.argon2_max_memory");
+    assert_rejected("[vtpm]\nargon2_iterations=0\n", "vtpm.argon2_iterations");
+    assert_rejected("[vtpm]\nargon2_iterations=4294967296\n",
+                    "vtpm.argon2_iterations");
+    assert_rejected("[vtpm]\nargon2_memory=2G\n",
+                    "argon2_max_memory and argon2_max_iterations must be");
+    assert_rejected("[vtpm]\nargon2_iterations=11\n",
+                    "argon2_max_memory and argon2_max_iterations must be");
     assert_rejected("not a key file\n", "policy file");
 }
 
