@@ -13,10 +13,12 @@ typedef struct {
 } VtpmDomain;
 
 /* Read the domain from @domain_xml, or with @connect from libvirt (by
- * @domain, a name or uuid, if given; else just connect). */
+ * @domain, a name or uuid, if given). With @connect the connection is
+ * opened in any case: read-write when @rw (volumes, secrets), else
+ * read-only. */
 gboolean sp_vtpm_domain_open(VtpmDomain *vd, const char *domain_xml,
                              const char *connect, const char *domain,
-                             GError **error);
+                             gboolean rw, GError **error);
 
 /* The domain of @uuid through the connection; NULL without one or when
  * libvirt does not know it. */

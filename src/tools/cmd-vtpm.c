@@ -1,26 +1,12 @@
 /* `safepool vtpm SUBCOMMAND`: vTPM state directories (list, create, save,
  * restore, verify, relabel, delete), with the domain read from a file or
  * from libvirt through its public API. */
-#include "tools/sp-cli.h"
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conf/sp-uuid.h"
-#include "tools/cmd-vtpm-domain.h"
-#include "vtpm/sp-vtpm.h"
-
-typedef struct {
-    char *root;
-    char *uuid;
-    char *domain_xml;
-    char *connect;
-    char *domain;
-    char *output;
-    char *input;
-    gboolean force;
-} VtpmOpts;
+#include "tools/cmd-vtpm.h"
 
 static void
 vtpm_opts_clear(VtpmOpts *o)
@@ -32,6 +18,11 @@ vtpm_opts_clear(VtpmOpts *o)
     g_free(o->domain);
     g_free(o->output);
     g_free(o->input);
+    g_free(o->to_volume);
+    g_free(o->from_volume);
+    g_free(o->key_file);
+    g_free(o->passphrase_file);
+    g_free(o->secret);
 }
 
 /* The spec a state must meet: uuid from --uuid or the domain, owner from
@@ -201,17 +192,6 @@ do_check(SpCli *cli, SpVtpmRoot *root, SpVtpmSpec *spec, gboolean fix,
 
 /* ---- create, save, restore, delete ---- */
 
-/* What every vtpm subcommand works with. */
-typedef struct {
-    SpCli *cli;
-    const VtpmOpts *o;
-    VtpmDomain *vd;
-    SpVtpmRoot *root;
-    SpVtpmSpec *spec;
-    const SpPolicy *policy;
-    const char *archive; /* for the report: the archive written or read */
-} VtpmCtx;
-
 /* With --connect and --uuid only, ask libvirt about the domain anyway:
  * whether it runs decides delete and restore. */
 static void
@@ -222,8 +202,8 @@ vtpm_lookup_by_uuid(VtpmCtx *c)
     c->vd->dom = sp_vtpm_domain_by_uuid(c->vd, c->spec->uuid, &c->vd->active);
 }
 
-static gboolean
-vtpm_refuse_running(VtpmCtx *c, GError **error)
+gboolean
+sp_vtpm_cli_refuse_running(VtpmCtx *c, GError **error)
 {
     if (c->vd->conn && c->vd->dom && c->vd->active) {
         g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
@@ -234,8 +214,8 @@ vtpm_refuse_running(VtpmCtx *c, GError **error)
     return TRUE;
 }
 
-static gboolean
-vtpm_find_dir(VtpmCtx *c, GError **error)
+gboolean
+sp_vtpm_cli_find_dir(VtpmCtx *c, GError **error)
 {
     if (!c->spec->tpm_dir)
         c->spec->tpm_dir =
@@ -260,7 +240,7 @@ vtpm_do_create(VtpmCtx *c, GError **error)
 static gboolean
 vtpm_do_delete(VtpmCtx *c, GError **error)
 {
-    if (!vtpm_refuse_running(c, error))
+    if (!sp_vtpm_cli_refuse_running(c, error))
         return FALSE;
     if (!c->vd->conn && !c->o->force) {
         g_set_error(error, SP_ERROR, SP_ERROR_USAGE,
@@ -269,28 +249,10 @@ vtpm_do_delete(VtpmCtx *c, GError **error)
                     c->spec->uuid);
         return FALSE;
     }
-    return vtpm_find_dir(c, error) &&
+    return sp_vtpm_cli_find_dir(c, error) &&
            sp_vtpm_check_not_running(c->root, c->spec->uuid, c->spec->tpm_dir,
                                      error) &&
            sp_vtpm_delete(c->root, c->spec->uuid, error);
-}
-
-static gboolean
-vtpm_do_save(VtpmCtx *c, GError **error)
-{
-    c->archive = c->o->output;
-    return vtpm_find_dir(c, error) &&
-           sp_vtpm_save(c->root, c->spec, c->o->output,
-                        c->policy->vtpm_archive_max, error);
-}
-
-static gboolean
-vtpm_do_restore(VtpmCtx *c, GError **error)
-{
-    c->archive = c->o->input;
-    return vtpm_refuse_running(c, error) &&
-           sp_vtpm_restore(c->root, c->spec, c->o->input,
-                           c->policy->vtpm_archive_max, error);
 }
 
 /* The one report of create/save/restore/delete. */
@@ -307,6 +269,8 @@ vtpm_report(VtpmCtx *c, const char *sub)
         sp_json_str(b, "tpm_dir", c->spec->tpm_dir);
         sp_json_str(b, "root", c->root->path);
         sp_json_str(b, "archive", c->archive);
+        sp_json_bool(b, "sealed", c->sealed);
+        sp_json_str(b, "key_id", c->key_id);
         sp_json_str(b, "label", c->spec->label);
         json_builder_end_object(b);
         sp_cli_print_builder(b);
@@ -356,13 +320,13 @@ vtpm_cmd_create(VtpmCtx *c, GError **error)
 static int
 vtpm_cmd_save(VtpmCtx *c, GError **error)
 {
-    return vtpm_run_simple(c, "save", vtpm_do_save, error);
+    return vtpm_run_simple(c, "save", sp_vtpm_cli_save, error);
 }
 
 static int
 vtpm_cmd_restore(VtpmCtx *c, GError **error)
 {
-    return vtpm_run_simple(c, "restore", vtpm_do_restore, error);
+    return vtpm_run_simple(c, "restore", sp_vtpm_cli_restore, error);
 }
 
 static int
@@ -375,8 +339,6 @@ typedef enum {
     VTPM_NEEDS_UUID = 1 << 0,   /* which state: --uuid or a domain */
     VTPM_MAKES = 1 << 1,        /* may create the root */
     VTPM_READS = 1 << 2,        /* works on a read-only root, unlocked */
-    VTPM_NEEDS_OUTPUT = 1 << 3, /* --output ARCHIVE */
-    VTPM_NEEDS_INPUT = 1 << 4,  /* --input ARCHIVE */
 } VtpmFlags;
 
 typedef struct {
@@ -384,16 +346,20 @@ typedef struct {
     const char *summary;
     int (*run)(VtpmCtx *c, GError **error);
     VtpmFlags flags;
+    /* before the root is opened */
+    gboolean (*prepare)(VtpmCtx *c, GError **error);
 } VtpmCommand;
 
 static const VtpmCommand vtpm_commands[] = {
     {"list", N_("List the states under the root"), vtpm_cmd_list, VTPM_READS},
     {"create", N_("Create a state directory with owner, mode and label"),
      vtpm_cmd_create, VTPM_NEEDS_UUID | VTPM_MAKES},
-    {"save", N_("Save a state to a new tar archive (--output)"), vtpm_cmd_save,
-     VTPM_NEEDS_UUID | VTPM_NEEDS_OUTPUT},
-    {"restore", N_("Restore a state from an archive (--input)"),
-     vtpm_cmd_restore, VTPM_MAKES | VTPM_NEEDS_INPUT},
+    {"save", N_("Save a state to a new sealed archive (--output FILE or "
+                "--to-volume POOL/NAME)"),
+     vtpm_cmd_save, VTPM_NEEDS_UUID, sp_vtpm_cli_prepare_save},
+    {"restore", N_("Restore a state from an archive (--input FILE or "
+                   "--from-volume POOL/NAME)"),
+     vtpm_cmd_restore, VTPM_MAKES, sp_vtpm_cli_prepare_restore},
     {"verify", N_("Report owner, mode and label differences (exit 1)"),
      vtpm_cmd_verify, VTPM_NEEDS_UUID | VTPM_READS},
     {"relabel", N_("Fix the differences verify reports"), vtpm_cmd_relabel,
@@ -429,20 +395,31 @@ static int
 vtpm_check_usage(SpCli *cli, const VtpmCommand *cmd, const char *command,
                  const VtpmOpts *o, int argc, char **argv)
 {
+    const char *why;
+
     if (argc > 1)
         return sp_cli_usage(cli, command, _("unexpected argument '%s'"),
                             argv[1]);
     if (o->domain && !o->connect)
         return sp_cli_usage(cli, command, _("--domain needs --connect"));
-    if (o->domain_xml && o->connect)
+    /* --connect names where the volume or secret is; the domain may then
+     * come from a file (its host may be another). */
+    if (o->domain_xml && o->connect && !sp_vtpm_cli_needs_rw(o))
         return sp_cli_usage(cli, command,
                             _("give --domain-xml or --connect, not both"));
-    if ((cmd->flags & VTPM_NEEDS_OUTPUT) && !o->output)
-        return sp_cli_usage(cli, command, _("--output ARCHIVE is needed"));
-    if ((cmd->flags & VTPM_NEEDS_INPUT) && !o->input)
-        return sp_cli_usage(cli, command, _("--input ARCHIVE is needed"));
+    if ((why = sp_vtpm_cli_archive_usage(cmd->name, o)))
+        return sp_cli_usage(cli, command, "%s", why);
     return 0;
 }
+
+static void
+vtpm_ctx_clear(VtpmCtx *c)
+{
+    sp_vtpm_key_free(c->key);
+    sp_secret_free(c->tar);
+    g_free(c->key_id);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VtpmCtx, vtpm_ctx_clear)
 
 /* The domain, the spec and the root; then the subcommand. */
 static int
@@ -451,13 +428,15 @@ vtpm_run(SpCli *cli, const VtpmCommand *cmd, const VtpmOpts *o,
 {
     g_auto(SpVtpmSpec) spec = {0};
     g_autoptr(SpVtpmRoot) root = NULL;
-    VtpmCtx c = {cli, o, vd, NULL, &spec, NULL, NULL};
+    g_auto(VtpmCtx) c = {cli, o, vd, NULL, &spec, NULL, NULL};
     int rc;
 
-    if (!sp_vtpm_domain_open(vd, o->domain_xml, o->connect, o->domain, error) ||
+    if (!sp_vtpm_domain_open(vd, o->domain_xml, o->connect, o->domain,
+                             sp_vtpm_cli_needs_rw(o), error) ||
         !fill_spec(cli, o, vd->dom, cmd->flags & VTPM_NEEDS_UUID, &spec,
                    error) ||
-        !(c.policy = sp_cli_policy(cli, error)))
+        !(c.policy = sp_cli_policy(cli, error)) ||
+        (cmd->prepare && !cmd->prepare(&c, error)))
         return -1;
     root = sp_vtpm_root_open(o->root ? o->root : c.policy->vtpm_root,
                              cmd->flags & VTPM_MAKES, cmd->flags & VTPM_READS,
@@ -477,7 +456,7 @@ sp_cmd_vtpm(SpCli *cli, int argc, char **argv)
     g_autofree char *command = NULL;
     const char *sub = argc > 1 ? argv[1] : NULL;
     const VtpmCommand *cmd = NULL;
-    VtpmOpts o = {0};
+    VtpmOpts o = {.key_fd = -1, .passphrase_fd = -1};
     VtpmDomain vd = {0};
     int rc;
     GOptionEntry entries[] = {
@@ -495,6 +474,30 @@ sp_cmd_vtpm(SpCli *cli, int argc, char **argv)
          N_("save: archive to create (never overwritten)"), "ARCHIVE"},
         {"input", 0, 0, G_OPTION_ARG_FILENAME, &o.input,
          N_("restore: archive to read"), "ARCHIVE"},
+        {"to-volume", 0, 0, G_OPTION_ARG_STRING, &o.to_volume,
+         N_("save: new volume of the daemon at --connect, streamed into"),
+         "POOL/NAME"},
+        {"from-volume", 0, 0, G_OPTION_ARG_STRING, &o.from_volume,
+         N_("restore: volume of the daemon at --connect to stream from; "
+            "wiped and deleted after the restore"),
+         "POOL/NAME"},
+        {"keep-volume", 0, 0, G_OPTION_ARG_NONE, &o.keep_volume,
+         N_("restore: keep the --from-volume volume"), NULL},
+        {"key-file", 0, 0, G_OPTION_ARG_FILENAME, &o.key_file,
+         N_("32-byte key in a regular file"), "FILE"},
+        {"key-fd", 0, 0, G_OPTION_ARG_INT, &o.key_fd,
+         N_("32-byte key read from an open fd"), "N"},
+        {"passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &o.passphrase_file,
+         N_("passphrase (Argon2id) in a regular file"), "FILE"},
+        {"passphrase-fd", 0, 0, G_OPTION_ARG_INT, &o.passphrase_fd,
+         N_("passphrase (Argon2id) read from an open fd"), "N"},
+        {"secret", 0, 0, G_OPTION_ARG_STRING, &o.secret,
+         N_("32-byte key: the value of this libvirt secret at --connect"),
+         "UUID"},
+        {"no-encrypt", 0, 0, G_OPTION_ARG_NONE, &o.no_encrypt,
+         N_("save: write a plain archive (if the policy allows)"), NULL},
+        {"allow-plain", 0, 0, G_OPTION_ARG_NONE, &o.allow_plain,
+         N_("restore: accept a plain archive (if the policy allows)"), NULL},
         {"force", 0, 0, G_OPTION_ARG_NONE, &o.force,
          N_("delete: without asking libvirt whether the domain runs"), NULL},
         {NULL},

@@ -37,6 +37,13 @@ sp_vtpm_test_abort_point(const char *step)
         fflush(NULL);
         kill(getpid(), SIGKILL);
     }
+    /* Stopped, the process holds what it holds at that step (a key, a
+     * connection) while a test looks at /proc or restarts a daemon. */
+    want = g_getenv("SAFEPOOL_VTPM_TEST_STOP_AFTER");
+    if (want && g_strcmp0(want, step) == 0) {
+        fflush(NULL);
+        kill(getpid(), SIGSTOP);
+    }
 }
 
 void

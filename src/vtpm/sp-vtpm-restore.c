@@ -18,9 +18,6 @@
 #include "vtpm/sp-vtpm-manifest.h"
 #include "vtpm/sp-vtpm-util.h"
 
-/* Headers and padding on top of the data a valid archive may carry. */
-#define SP_VTPM_ARCHIVE_SLACK (4 * 1024 * 1024)
-
 typedef struct {
     const char *input;
     guint64 max;
@@ -348,22 +345,20 @@ restore_apply(SpVtpmRoot *root, const SpVtpmSpec *spec, SpVtpmManifest *m,
 }
 
 gboolean
-sp_vtpm_restore(SpVtpmRoot *root, SpVtpmSpec *spec, const char *input,
-                guint64 max, GError **error)
+sp_vtpm_restore(SpVtpmRoot *root, SpVtpmSpec *spec, const SpSecret *tar,
+                const char *what, guint64 max, GError **error)
 {
-    RestoreCtx c = {input, max, NULL, NULL, -1};
+    RestoreCtx c = {what, max, NULL, NULL, -1};
     g_autoptr(SpVtpmManifest) m = NULL;
     g_auto(SpFsTmp) t = SP_FS_TMP_INIT;
-    g_autofd int in = -1;
     gboolean ok;
 
-    in = sp_fs_open_input(input, _("archive"), error);
-    if (in < 0)
-        return FALSE;
     c.a = archive_read_new();
-    /* tar only (ustar, pax, gnu): no compression filters, no other formats. */
+    /* tar only (ustar, pax, gnu): no compression filters, no other formats;
+     * read from the secret buffer it was unsealed (or read) into. */
     archive_read_support_format_tar(c.a);
-    if (archive_read_open_fd(c.a, in, 65536) != ARCHIVE_OK) {
+    if (archive_read_open_memory(c.a, sp_secret_data(tar),
+                                 sp_secret_len(tar)) != ARCHIVE_OK) {
         ok = sp_restore_corrupt(&c, error);
         archive_read_free(c.a);
         return ok;

@@ -1,12 +1,12 @@
-/* Saving a vTPM state: read every file once through O_NOFOLLOW fds, hash
- * it, then write MANIFEST.json and the files to a new pax archive. */
+/* Saving a vTPM state: read every file once through O_NOFOLLOW fds into
+ * secret buffers, hash it, then write MANIFEST.json and the files as a pax
+ * archive into a secret buffer (sealing or writing it is the caller's). */
 #include "vtpm/sp-vtpm-archive.h"
 
 #include <inttypes.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -18,7 +18,7 @@
 
 typedef struct {
     SpVtpmManifest *m;
-    GPtrArray *data;   /* GBytes per manifest entry (NULL for dirs) */
+    GPtrArray *data;   /* SpSecret per manifest entry (NULL for dirs) */
     guint64 max;
     gsize skip;        /* strlen("<uuid>/") */
 } SaveCtx;
@@ -30,7 +30,7 @@ read_entry(const SpVtpmEntry *e, gpointer data, GError **error)
     const char *rel = e->relpath + c->skip;
     g_autofd int fd = -1;
     struct stat st;
-    g_autofree guint8 *buf = NULL;
+    g_autoptr(SpSecret) buf = NULL;
     gssize n;
 
     if (!S_ISDIR(e->st.st_mode) && !S_ISREG(e->st.st_mode)) {
@@ -56,8 +56,9 @@ read_entry(const SpVtpmEntry *e, gpointer data, GError **error)
         return FALSE;
     }
     /* One read serves the hash and the archive: they cannot disagree. */
-    buf = g_malloc(e->st.st_size + 1);
-    n = sp_fs_pread_full(fd, buf, e->st.st_size + 1, 0, error);
+    buf = sp_secret_new_size(e->st.st_size + 1);
+    n = sp_fs_pread_full(fd, sp_secret_data_mut(buf), e->st.st_size + 1, 0,
+                         error);
     if (n < 0)
         return FALSE;
     if (fstat(fd, &st) < 0)
@@ -68,19 +69,27 @@ read_entry(const SpVtpmEntry *e, gpointer data, GError **error)
         return FALSE;
     }
     sp_vtpm_manifest_add(c->m, rel, FALSE, e->st.st_mode, (guint64) n,
-                         g_compute_checksum_for_data(G_CHECKSUM_SHA256, buf,
+                         g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+                                                     sp_secret_data(buf),
                                                      (gsize) n));
-    g_ptr_array_add(c->data, g_bytes_new_take(g_steal_pointer(&buf), n));
+    g_ptr_array_add(c->data, g_steal_pointer(&buf));
     return TRUE;
 }
 
 static gboolean
 ar_fail(struct archive *a, const char *output, GError **error)
 {
-    g_set_error(error, SP_ERROR, SP_ERROR_FAILED, _("archive '%s': %s"),
+    g_set_error(error, SP_ERROR, SP_ERROR_FAILED, _("archive of '%s': %s"),
                 output, archive_error_string(a) ? archive_error_string(a)
                                                 : _("write failed"));
     return FALSE;
+}
+
+static la_ssize_t
+append_cb(struct archive *a, void *client, const void *buf, size_t len)
+{
+    sp_secret_append(client, buf, len);
+    return (la_ssize_t)len;
 }
 
 static gboolean
@@ -107,7 +116,7 @@ write_one(struct archive *a, const char *output, const char *path,
 }
 
 static gboolean
-write_archive(int fd, const char *output, SaveCtx *c, GError **error)
+write_archive(SpSecret *out, const char *output, SaveCtx *c, GError **error)
 {
     struct archive *a = archive_write_new();
     g_autofree char *json = NULL;
@@ -115,7 +124,8 @@ write_archive(int fd, const char *output, SaveCtx *c, GError **error)
     gboolean ok;
 
     if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+        archive_write_open2(a, out, NULL, append_cb, NULL, NULL) !=
+            ARCHIVE_OK) {
         ok = ar_fail(a, output, error);
         archive_write_free(a);
         return ok;
@@ -125,12 +135,10 @@ write_archive(int fd, const char *output, SaveCtx *c, GError **error)
                    error);
     for (guint i = 0; ok && i < c->m->entries->len; i++) {
         SpVtpmManifestEntry *me = g_ptr_array_index(c->m->entries, i);
-        GBytes *b = g_ptr_array_index(c->data, i);
-        gsize len = 0;
-        const void *buf = b ? g_bytes_get_data(b, &len) : NULL;
+        SpSecret *b = g_ptr_array_index(c->data, i);
 
-        ok = write_one(a, output, me->path, me->is_dir, me->mode, buf, len,
-                       error);
+        ok = write_one(a, output, me->path, me->is_dir, me->mode,
+                       b ? sp_secret_data(b) : NULL, me->size, error);
     }
     if (ok && archive_write_close(a) != ARCHIVE_OK)
         ok = ar_fail(a, output, error);
@@ -138,42 +146,33 @@ write_archive(int fd, const char *output, SaveCtx *c, GError **error)
     return ok;
 }
 
-gboolean
-sp_vtpm_save(SpVtpmRoot *root, const SpVtpmSpec *spec, const char *output,
-             guint64 max, GError **error)
+SpSecret *
+sp_vtpm_save(SpVtpmRoot *root, const SpVtpmSpec *spec, guint64 max,
+             GError **error)
 {
     g_autoptr(SpVtpmManifest) m = sp_vtpm_manifest_new(spec->uuid,
                                                        spec->tpm_dir);
     g_autoptr(GPtrArray) data =
-        g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+        g_ptr_array_new_with_free_func((GDestroyNotify) sp_secret_free);
     SaveCtx c = {m, data, max, strlen(spec->uuid) + 1};
     g_autofree char *rel = g_strdup_printf("%s/%s", spec->uuid, spec->tpm_dir);
+    g_autoptr(SpSecret) out = sp_secret_new_size(0);
     g_autofd int ufd = -1;
     g_autofd int sfd = -1;
-    g_autofd int out = -1;
     gboolean unsupported;
 
     if (!sp_vtpm_check_not_running(root, spec->uuid, spec->tpm_dir, error))
-        return FALSE;
+        return NULL;
     ufd = sp_fs_open_subdir(root->fd, spec->uuid, error);
     if (ufd < 0)
-        return FALSE;
+        return NULL;
     sfd = sp_fs_open_subdir(ufd, spec->tpm_dir, error);
     if (sfd < 0 ||
         !sp_label_fd_get(sfd, &m->source_label, &unsupported, error))
-        return FALSE;
+        return NULL;
     m->source_host = g_strdup(g_get_host_name());
-    if (!sp_vtpm_walk(ufd, spec->tpm_dir, rel, read_entry, &c, error))
-        return FALSE;
-    out = open(output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-               0600);
-    if (out < 0)
-        return sp_error_set_errno(error, errno, _("archive '%s'"), output);
-    if (!write_archive(out, output, &c, error) ||
-        !sp_vtpm_fsync(out, output, error)) {
-        /* We created it (O_EXCL): removing it cannot hit someone else's. */
-        unlink(output);
-        return FALSE;
-    }
-    return TRUE;
+    if (!sp_vtpm_walk(ufd, spec->tpm_dir, rel, read_entry, &c, error) ||
+        !write_archive(out, rel, &c, error))
+        return NULL;
+    return g_steal_pointer(&out);
 }

@@ -84,7 +84,8 @@ void sp_vtpm_list_entry_free(SpVtpmListEntry *e);
 GPtrArray *sp_vtpm_list(SpVtpmRoot *root, GError **error);
 
 /* Test-only hook: when $SAFEPOOL_VTPM_TEST_ABORT_AFTER equals @step the
- * process SIGKILLs itself, so tests can check crash safety per step. */
+ * process SIGKILLs itself, so tests can check crash safety per step; when
+ * $SAFEPOOL_VTPM_TEST_STOP_AFTER does, it SIGSTOPs itself until a SIGCONT. */
 void sp_vtpm_test_abort_point(const char *step);
 
 #include "vtpm/sp-vtpm-archive.h"

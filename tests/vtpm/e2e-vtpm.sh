@@ -20,6 +20,7 @@ STATE=$ROOT/$UUID/tpm2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 unset SAFEPOOL_CONFIG # the private qemu.conf names swtpm_user/group = tss
+head -c 32 /dev/urandom >"$work/key"
 
 cat >"$work/dom.xml" <<EOX
 <domain type='qemu'>
@@ -66,7 +67,7 @@ expect_rc 0 "$B" vtpm verify --connect $URI --domain $UUID
 # refused while it runs
 expect_rc 4 "$B" vtpm delete --connect $URI --domain $NAME
 grep -q "domain '$NAME' is running" "$work/err" || fail "delete message: $(cat "$work/err")"
-expect_rc 4 "$B" vtpm save --connect $URI --domain $NAME --output "$work/live.tar"
+expect_rc 4 "$B" vtpm save --connect $URI --domain $NAME --key-file "$work/key" --output "$work/live.tar"
 grep -q "in use by a running swtpm" "$work/err" || fail "save message: $(cat "$work/err")"
 expect_rc 4 "$B" vtpm delete --connect $URI --uuid $UUID
 expect_rc 4 "$B" vtpm delete --force --uuid $UUID
@@ -74,13 +75,13 @@ expect_rc 4 "$B" vtpm delete --force --uuid $UUID
 
 virsh -q -c $URI destroy $NAME >/dev/null
 sum_before=$(sha256sum "$STATE/tpm2-00.permall" | cut -d' ' -f1)
-expect_rc 0 "$B" vtpm save --connect $URI --domain $NAME --output "$work/s.tar"
+expect_rc 0 "$B" vtpm save --connect $URI --domain $NAME --key-file "$work/key" --output "$work/s.tar"
 [ "$(sha256sum "$STATE/tpm2-00.permall" | cut -d' ' -f1)" = "$sum_before" ] || fail "save changed the state"
 
 # wipe, restore, start again
 expect_rc 0 "$B" vtpm delete --connect $URI --domain $NAME
 [ ! -e "$ROOT/$UUID" ] || fail "delete left $ROOT/$UUID"
-expect_rc 0 "$B" vtpm restore --connect $URI --domain $NAME --input "$work/s.tar"
+expect_rc 0 "$B" vtpm restore --connect $URI --domain $NAME --key-file "$work/key" --input "$work/s.tar"
 [ "$(sha256sum "$STATE/tpm2-00.permall" | cut -d' ' -f1)" = "$sum_before" ] || fail "restored content differs"
 [ "$(stat -c '%U:%G %a' "$STATE")" = "tss:tss 700" ] || fail "state dir $(stat -c '%U:%G %a' "$STATE")"
 [ "$(stat -c '%U:%G %a' "$STATE/tpm2-00.permall")" = "tss:tss 600" ] || fail "permall perms"
@@ -95,7 +96,7 @@ if ! virsh -q -c $URI start $NAME >"$work/start.log" 2>&1; then
 fi
 sleep 1
 [ "$(virsh -q -c $URI domstate $NAME)" = running ] || fail "domain not running"
-expect_rc 4 "$B" vtpm restore --connect $URI --domain $NAME --input "$work/s.tar"
+expect_rc 4 "$B" vtpm restore --connect $URI --domain $NAME --key-file "$work/key" --input "$work/s.tar"
 # swtpm accepted the restored state: libvirt ran no new manufacturing
 [ "$(grep -c "Starting vTPM manufacturing" "$SWLOG")" = "$made" ] || \
     fail "libvirt re-manufactured the TPM instead of using the restored state"

@@ -1,5 +1,7 @@
 /* Hostile vTPM archives: each is refused with exit 1 naming the reason,
- * and the root (with an existing state) stays byte-for-byte as it was. */
+ * and the root (with an existing state) stays byte-for-byte as it was;
+ * every case runs as a plain archive (--allow-plain) and sealed with the
+ * right key (the checks after unsealing are the same). */
 #include <archive_entry.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "vtpm-testlib.h"
+#include "vtpm/sp-vtpm-seal.h"
 
 #define GOOD "good swtpm state bytes\n"
 #define GIB2 (G_GINT64_CONSTANT(2) << 30)
@@ -107,10 +110,44 @@ build_sparse_with_tar(VtFixture *f, const char *tar, const char *manifest)
     g_assert_cmpint(st.st_size, <, 1 << 20); /* really sparse */
 }
 
+/* Seal @tar in place with the fixture's key (chunks of 4 KiB). */
 static void
-test_hostile(gconstpointer data)
+seal_file(VtFixture *f, const char *tar)
 {
-    const HostileCase *c = data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *plain = NULL, *key = NULL;
+    gsize plen = 0, klen = 0;
+    g_autoptr(SpVtpmKey) k = NULL;
+    g_autoptr(GBytes) sealed = NULL;
+
+    g_assert_true(g_file_get_contents(tar, &plain, &plen, NULL));
+    g_assert_true(g_file_get_contents(f->key, &key, &klen, NULL));
+    k = sp_vtpm_key_new(SP_VTPM_KEY_RAW,
+                        sp_secret_new((const guint8 *)key, klen), "test key",
+                        &error);
+    g_assert_no_error(error);
+    sealed = sp_vtpm_seal(k, (const guint8 *)plain, plen,
+                          SP_VTPM_SEAL_CHUNK_MIN, NULL, &error);
+    g_assert_no_error(error);
+    g_file_set_contents(tar, g_bytes_get_data(sealed, NULL),
+                        g_bytes_get_size(sealed), &error);
+    g_assert_no_error(error);
+}
+
+/* Plain archives are tried with a policy that allows them. */
+static void
+allow_plain(VtFixture *f)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_file_set_contents(f->config, "[vtpm]\nswtpm_user=tss\n"
+                        "swtpm_group=tss\nrequire_sealed=false\n", -1, &error);
+    g_assert_no_error(error);
+}
+
+static void
+run_hostile(const HostileCase *c, gboolean sealed)
+{
     VtFixture f;
     g_autofree char *manifest = NULL, *tar = NULL, *before = NULL;
     g_autofree char *after = NULL, *err = NULL, *out = NULL;
@@ -135,10 +172,15 @@ test_hostile(gconstpointer data)
         g_assert_nonnull(at);
         g_assert_cmpint(truncate(tar, at - bytes + 5), ==, 0);
     }
+    if (sealed)
+        seal_file(&f, tar);
+    else
+        allow_plain(&f);
     before = vt_snapshot(f.root);
     g_assert_cmpint(vt_run(&out, &err, NULL, "vtpm", "restore", "--root",
                            f.root, "--domain-xml", f.dom_xml, "--input", tar,
-                           NULL), ==, 1);
+                           sealed ? "--key-file" : "--allow-plain",
+                           sealed ? f.key : NULL, NULL), ==, 1);
     if (!strstr(err, c->needle))
         g_error("%s: stderr '%s' lacks '%s'", c->name, err, c->needle);
     g_assert_true(g_str_has_prefix(err, "safepool: archive '"));
@@ -149,10 +191,22 @@ test_hostile(gconstpointer data)
     vt_teardown(&f);
 }
 
+static void
+test_hostile_plain(gconstpointer data)
+{
+    run_hostile(data, FALSE);
+}
+
+static void
+test_hostile_sealed(gconstpointer data)
+{
+    run_hostile(data, TRUE);
+}
+
 /* The same builder and manifest without the hostile entry are accepted:
  * the refusals above are due to the hostile entries alone. */
 static void
-test_control(void)
+run_control(gboolean sealed)
 {
     VtFixture f;
     g_autofree char *manifest = manifest_for(GOOD, NULL);
@@ -163,15 +217,27 @@ test_control(void)
     vt_make_state(&f);
     tar = g_build_filename(f.dir, "control.tar", NULL);
     vt_build_archive(tar, manifest, entries, G_N_ELEMENTS(entries));
+    if (sealed)
+        seal_file(&f, tar);
+    else
+        allow_plain(&f);
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "restore", "--root",
                            f.root, "--domain-xml", f.dom_xml, "--input", tar,
-                           NULL), ==, 0);
+                           sealed ? "--key-file" : "--allow-plain",
+                           sealed ? f.key : NULL, NULL), ==, 0);
     good = g_build_filename(f.state, "good", NULL);
     g_assert_true(g_file_get_contents(good, &data, NULL, NULL));
     g_assert_cmpstr(data, ==, GOOD);
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", "--root",
                            f.root, "--domain-xml", f.dom_xml, NULL), ==, 0);
     vt_teardown(&f);
+}
+
+static void
+test_control(void)
+{
+    run_control(FALSE);
+    run_control(TRUE);
 }
 
 int
@@ -184,10 +250,13 @@ main(int argc, char **argv)
     }
     vt_private_mounts();
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *name = g_strdup_printf("/vtpm/hostile/%s",
-                                                cases[i].name);
+        g_autofree char *plain = g_strdup_printf("/vtpm/hostile/plain/%s",
+                                                 cases[i].name);
+        g_autofree char *sealed = g_strdup_printf("/vtpm/hostile/sealed/%s",
+                                                  cases[i].name);
 
-        g_test_add_data_func(name, &cases[i], test_hostile);
+        g_test_add_data_func(plain, &cases[i], test_hostile_plain);
+        g_test_add_data_func(sealed, &cases[i], test_hostile_sealed);
     }
     g_test_add_func("/vtpm/hostile/control-accepted", test_control);
     return g_test_run();

@@ -15,6 +15,7 @@
 
 #define R(f) "--root", (f)->root
 #define D(f) "--domain-xml", (f)->dom_xml
+#define K(f) "--key-file", (f)->key
 
 static char *
 archive_path(VtFixture *f, const char *name)
@@ -41,7 +42,7 @@ test_roundtrip(void)
     perm = g_build_filename(f.state, "tpm2-00.permall", NULL);
     before = vt_snapshot(uuid_dir);
     g_assert_cmpint(stat(perm, &st1), ==, 0);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            "--output", tar, NULL), ==, 0);
     /* save reads only: same bytes, owners, labels, and no mtime/ctime change */
     after_save = vt_snapshot(uuid_dir);
@@ -52,13 +53,13 @@ test_roundtrip(void)
     g_assert_cmpint(st1.st_ctim.tv_sec, ==, st2.st_ctim.tv_sec);
     g_assert_cmpint(st1.st_ctim.tv_nsec, ==, st2.st_ctim.tv_nsec);
     /* never overwrites an existing archive */
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            "--output", tar, NULL), ==, 4);
     g_assert_nonnull(strstr(err, tar));
 
     root2 = g_build_filename(f.dir, "root2", NULL);
     g_assert_cmpint(vt_run(&out, NULL, NULL, "--json", "vtpm", "restore",
-                           "--root", root2, D(&f), "--input", tar, NULL),
+                           K(&f), "--root", root2, D(&f), "--input", tar, NULL),
                     ==, 0);
     g_assert_nonnull(strstr(out, "\"uuid\" : \"" VT_UUID "\""));
     uuid_dir2 = g_build_filename(root2, VT_UUID, NULL);
@@ -81,7 +82,7 @@ test_roundtrip(void)
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", "--root",
                            root2, D(&f), NULL), ==, 0);
     /* a domain with another uuid is refused */
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root",
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", K(&f), "--root",
                            root2, "--uuid", "00000000-0000-0000-0000-000000000001",
                            "--input", tar, NULL), ==, 1);
     g_assert_nonnull(strstr(err, "not '00000000-0000-0000-0000-000000000001'"));
@@ -190,7 +191,7 @@ test_planted_symlink(void)
     g_assert_cmpint(st.st_uid, ==, 0);
     /* save refuses a state with a symlink; restore/create never follow */
     tar = archive_path(&f, "x.tar");
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            "--output", tar, NULL), ==, 1);
     g_assert_nonnull(strstr(err, "tpm2/evil': is a symlink"));
     g_assert_false(g_file_test(tar, G_FILE_TEST_EXISTS));
@@ -215,7 +216,7 @@ test_conflicts(void)
     vt_setup(&f);
     vt_make_state(&f);
     tar = archive_path(&f, "s.tar");
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            "--output", tar, NULL), ==, 0);
     /* act as a running swtpm: a child holding a POSIX write lock on .lock
      * (in a child because our own snapshot's close() would drop it) */
@@ -232,14 +233,14 @@ test_conflicts(void)
     }
     g_assert_cmpint(read(pfd[0], &c, 1), ==, 1);
     before = vt_snapshot(f.root);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", K(&f), R(&f), D(&f),
                            "--input", tar, NULL), ==, 4);
     g_assert_nonnull(strstr(err, "in use by a running swtpm"));
     g_clear_pointer(&err, g_free);
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f), D(&f),
                            "--force", NULL), ==, 4);
     g_clear_pointer(&err, g_free);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            "--output", "/nonexistent/x.tar", NULL), ==, 4);
     after = vt_snapshot(f.root);
     g_assert_cmpstr(before, ==, after);
@@ -258,7 +259,7 @@ test_conflicts(void)
                            NULL), ==, 1);
     g_assert_nonnull(strstr(err, "does not exist"));
     /* usage errors */
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            NULL), ==, 2);
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "bogus", NULL), ==, 2);
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", R(&f), NULL),
@@ -291,7 +292,7 @@ test_crash(gconstpointer data)
     vt_write(subf, "the NEW nvram\n", 0600);
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "relabel", R(&f), D(&f),
                            NULL), ==, 0);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            "--output", tar, NULL), ==, 0);
     new_snap = vt_snapshot(uuid_dir);
     vt_write(subf, "the OLD nvram\n", 0600);
@@ -300,7 +301,7 @@ test_crash(gconstpointer data)
     old = vt_snapshot(uuid_dir);
     g_assert_cmpstr(old, !=, new_snap);
 
-    g_assert_cmpint(vt_run(NULL, NULL, env, "vtpm", "restore", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, NULL, env, "vtpm", "restore", K(&f), R(&f), D(&f),
                            "--input", tar, NULL), ==, 128 + SIGKILL);
     now = vt_snapshot(uuid_dir);
     g_assert_cmpstr(now, ==, new_expected ? new_snap : old);
@@ -335,12 +336,12 @@ test_crash_fresh_root(void)
     tar = archive_path(&f, "s.tar");
     root2 = g_build_filename(f.dir, "root2", NULL);
     uuid2 = g_build_filename(root2, VT_UUID, NULL);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            "--output", tar, NULL), ==, 0);
-    g_assert_cmpint(vt_run(NULL, NULL, env, "vtpm", "restore", "--root", root2,
+    g_assert_cmpint(vt_run(NULL, NULL, env, "vtpm", "restore", K(&f), "--root", root2,
                            D(&f), "--input", tar, NULL), ==, 128 + SIGKILL);
     g_assert_false(g_file_test(uuid2, G_FILE_TEST_EXISTS));
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "restore", "--root", root2,
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "restore", K(&f), "--root", root2,
                            D(&f), "--input", tar, NULL), ==, 0);
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", "--root", root2,
                            D(&f), NULL), ==, 0);
@@ -383,7 +384,7 @@ test_planted_hardlink(void)
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "verify", R(&f), D(&f),
                            NULL), ==, 1);
     tar = archive_path(&f, "x.tar");
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            "--output", tar, NULL), ==, 1);
     g_assert_nonnull(strstr(err, "tpm2/linked': has 2 hard links"));
     g_assert_false(g_file_test(tar, G_FILE_TEST_EXISTS));
@@ -465,7 +466,7 @@ test_running_other_tpm_dir(void)
     vt_setup(&f);
     vt_make_state(&f);
     tar = archive_path(&f, "s.tar");
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", R(&f), D(&f),
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
                            "--output", tar, NULL), ==, 0);
     dir12 = g_build_filename(f.root, VT_UUID, "tpm1.2", NULL);
     g_assert_cmpint(mkdir(dir12, 0700), ==, 0);
@@ -484,7 +485,7 @@ test_running_other_tpm_dir(void)
     }
     g_assert_cmpint(read(pfd[0], &c, 1), ==, 1);
     before = vt_snapshot(f.root);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", R(&f),
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", K(&f), R(&f),
                            "--uuid", VT_UUID, "--input", tar, NULL), ==, 4);
     g_assert_nonnull(strstr(err, "in use by a running swtpm"));
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f),

@@ -60,6 +60,15 @@ vt_setup(VtFixture *f)
                         "[vtpm]\nswtpm_user=tss\nswtpm_group=tss\n", -1,
                         &error);
     g_assert_no_error(error);
+    {
+        guint8 key[32];
+
+        for (gsize i = 0; i < sizeof key; i++)
+            key[i] = (guint8)g_random_int();
+        f->key = g_build_filename(f->dir, "key", NULL);
+        g_file_set_contents(f->key, (const char *)key, sizeof key, &error);
+        g_assert_no_error(error);
+    }
     /* Inherited by every CLI run of this test. */
     g_setenv("SAFEPOOL_CONFIG", f->config, TRUE);
 }
@@ -75,6 +84,7 @@ vt_teardown(VtFixture *f)
     g_free(f->dom_xml);
     g_free(f->state);
     g_free(f->config);
+    g_free(f->key);
 }
 
 int

@@ -14,6 +14,7 @@ typedef struct {
     char *dom_xml;  /* domain XML file with VT_UUID, VT_LABEL, tpm 2.0 */
     char *state;    /* <root>/<uuid>/tpm2 */
     char *config;   /* policy file: swtpm_user/group = tss */
+    char *key;      /* <dir>/key: 32 random bytes (--key-file) */
 } VtFixture;
 
 /* Enter a private mount namespace (call once from main, as root). */
