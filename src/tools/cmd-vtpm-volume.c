@@ -93,7 +93,9 @@ upload_stream(virConnectPtr conn, VolRef *r, const guint8 *data, gsize len,
     r->st = sp_virt.StreamNew(conn, 0);
     if (!r->st)
         return sp_virt_error(what, error);
-    if (sp_virt.StorageVolUpload(r->vol, r->st, 0, len, 0) < 0)
+    /* the whole volume (length 0), which was made exactly @len bytes:
+     * a backend may refuse partial uploads (safepool's does) */
+    if (sp_virt.StorageVolUpload(r->vol, r->st, 0, 0, 0) < 0)
         return sp_virt_error(what, error);
     while (off < len) {
         int n = sp_virt.StreamSend(r->st, (const char *)data + off,
@@ -120,6 +122,7 @@ sp_vtpm_volume_upload(virConnectPtr conn, const char *spec,
 {
     g_auto(VolRef) r = {0};
     g_autofree char *name = NULL, *xml = NULL, *what = NULL;
+    g_autoptr(GError) failed = NULL;
 
     if (!vol_open_pool(conn, spec, &r, error))
         return FALSE;
@@ -136,16 +139,18 @@ sp_vtpm_volume_upload(virConnectPtr conn, const char *spec,
         return sp_virt_error(what, error);
     }
     sp_vtpm_test_abort_point("volume-created");
-    if (upload_stream(conn, &r, data, len, spec, error))
+    if (upload_stream(conn, &r, data, len, spec, &failed))
         return TRUE;
     if (sp_virt.StorageVolDelete(r.vol, 0) == 0) {
-        g_prefix_error(error, _("(volume deleted again) "));
+        what = g_strdup(_("the volume was deleted again"));
     } else {
         virErrorPtr e = sp_virt.GetLastError();
 
-        g_prefix_error(error, _("(volume '%s' left behind, delete it: %s) "),
-                       spec, e && e->message ? e->message : "?");
+        what = g_strdup_printf(_("the volume is left behind, delete it: %s"),
+                               e && e->message ? e->message : "?");
     }
+    g_set_error(error, failed->domain, failed->code, "%s; %s",
+                failed->message, what);
     return FALSE;
 }
 
