@@ -1,7 +1,9 @@
 #!/bin/bash
 # Run one integration test script against a private libvirtd.
-#   run.sh [--stock|--wrong-version] <script> [args...]
-# Module paths come from meson (SP_MODULE, SP_WRONG_MODULE).
+#   run.sh [--stock|--wrong-version|--hosts] <script> [args...]
+# Module paths come from meson (SP_MODULE, SP_WRONG_MODULE). With --hosts
+# the script runs outside any daemon and starts its own (several hosts),
+# with the module's backend dir in $SP_BACKENDS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${SAFEPOOL_SRCDIR:-$(cd "$here/../.." && pwd)}
@@ -9,6 +11,7 @@ mode=module
 case "${1:-}" in
 --stock) mode=stock; shift ;;
 --wrong-version) mode=wrong; shift ;;
+--hosts) mode=hosts; shift ;;
 esac
 script=$1; shift
 
@@ -22,6 +25,12 @@ module)
 wrong)
     "$srcdir/tools/make-backend-dir" "$SP_WRONG_MODULE" "$SP_TEST_TMP/backends" 2>/dev/null
     args=(--backend-dir "$SP_TEST_TMP/backends") ;;
+hosts)
+    "$srcdir/tools/make-backend-dir" "$SP_MODULE" "$SP_TEST_TMP/backends" 2>/dev/null
+    export SP_BACKENDS=$SP_TEST_TMP/backends
+    export SAFEPOOL_SRCDIR=$srcdir
+    /bin/bash "$here/$script" "$@"
+    exit ;;
 esac
 export PRIVATE_LIBVIRTD_SHOW_LOG=1
 # not exec: the EXIT trap removes the test's temporary directory
