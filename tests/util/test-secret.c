@@ -175,7 +175,6 @@ test_from_fd(void)
     g_autoptr(GError) error = NULL;
     int p[2];
     SpSecret *s;
-    g_autofree char *fill = g_malloc0(64 * 1024 + 1);
 
     g_assert_cmpint(pipe(p), ==, 0);
     g_assert_cmpint(write(p[1], key, sizeof key), ==, sizeof key);

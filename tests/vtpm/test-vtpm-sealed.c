@@ -136,7 +136,7 @@ static void
 test_keys_and_refusals(void)
 {
     VtFixture f;
-    g_autofree char *err = NULL, *out = NULL, *a = NULL, *fifo = NULL;
+    g_autofree char *err = NULL, *a = NULL, *fifo = NULL;
     g_autofree char *link = NULL, *root2 = NULL, *key = NULL, *msg = NULL;
     g_autofree char *before = NULL, *after = NULL, *bytes = NULL;
     gsize klen = 0, alen = 0;
