@@ -75,6 +75,10 @@ setup(void)
 
     if (fz.root)
         return;
+    /* a GLib critical or warning (a g_return_if_fail an input reached) is
+     * a finding, as the replay's G_DEBUG=fatal-criticals makes it */
+    g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING |
+                           G_LOG_FATAL_MASK);
     /* tmpfs when there is one: restore's fsyncs then cost nothing */
     fz.dir = g_strdup("/dev/shm/sp-fuzz-sealed-XXXXXX");
     if (!g_mkdtemp(fz.dir)) {

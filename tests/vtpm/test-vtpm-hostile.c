@@ -240,6 +240,38 @@ test_control(void)
     run_control(TRUE);
 }
 
+/* A zero-length MANIFEST.json is refused as empty (json-glib would take
+ * its NULL buffer for a programming error), sealed as plain. */
+static void
+test_manifest_empty(void)
+{
+    VtEntry entries[] = {DIR_E, GOOD_E};
+
+    for (int sealed = 0; sealed < 2; sealed++) {
+        VtFixture f;
+        g_autofree char *tar = NULL, *err = NULL, *before = NULL;
+        g_autofree char *after = NULL;
+
+        vt_setup(&f);
+        vt_make_state(&f);
+        tar = g_build_filename(f.dir, "empty.tar", NULL);
+        vt_build_archive(tar, "", entries, G_N_ELEMENTS(entries));
+        if (sealed)
+            seal_file(&f, tar);
+        else
+            allow_plain(&f);
+        before = vt_snapshot(f.root);
+        g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root",
+                               f.root, "--domain-xml", f.dom_xml, "--input",
+                               tar, sealed ? "--key-file" : "--allow-plain",
+                               sealed ? f.key : NULL, NULL), ==, 1);
+        g_assert_nonnull(strstr(err, "manifest: empty"));
+        after = vt_snapshot(f.root);
+        g_assert_cmpstr(before, ==, after);
+        vt_teardown(&f);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -259,5 +291,6 @@ main(int argc, char **argv)
         g_test_add_data_func(sealed, &cases[i], test_hostile_sealed);
     }
     g_test_add_func("/vtpm/hostile/control-accepted", test_control);
+    g_test_add_func("/vtpm/hostile/manifest-empty", test_manifest_empty);
     return g_test_run();
 }
