@@ -256,6 +256,10 @@ truncate -s -100 "$T/poolB/v-cut"
 restore_refused v-cut "$KEYHEX" "truncated"
 restore_refused v-cut "$KEYHEX" "truncated"   # and again: nothing was consumed
 
+step "refused before a byte is read: a volume larger than any archive can be"
+virsh -q -c "${URI[B]}" vol-create-as vtpmB v-huge 200M --allocation 0 --format raw >/dev/null
+restore_refused v-huge "$KEYHEX" "bytes, more than an archive"
+
 step "refused: save over an existing volume (exit 4, the volume untouched)"
 sum=$(sha256sum "$T/poolB/v-wrong" | cut -d' ' -f1)
 rc=0; save_key v-wrong 2>"$T/err" || rc=$?
