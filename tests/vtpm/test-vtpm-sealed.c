@@ -51,6 +51,7 @@ run_with_fd3(const char *secret, gsize len, char **err, ...)
     p = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata,
                                      &error);
     g_assert_no_error(error);
+    g_clear_pointer(err, g_free); /* callers reuse one err across runs */
     g_subprocess_communicate_utf8(p, NULL, NULL, NULL, err, &error);
     g_assert_no_error(error);
     return g_subprocess_get_exit_status(p);
