@@ -32,8 +32,7 @@ sp_vtpm_cli_archive_usage(const char *sub, const VtpmOpts *o)
 
     if (!save && !restore)
         return keys || o->to_volume || o->from_volume || o->no_encrypt ||
-                       o->allow_plain || o->keep_volume || o->output ||
-                       o->input
+                       o->allow_plain || o->keep_volume || o->output || o->input
                    ? _("archive and key options are for save and restore")
                    : NULL;
     if (keys > 1)
@@ -41,8 +40,8 @@ sp_vtpm_cli_archive_usage(const char *sub, const VtpmOpts *o)
                  "--passphrase-fd or --secret");
     if ((o->secret || o->to_volume || o->from_volume) && !o->connect)
         return _("--secret, --to-volume and --from-volume need --connect");
-    if (save && (o->input || o->from_volume || o->allow_plain ||
-                 o->keep_volume))
+    if (save &&
+        (o->input || o->from_volume || o->allow_plain || o->keep_volume))
         return _("--input, --from-volume, --allow-plain and --keep-volume "
                  "are for restore");
     if (restore && (o->output || o->to_volume || o->no_encrypt))
@@ -170,8 +169,8 @@ sp_vtpm_cli_prepare_restore(VtpmCtx *c, GError **error)
         return FALSE;
     p = g_bytes_get_data(data, &len);
     c->sealed = sp_vtpm_is_sealed(p, len);
-    c->tar = sp_vtpm_archive_open(p, len, c->archive, c->key,
-                                  c->o->allow_plain, max, error);
+    c->tar = sp_vtpm_archive_open(p, len, c->archive, c->key, c->o->allow_plain,
+                                  max, error);
     g_clear_pointer(&c->key, sp_vtpm_key_free);
     if (!c->tar)
         return FALSE;

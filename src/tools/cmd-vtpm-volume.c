@@ -117,8 +117,8 @@ upload_stream(virConnectPtr conn, VolRef *r, const guint8 *data, gsize len,
 }
 
 gboolean
-sp_vtpm_volume_upload(virConnectPtr conn, const char *spec,
-                      const guint8 *data, gsize len, GError **error)
+sp_vtpm_volume_upload(virConnectPtr conn, const char *spec, const guint8 *data,
+                      gsize len, GError **error)
 {
     g_auto(VolRef) r = {0};
     g_autofree char *name = NULL, *xml = NULL, *what = NULL;
@@ -149,8 +149,8 @@ sp_vtpm_volume_upload(virConnectPtr conn, const char *spec,
         what = g_strdup_printf(_("the volume is left behind, delete it: %s"),
                                e && e->message ? e->message : "?");
     }
-    g_set_error(error, failed->domain, failed->code, "%s; %s",
-                failed->message, what);
+    g_set_error(error, failed->domain, failed->code, "%s; %s", failed->message,
+                what);
     return FALSE;
 }
 

@@ -23,20 +23,35 @@ sp_virt_load(GError **error)
         gsize offset;
     } syms[] = {
 #define SP_LV_SYM(f) {"vir" #f, G_STRUCT_OFFSET(SpVirt, f)}
-        SP_LV_SYM(ConnectClose), SP_LV_SYM(ConnectOpen),
-        SP_LV_SYM(ConnectOpenReadOnly), SP_LV_SYM(DomainFree),
-        SP_LV_SYM(DomainGetXMLDesc), SP_LV_SYM(DomainIsActive),
-        SP_LV_SYM(DomainLookupByName), SP_LV_SYM(DomainLookupByUUIDString),
-        SP_LV_SYM(GetLastError), SP_LV_SYM(SetErrorFunc),
-        SP_LV_SYM(SecretFree), SP_LV_SYM(SecretGetValue),
-        SP_LV_SYM(SecretLookupByUUIDString), SP_LV_SYM(StoragePoolFree),
-        SP_LV_SYM(StoragePoolLookupByName), SP_LV_SYM(StorageVolCreateXML),
-        SP_LV_SYM(StorageVolDelete), SP_LV_SYM(StorageVolDownload),
-        SP_LV_SYM(StorageVolFree), SP_LV_SYM(StorageVolGetInfo),
-        SP_LV_SYM(StorageVolLookupByName), SP_LV_SYM(StorageVolUpload),
-        SP_LV_SYM(StorageVolWipe), SP_LV_SYM(StreamAbort),
-        SP_LV_SYM(StreamFinish), SP_LV_SYM(StreamFree), SP_LV_SYM(StreamNew),
-        SP_LV_SYM(StreamRecv), SP_LV_SYM(StreamSend),
+        SP_LV_SYM(ConnectClose),
+        SP_LV_SYM(ConnectOpen),
+        SP_LV_SYM(ConnectOpenReadOnly),
+        SP_LV_SYM(DomainFree),
+        SP_LV_SYM(DomainGetXMLDesc),
+        SP_LV_SYM(DomainIsActive),
+        SP_LV_SYM(DomainLookupByName),
+        SP_LV_SYM(DomainLookupByUUIDString),
+        SP_LV_SYM(GetLastError),
+        SP_LV_SYM(SetErrorFunc),
+        SP_LV_SYM(SecretFree),
+        SP_LV_SYM(SecretGetValue),
+        SP_LV_SYM(SecretLookupByUUIDString),
+        SP_LV_SYM(StoragePoolFree),
+        SP_LV_SYM(StoragePoolLookupByName),
+        SP_LV_SYM(StorageVolCreateXML),
+        SP_LV_SYM(StorageVolDelete),
+        SP_LV_SYM(StorageVolDownload),
+        SP_LV_SYM(StorageVolFree),
+        SP_LV_SYM(StorageVolGetInfo),
+        SP_LV_SYM(StorageVolLookupByName),
+        SP_LV_SYM(StorageVolUpload),
+        SP_LV_SYM(StorageVolWipe),
+        SP_LV_SYM(StreamAbort),
+        SP_LV_SYM(StreamFinish),
+        SP_LV_SYM(StreamFree),
+        SP_LV_SYM(StreamNew),
+        SP_LV_SYM(StreamRecv),
+        SP_LV_SYM(StreamSend),
 #undef SP_LV_SYM
     };
 
@@ -68,10 +83,9 @@ sp_virt_error(const char *what, GError **error)
     virErrorPtr e = sp_virt.GetLastError();
     int code = SP_ERROR_FAILED;
 
-    if (e && (e->code == VIR_ERR_NO_DOMAIN ||
-              e->code == VIR_ERR_NO_STORAGE_POOL ||
-              e->code == VIR_ERR_NO_STORAGE_VOL ||
-              e->code == VIR_ERR_NO_SECRET))
+    if (e &&
+        (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_NO_STORAGE_POOL ||
+         e->code == VIR_ERR_NO_STORAGE_VOL || e->code == VIR_ERR_NO_SECRET))
         code = SP_ERROR_NOT_FOUND;
     else if (e && e->code == VIR_ERR_STORAGE_VOL_EXIST)
         code = SP_ERROR_EXISTS;

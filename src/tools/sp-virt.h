@@ -32,11 +32,9 @@ typedef struct {
                               unsigned int);
     int (*StorageVolFree)(virStorageVolPtr);
     int (*StorageVolGetInfo)(virStorageVolPtr, virStorageVolInfoPtr);
-    virStorageVolPtr (*StorageVolLookupByName)(virStoragePoolPtr,
-                                               const char *);
-    int (*StorageVolUpload)(virStorageVolPtr, virStreamPtr,
-                            unsigned long long, unsigned long long,
-                            unsigned int);
+    virStorageVolPtr (*StorageVolLookupByName)(virStoragePoolPtr, const char *);
+    int (*StorageVolUpload)(virStorageVolPtr, virStreamPtr, unsigned long long,
+                            unsigned long long, unsigned int);
     int (*StorageVolWipe)(virStorageVolPtr, unsigned int);
     int (*StreamAbort)(virStreamPtr);
     int (*StreamFinish)(virStreamPtr);

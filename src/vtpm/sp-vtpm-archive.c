@@ -16,8 +16,8 @@ gboolean
 sp_vtpm_archive_write(const char *output, const guint8 *data, gsize len,
                       GError **error)
 {
-    g_autofd int out = open(output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-                                        O_CLOEXEC, 0600);
+    g_autofd int out = open(
+        output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
     if (out < 0)
         return sp_error_set_errno(error, errno, _("archive '%s'"), output);
@@ -54,16 +54,18 @@ sp_vtpm_archive_open(const guint8 *data, gsize len, const char *what,
             g_set_error(error, SP_ERROR, SP_ERROR_USAGE,
                         _("archive '%s': is sealed; give --key-file, "
                           "--key-fd, --passphrase-file, --passphrase-fd or "
-                          "--secret"), what);
+                          "--secret"),
+                        what);
             return NULL;
         }
-        return sp_vtpm_unseal(key, data, len, max + SP_VTPM_ARCHIVE_SLACK,
-                              what, error);
+        return sp_vtpm_unseal(key, data, len, max + SP_VTPM_ARCHIVE_SLACK, what,
+                              error);
     }
     if (!allow_plain) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("archive '%s': not a sealed archive (a plain archive "
-                      "is restored only with --allow-plain)"), what);
+                      "is restored only with --allow-plain)"),
+                    what);
         return NULL;
     }
     return sp_secret_new(data, len);

@@ -70,8 +70,7 @@ sp_vtpm_key_new(SpVtpmKeyKind kind, SpSecret *secret, const char *source,
     g_autoptr(SpSecret) s = secret;
     SpVtpmKey *key;
 
-    if (kind == SP_VTPM_KEY_RAW &&
-        sp_secret_len(s) != SP_VTPM_SEAL_KEY_BYTES) {
+    if (kind == SP_VTPM_KEY_RAW && sp_secret_len(s) != SP_VTPM_SEAL_KEY_BYTES) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("%s: a key is exactly %d bytes, not %zu"), source,
                     SP_VTPM_SEAL_KEY_BYTES, sp_secret_len(s));
@@ -204,8 +203,8 @@ header_fill(guint8 *h, const SpVtpmKey *key, gsize len, gsize chunk,
 }
 
 GBytes *
-sp_vtpm_seal(const SpVtpmKey *key, const guint8 *plain, gsize len,
-             gsize chunk, char **key_id, GError **error)
+sp_vtpm_seal(const SpVtpmKey *key, const guint8 *plain, gsize len, gsize chunk,
+             char **key_id, GError **error)
 {
     g_autoptr(SpSecret) master = NULL, sk = NULL, st = NULL;
     g_autoptr(GByteArray) out = NULL;
@@ -214,7 +213,8 @@ sp_vtpm_seal(const SpVtpmKey *key, const guint8 *plain, gsize len,
     Header hdr;
 
     g_return_val_if_fail(chunk >= SP_VTPM_SEAL_CHUNK_MIN &&
-                             chunk <= SP_VTPM_SEAL_CHUNK_MAX, NULL);
+                             chunk <= SP_VTPM_SEAL_CHUNK_MAX,
+                         NULL);
     if (!sodium_ready(error))
         return NULL;
     out = g_byte_array_sized_new(SP_VTPM_SEAL_HEADER + len + n * SS_ABYTES);
@@ -226,8 +226,7 @@ sp_vtpm_seal(const SpVtpmKey *key, const guint8 *plain, gsize len,
     sk = derive(master, h + OFF_KEY_ID);
     st = sp_secret_new_size(crypto_secretstream_xchacha20poly1305_statebytes());
     crypto_secretstream_xchacha20poly1305_init_push(
-        (void *)sp_secret_data_mut(st), h + OFF_SS_HEADER,
-        sp_secret_data(sk));
+        (void *)sp_secret_data_mut(st), h + OFF_SS_HEADER, sp_secret_data(sk));
     /* The whole header is the first chunk's associated data: a change to
      * any field (the KDF, its parameters, the key id, the lengths, the
      * reserved zeros) fails authentication. */
@@ -245,8 +244,7 @@ sp_vtpm_seal(const SpVtpmKey *key, const guint8 *plain, gsize len,
     return g_byte_array_free_to_bytes(g_steal_pointer(&out));
 }
 
-static gboolean
-refuse(GError **error, const char *what, const char *fmt, ...)
+static gboolean refuse(GError **error, const char *what, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 
 static gboolean
@@ -281,8 +279,8 @@ header_parse(const guint8 *h, gsize len, const SpVtpmKey *key,
     guint32 lanes;
 
     if (len < SP_VTPM_SEAL_HEADER)
-        return refuse(error, what, _("truncated header (%zu of %d bytes)"),
-                      len, SP_VTPM_SEAL_HEADER);
+        return refuse(error, what, _("truncated header (%zu of %d bytes)"), len,
+                      SP_VTPM_SEAL_HEADER);
     if (!sp_vtpm_is_sealed(h, len))
         return refuse(error, what, _("not a sealed archive"));
     if (h[OFF_VERSION] != 0 || h[OFF_VERSION + 1] != SP_VTPM_SEAL_VERSION)
@@ -315,17 +313,19 @@ header_parse(const guint8 *h, gsize len, const SpVtpmKey *key,
             !all_zero(out->salt, SALT_BYTES))
             return refuse(error, what, _("KDF parameters without a KDF"));
         if (key->kind != SP_VTPM_KEY_RAW)
-            return refuse(error, what, _("sealed with a key, not a "
-                                         "passphrase: give --key-file, "
-                                         "--key-fd or --secret"));
+            return refuse(error, what,
+                          _("sealed with a key, not a "
+                            "passphrase: give --key-file, "
+                            "--key-fd or --secret"));
         return TRUE;
     }
     if (out->kdf != KDF_ARGON2ID)
         return refuse(error, what, _("KDF %u is not known"), out->kdf);
     if (key->kind != SP_VTPM_KEY_PASSPHRASE)
-        return refuse(error, what, _("sealed with a passphrase (Argon2id): "
-                                     "give --passphrase-file or "
-                                     "--passphrase-fd"));
+        return refuse(error, what,
+                      _("sealed with a passphrase (Argon2id): "
+                        "give --passphrase-file or "
+                        "--passphrase-fd"));
     if (lanes != 1 || out->iterations < 1 || out->memory_kib < 8 ||
         out->iterations > key->max_iterations ||
         (guint64)out->memory_kib * 1024 > key->max_memory)
@@ -347,8 +347,8 @@ check_length(const Header *hdr, gsize len, const char *what, gsize *end,
                    chunks_for(hdr->plain_len, hdr->chunk) * SS_ABYTES;
 
     if (len < want)
-        return refuse(error, what,
-                      _("truncated (%zu of %" PRIu64 " bytes)"), len, want);
+        return refuse(error, what, _("truncated (%zu of %" PRIu64 " bytes)"),
+                      len, want);
     *end = (gsize)want;
     return TRUE;
 }
@@ -377,11 +377,13 @@ decrypt(const Header *hdr, const guint8 *data, const SpSecret *sk,
             return refuse(error, what,
                           _("chunk %" PRIu64 " of %" PRIu64 " fails "
                             "authentication (modified, reordered or "
-                            "another key)"), i + 1, n);
+                            "another key)"),
+                          i + 1, n);
         if (tag != (i + 1 < n ? TAG_MSG : TAG_FINAL))
             return refuse(error, what,
                           _("chunk %" PRIu64 " of %" PRIu64 " has tag %u: "
-                            "the stream was cut or spliced"), i + 1, n, tag);
+                            "the stream was cut or spliced"),
+                          i + 1, n, tag);
     }
     return TRUE;
 }

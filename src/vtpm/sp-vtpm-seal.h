@@ -26,11 +26,11 @@ typedef enum {
 
 typedef struct {
     SpVtpmKeyKind kind;
-    SpSecret *secret;     /* the key or the passphrase */
-    char *source;         /* "key file 'k'", "--key-fd 3": for messages */
-    guint64 memory;       /* Argon2id bytes and iterations for new archives */
+    SpSecret *secret; /* the key or the passphrase */
+    char *source;     /* "key file 'k'", "--key-fd 3": for messages */
+    guint64 memory;   /* Argon2id bytes and iterations for new archives */
     guint64 iterations;
-    guint64 max_memory;   /* the most an archive's header may ask for */
+    guint64 max_memory; /* the most an archive's header may ask for */
     guint64 max_iterations;
 } SpVtpmKey;
 

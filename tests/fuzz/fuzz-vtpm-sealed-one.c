@@ -36,8 +36,7 @@ static struct {
     SpVtpmKey *pass;
 } fz;
 
-G_NORETURN static void
-fuzz_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+G_NORETURN static void fuzz_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
 G_NORETURN static void
 fuzz_fail(const char *fmt, ...)
@@ -133,9 +132,9 @@ restore(const SpSecret *tar)
     ok = sp_vtpm_restore(fz.root, &spec, tar, "fuzz", PLAIN_MAX, &error);
     if (ok && !sp_vtpm_delete(fz.root, spec.uuid, &error))
         fuzz_fail("delete: %s", error->message);
-    if (!ok && (error->domain != SP_ERROR ||
-                (error->code != SP_ERROR_INVALID &&
-                 error->code != SP_ERROR_NOT_FOUND)))
+    if (!ok &&
+        (error->domain != SP_ERROR || (error->code != SP_ERROR_INVALID &&
+                                       error->code != SP_ERROR_NOT_FOUND)))
         fuzz_fail("restore: unexpected error: %s", error->message);
     names = sp_fs_list(fz.root->fd, &error);
     if (!names)

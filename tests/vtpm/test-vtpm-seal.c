@@ -84,8 +84,8 @@ accepted(const SpVtpmKey *k, const guint8 *d, gsize len, const guint8 *p,
 static void
 test_roundtrip(void)
 {
-    static const gsize lens[] = {0, 1, CHUNK - 1, CHUNK, CHUNK + 1,
-                                 3 * CHUNK, 50000};
+    static const gsize lens[] = {0,         1,         CHUNK - 1, CHUNK,
+                                 CHUNK + 1, 3 * CHUNK, 50000};
     g_autoptr(SpVtpmKey) k = raw_key(1);
 
     for (gsize i = 0; i < G_N_ELEMENTS(lens); i++) {
@@ -95,7 +95,8 @@ test_roundtrip(void)
         const guint8 *d = g_bytes_get_data(b, &n);
         gsize chunks = lens[i] ? (lens[i] + CHUNK - 1) / CHUNK : 1;
 
-        g_assert_cmpuint(n, ==, SP_VTPM_SEAL_HEADER + lens[i] + chunks * ABYTES);
+        g_assert_cmpuint(n, ==,
+                         SP_VTPM_SEAL_HEADER + lens[i] + chunks * ABYTES);
         g_assert_true(sp_vtpm_is_sealed(d, n));
         /* the plain bytes are nowhere in the sealed ones */
         if (lens[i] >= 64)
@@ -145,9 +146,10 @@ test_every_truncation(void)
     const guint8 *d = g_bytes_get_data(b, &n);
 
     for (gsize cut = 0; cut < n; cut++)
-        refused(k, d, cut, cut < SP_VTPM_SEAL_HEADER
-                               ? (cut < 8 ? NULL : "truncated header")
-                               : "truncated");
+        refused(k, d, cut,
+                cut < SP_VTPM_SEAL_HEADER
+                    ? (cut < 8 ? NULL : "truncated header")
+                    : "truncated");
 }
 
 static void
@@ -198,8 +200,7 @@ test_reorder_replay_splice(void)
     refused(k, d, n, "chunk 3 of 4 fails authentication");
     /* chunk 3 from another archive sealed with the same key */
     memcpy(d, orig, n);
-    memcpy(chunk_at(d, 2),
-           chunk_at((guint8 *)g_bytes_get_data(other, NULL), 2),
+    memcpy(chunk_at(d, 2), chunk_at((guint8 *)g_bytes_get_data(other, NULL), 2),
            CHUNK + ABYTES);
     refused(k, d, n, "chunk 3 of 4 fails authentication");
     /* the final chunk dropped and the header's length lowered to match:
@@ -306,8 +307,8 @@ test_no_final_tag(void)
     crypto_secretstream_xchacha20poly1305_init_push(&st, d + 68, sk);
     for (gsize i = 0; i < 2; i++)
         crypto_secretstream_xchacha20poly1305_push(
-            &st, chunk_at(d, i), NULL, p + i * CHUNK, CHUNK,
-            i == 0 ? d : NULL, i == 0 ? SP_VTPM_SEAL_HEADER : 0,
+            &st, chunk_at(d, i), NULL, p + i * CHUNK, CHUNK, i == 0 ? d : NULL,
+            i == 0 ? SP_VTPM_SEAL_HEADER : 0,
             crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
     refused(k, d, n, "chunk 2 of 2 has tag 0: the stream was cut");
 }

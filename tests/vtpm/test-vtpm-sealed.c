@@ -17,8 +17,8 @@
 static void
 set_policy(VtFixture *f, const char *extra)
 {
-    g_autofree char *text = g_strdup_printf(
-        "[vtpm]\nswtpm_user=tss\nswtpm_group=tss\n%s", extra);
+    g_autofree char *text =
+        g_strdup_printf("[vtpm]\nswtpm_user=tss\nswtpm_group=tss\n%s", extra);
 
     g_assert_true(g_file_set_contents(f->config, text, -1, NULL));
 }
@@ -69,33 +69,37 @@ test_policy_and_plain(void)
     root2 = g_build_filename(f.dir, "root2", NULL);
     /* no key: a usage error that names --no-encrypt */
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
-                           "--output", plain, NULL), ==, 2);
+                           "--output", plain, NULL),
+                    ==, 2);
     g_assert_nonnull(strstr(err, "a key is needed"));
     /* the default policy writes and reads no plain archive */
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
-                           "--no-encrypt", "--output", plain, NULL), ==, 1);
-    g_assert_cmpstr(err, ==, "safepool: --no-encrypt: the policy requires "
-                             "sealed archives ([vtpm] require_sealed=true)\n");
+                           "--no-encrypt", "--output", plain, NULL),
+                    ==, 1);
+    g_assert_cmpstr(err, ==,
+                    "safepool: --no-encrypt: the policy requires "
+                    "sealed archives ([vtpm] require_sealed=true)\n");
     g_assert_false(g_file_test(plain, G_FILE_TEST_EXISTS));
     set_policy(&f, "require_sealed=false\n");
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
-                           "--no-encrypt", "--output", plain, NULL), ==, 0);
+                           "--no-encrypt", "--output", plain, NULL),
+                    ==, 0);
     /* without --allow-plain a plain archive is refused, root not made */
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root",
-                           root2, "--key-file", f.key, "--input", plain, NULL),
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root", root2,
+                           "--key-file", f.key, "--input", plain, NULL),
                     ==, 1);
     g_assert_nonnull(strstr(err, "not a sealed archive (a plain archive is "
                                  "restored only with --allow-plain)"));
     g_assert_false(g_file_test(root2, G_FILE_TEST_EXISTS));
     set_policy(&f, "");
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root",
-                           root2, "--allow-plain", "--input", plain, NULL),
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root", root2,
+                           "--allow-plain", "--input", plain, NULL),
                     ==, 1);
     g_assert_nonnull(strstr(err, "--allow-plain: the policy requires"));
     g_assert_false(g_file_test(root2, G_FILE_TEST_EXISTS));
     set_policy(&f, "require_sealed=false\n");
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root",
-                           root2, "--allow-plain", "--input", plain, NULL),
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root", root2,
+                           "--allow-plain", "--input", plain, NULL),
                     ==, 0);
     vt_teardown(&f);
 }
@@ -110,7 +114,8 @@ test_usage(void)
     a = g_build_filename(f.dir, "a", NULL);
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
                            "--key-file", f.key, "--passphrase-file", f.key,
-                           "--output", a, NULL), ==, 2);
+                           "--output", a, NULL),
+                    ==, 2);
     g_assert_nonnull(strstr(err, "give one key"));
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
                            "--key-file", f.key, "--to-volume", "p/v", NULL),
@@ -118,16 +123,20 @@ test_usage(void)
     g_assert_nonnull(strstr(err, "need --connect"));
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", R(&f),
                            "--key-file", f.key, "--input", a, "--keep-volume",
-                           NULL), ==, 2);
+                           NULL),
+                    ==, 2);
     g_assert_nonnull(strstr(err, "--keep-volume needs --from-volume"));
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", R(&f),
-                           "--key-file", f.key, NULL), ==, 2);
+                           "--key-file", f.key, NULL),
+                    ==, 2);
     g_assert_nonnull(strstr(err, "give --input ARCHIVE or --from-volume"));
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
                            "--key-file", f.key, "--no-encrypt", "--output", a,
-                           NULL), ==, 2);
+                           NULL),
+                    ==, 2);
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "verify", R(&f), D(&f),
-                           "--key-file", f.key, NULL), ==, 2);
+                           "--key-file", f.key, NULL),
+                    ==, 2);
     vt_teardown(&f);
 }
 
@@ -152,26 +161,30 @@ test_keys_and_refusals(void)
     g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
     g_assert_cmpint(symlink(f.key, link), ==, 0);
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
-                           "--key-file", fifo, "--output", a, NULL), ==, 1);
-    msg = g_strdup_printf("safepool: key file '%s': not a regular file\n",
-                          fifo);
+                           "--key-file", fifo, "--output", a, NULL),
+                    ==, 1);
+    msg =
+        g_strdup_printf("safepool: key file '%s': not a regular file\n", fifo);
     g_assert_cmpstr(err, ==, msg);
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
-                           "--key-file", link, "--output", a, NULL), ==, 1);
+                           "--key-file", link, "--output", a, NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "is a symlink"));
     g_assert_false(g_file_test(a, G_FILE_TEST_EXISTS));
 
     g_assert_true(g_file_get_contents(f.key, &key, &klen, NULL));
-    g_assert_cmpint(run_with_fd3(key, klen, &err, "vtpm", "save", R(&f),
-                                 D(&f), "--key-fd", "3", "--output", a, NULL),
+    g_assert_cmpint(run_with_fd3(key, klen, &err, "vtpm", "save", R(&f), D(&f),
+                                 "--key-fd", "3", "--output", a, NULL),
                     ==, 0);
     g_assert_cmpint(run_with_fd3(key, 31, &err, "vtpm", "save", R(&f), D(&f),
                                  "--key-fd", "3", "--output", fifo, NULL),
                     ==, 1);
-    g_assert_cmpstr(err, ==, "safepool: --key-fd 3: a key is exactly 32 "
-                             "bytes, not 31\n");
+    g_assert_cmpstr(err, ==,
+                    "safepool: --key-fd 3: a key is exactly 32 "
+                    "bytes, not 31\n");
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", R(&f), D(&f),
-                           "--key-fd", "9", "--output", a, NULL), ==, 2);
+                           "--key-fd", "9", "--output", a, NULL),
+                    ==, 2);
     g_assert_nonnull(strstr(err, "--key-fd 9: not an open file descriptor"));
 
     /* refusals leave a missing root missing and an existing one as it was */
@@ -183,12 +196,14 @@ test_keys_and_refusals(void)
     g_assert_false(g_file_test(root2, G_FILE_TEST_EXISTS));
     before = vt_snapshot(f.root);
     g_assert_cmpint(run_with_fd3(wrong, 32, &err, "vtpm", "restore", R(&f),
-                                 "--key-fd", "3", "--input", a, NULL), ==, 1);
+                                 "--key-fd", "3", "--input", a, NULL),
+                    ==, 1);
     g_assert_true(g_file_get_contents(a, &bytes, &alen, NULL));
     bytes[alen - 100] ^= 0x20;
     g_assert_true(g_file_set_contents(a, bytes, alen, NULL));
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", R(&f),
-                           "--key-file", f.key, "--input", a, NULL), ==, 1);
+                           "--key-file", f.key, "--input", a, NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "fails authentication"));
     after = vt_snapshot(f.root);
     g_assert_cmpstr(before, ==, after);
@@ -196,8 +211,9 @@ test_keys_and_refusals(void)
     bytes[alen - 100] ^= 0x20;
     g_assert_true(g_file_set_contents(a, bytes, alen, NULL));
     g_assert_cmpint(run_with_fd3(key, klen, &err, "--json", "vtpm", "restore",
-                                 "--root", root2, "--key-fd", "3", "--input",
-                                 a, NULL), ==, 0);
+                                 "--root", root2, "--key-fd", "3", "--input", a,
+                                 NULL),
+                    ==, 0);
     vt_teardown(&f);
 }
 
@@ -217,7 +233,8 @@ test_passphrase(void)
     vt_write(pass, "a passphrase\n", 0600);
     g_assert_cmpint(vt_run(&out, &err, NULL, "--json", "vtpm", "save", R(&f),
                            D(&f), "--passphrase-file", pass, "--output", a,
-                           NULL), ==, 0);
+                           NULL),
+                    ==, 0);
     g_assert_nonnull(strstr(out, "\"sealed\" : true"));
     g_assert_nonnull(strstr(out, "\"key_id\" : \""));
     /* the same passphrase on an fd, without its newline */
@@ -225,16 +242,18 @@ test_passphrase(void)
                    "argon2_max_memory=512K\nargon2_max_iterations=1\n");
     g_assert_cmpint(run_with_fd3("a passphrase", 12, &err, "vtpm", "restore",
                                  "--root", root2, "--passphrase-fd", "3",
-                                 "--input", a, NULL), ==, 1);
+                                 "--input", a, NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "Argon2id with 1024 KiB, 2 iterations, 1 "
                                  "lanes is outside what the policy allows"));
     g_assert_false(g_file_test(root2, G_FILE_TEST_EXISTS));
     set_policy(&f, "");
     g_assert_cmpint(run_with_fd3("a passphrase", 12, &err, "vtpm", "restore",
                                  "--root", root2, "--passphrase-fd", "3",
-                                 "--input", a, NULL), ==, 0);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root",
-                           root2, "--key-file", f.key, "--input", a, NULL),
+                                 "--input", a, NULL),
+                    ==, 0);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root", root2,
+                           "--key-file", f.key, "--input", a, NULL),
                     ==, 1);
     g_assert_nonnull(strstr(err, "sealed with a passphrase (Argon2id)"));
     vt_teardown(&f);
