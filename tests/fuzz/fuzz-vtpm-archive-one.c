@@ -130,6 +130,8 @@ sp_fuzz_vtpm_archive_one(const uint8_t *data, size_t size)
 {
     g_autoptr(GError) error = NULL;
     g_auto(SpVtpmSpec) spec = {NULL};
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(SpSecret) tar = NULL;
     gboolean ok;
 
     sp_fuzz_setup();
@@ -137,8 +139,15 @@ sp_fuzz_vtpm_archive_one(const uint8_t *data, size_t size)
     write_input(data, size);
     spec.uid = getuid();
     spec.gid = getgid();
-    ok = sp_vtpm_restore(scratch.root, &spec, scratch.input, ARCHIVE_MAX,
-                         &error);
+    /* plain archives (sealed ones are fuzz-vtpm-sealed's); the input file
+     * goes through the same reader as `safepool vtpm restore --input` */
+    bytes = sp_vtpm_archive_read(scratch.input, ARCHIVE_MAX, &error);
+    if (bytes)
+        tar = sp_vtpm_archive_open(g_bytes_get_data(bytes, NULL),
+                                   g_bytes_get_size(bytes), "archive", NULL,
+                                   TRUE, ARCHIVE_MAX, &error);
+    ok = tar && sp_vtpm_restore(scratch.root, &spec, tar, "archive",
+                                ARCHIVE_MAX, &error);
     if (ok) {
         check_restored(&spec);
     } else {
@@ -146,7 +155,8 @@ sp_fuzz_vtpm_archive_one(const uint8_t *data, size_t size)
         sp_fuzz_check_refusal("vtpm restore", error,
                               SP_FUZZ_CODE(SP_ERROR_INVALID) |
                                   SP_FUZZ_CODE(SP_ERROR_NOT_FOUND) |
-                                  SP_FUZZ_CODE(SP_ERROR_EXISTS));
+                                  SP_FUZZ_CODE(SP_ERROR_EXISTS) |
+                                  SP_FUZZ_CODE(SP_ERROR_USAGE));
     }
     check_root_empty(ok ? "restore and delete" : "a failed restore");
     g_ptr_array_set_size(scratch.root->notices, 0);
