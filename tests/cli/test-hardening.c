@@ -44,7 +44,7 @@ test_hardlink_and_unknown(void)
     g_autoptr(CliEnv) e = cli_env_new(NULL);
     g_autofree char *base = pool_file(e, "base.img");
     g_autofree char *outside = g_build_filename(e->dir, "outside.img", NULL);
-    g_autofree char *over = NULL;
+    g_autofree char *over = NULL, *over_xml = NULL;
     g_autofree char *clone = NULL;
     g_autofree char *err = NULL;
     g_autofree char *out = NULL;
@@ -57,11 +57,11 @@ test_hardlink_and_unknown(void)
                             "--from", "base.img", clone, NULL), ==, 1);
     g_assert_nonnull(strstr(err, "hard links"));
     g_clear_pointer(&err, g_free);
-    over = g_strdup_printf(
+    over_xml = g_strdup_printf(
         "<volume><name>o.qcow2</name><capacity unit='M'>4</capacity>"
         "<target><format type='qcow2'/></target><backingStore><path>%s</path>"
         "<format type='raw'/></backingStore></volume>", base);
-    over = cli_write_xml(e, "over.xml", over);
+    over = cli_write_xml(e, "over.xml", over_xml);
     g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
                             over, NULL), ==, 1);
     g_assert_nonnull(strstr(err, "hard links"));
@@ -80,11 +80,11 @@ test_hardlink_and_unknown(void)
     /* nor is the pool's lock file */
     {
         g_autofree char *lock = pool_file(e, ".safepool.lock");
-        g_autofree char *x = g_strdup_printf(
+        g_autofree char *xml = g_strdup_printf(
             "<volume><name>l.qcow2</name><capacity unit='M'>4</capacity>"
             "<target><format type='qcow2'/></target><backingStore><path>%s"
             "</path><format type='raw'/></backingStore></volume>", lock);
-        x = cli_write_xml(e, "lock.xml", x);
+        g_autofree char *x = cli_write_xml(e, "lock.xml", xml);
         g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir",
                                 e->pool, x, NULL), ==, 1);
         g_assert_nonnull(strstr(err, "not a volume of the pool"));
@@ -152,7 +152,7 @@ test_big_label(void)
     g_autofree char *wrapper = NULL;
     g_autofree char *conf = NULL;
     g_autofree char *xml = NULL;
-    g_autofree char *x = NULL;
+    g_autofree char *x = NULL, *script = NULL;
     g_autofree char *err = NULL;
 
     if (getuid() != 0) {
@@ -162,9 +162,9 @@ test_big_label(void)
     e = cli_env_new(NULL);
     /* a qemu-img that says whether it ran */
     log = g_build_filename(e->logs, "qemu-img.log", NULL);
-    wrapper = g_strdup_printf("#!/bin/sh\necho ran >>%s\n"
-                              "exec /usr/bin/qemu-img \"$@\"\n", log);
-    wrapper = cli_write_script(e, "qemu-img-logged", wrapper);
+    script = g_strdup_printf("#!/bin/sh\necho ran >>%s\n"
+                             "exec /usr/bin/qemu-img \"$@\"\n", log);
+    wrapper = cli_write_script(e, "qemu-img-logged", script);
     /* unconfined: the wrapper's log on the host is the test */
     conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", wrapper);
     g_assert_true(g_file_set_contents(e->conf, conf, -1, NULL));
