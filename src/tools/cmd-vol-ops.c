@@ -127,12 +127,18 @@ sp_cmd_vol_list(SpCli *cli, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPool) pool = NULL;
     g_autoptr(GPtrArray) vols = NULL;
+    gboolean bytes = FALSE;
     int rc;
+    GOptionEntry entries[] = {
+        {"bytes", 0, 0, G_OPTION_ARG_NONE, &bytes,
+         N_("Sizes in bytes (default: as virsh, e.g. 4.00 GiB)"), NULL},
+        {NULL},
+    };
 
     if (!sp_cmd_vol_parse(cli, "vol-list", "",
-                          _("List name, format, capacity and allocation (bytes) "
-                            "of each volume."),
-                          NULL, 0, &pool_dir, &argc, &argv, &rc))
+                          _("List name, format, capacity and allocation of "
+                            "each volume (--json: exact bytes)."),
+                          entries, 0, &pool_dir, &argc, &argv, &rc))
         return rc;
     pool = sp_cmd_open_pool(cli, pool_dir, &rc);
     if (!pool)
@@ -155,8 +161,13 @@ sp_cmd_vol_list(SpCli *cli, int argc, char **argv)
         const SpVolInfo *v = g_ptr_array_index(vols, i);
         g_autofree char *fmt = g_strdup_printf("%s%s", sp_format_to_string(v->format),
                                                v->encrypted ? "+luks" : "");
-        printf("%-32s %-10s %20" PRIu64 " %20" PRIu64 "\n",
-               v->name, fmt, v->capacity, v->allocation);
+        g_autofree char *cap = bytes ? g_strdup_printf("%" PRIu64, v->capacity)
+                                     : sp_cli_size(v->capacity);
+        g_autofree char *alloc = bytes
+                                     ? g_strdup_printf("%" PRIu64, v->allocation)
+                                     : sp_cli_size(v->allocation);
+
+        printf("%-32s %-10s %20s %20s\n", v->name, fmt, cap, alloc);
     }
     return 0;
 }

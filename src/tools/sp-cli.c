@@ -83,6 +83,22 @@ sp_cli_parse(SpCli *cli, const char *command, const char *params,
     return TRUE;
 }
 
+char *
+sp_cli_size(guint64 bytes)
+{
+    /* virsh's vshPrettyCapacity: the largest unit the value reaches */
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB",
+                                        "TiB", "PiB", "EiB"};
+    double v = (double)bytes;
+    guint u = 0;
+
+    while (v >= 1024.0 && u + 1 < G_N_ELEMENTS(units)) {
+        v /= 1024.0;
+        u++;
+    }
+    return g_strdup_printf("%.2f %s", v, units[u]);
+}
+
 void
 sp_cli_print_json(JsonNode *node)
 {

@@ -34,6 +34,10 @@ gboolean sp_cli_parse(SpCli *cli, const char *command, const char *params,
                       const char *summary, GOptionEntry *entries, int *argc,
                       char ***argv, int *exit_code);
 
+/* @bytes the way virsh shows sizes ("4.00 GiB", "512.00 B"): binary units,
+ * two decimals. Newly allocated. */
+char *sp_cli_size(guint64 bytes);
+
 /* Print a JSON node (pretty) on stdout. */
 void sp_cli_print_json(JsonNode *node);
 /* Print what @b built. */
