@@ -60,6 +60,20 @@ static const struct {
     {"vtpm", keys_vtpm},
 };
 
+char **
+sp_policy_known_keys(void)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new();
+
+    for (guint g = 0; g < G_N_ELEMENTS(policy_groups); g++) {
+        for (guint k = 0; policy_groups[g].keys[k]; k++)
+            g_ptr_array_add(all, g_strdup_printf("%s.%s", policy_groups[g].group,
+                                                 policy_groups[g].keys[k]));
+    }
+    g_ptr_array_add(all, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&all), FALSE);
+}
+
 static void
 fill_ids(GArray *arr, const char *const *names, gboolean is_group)
 {

@@ -66,6 +66,11 @@ SpPolicy *sp_policy_load(const char *path, GError **error);
 SpPolicy *sp_policy_load_data(const char *data, gsize len, const char *path,
                               GError **error);
 
+/* Every key a policy file may contain, as "group.key", in file order
+ * (NULL-terminated; free with g_strfreev). The man page and the sample
+ * policy are checked against it. */
+char **sp_policy_known_keys(void);
+
 void sp_policy_free(SpPolicy *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpPolicy, sp_policy_free)
 
