@@ -38,6 +38,7 @@ expect() {  # expect "EXPECTED LINES" WORD...
 }
 
 expect "relabel restore" safepool vtpm re
+expect "status" safepool st
 expect "--bytes" safepool vol-list --by
 expect "alpha.qcow2" safepool vol-delete --pool-dir "$pool" al
 expect "alpha.qcow2 beta.img" safepool vol-dumpxml --pool-dir "$pool" ""

@@ -23,6 +23,8 @@ VIR_LOG_INIT("storage.safepool");
 
 #define SP_STOCK_MODULE "libvirt_storage_backend_fs.so"
 
+SP_MODULE_ID(SP_BUILT_FOR, "dir");
+
 virStorageBackend sp_backend_dir = {
     .type = VIR_STORAGE_POOL_DIR,
 

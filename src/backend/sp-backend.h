@@ -2,6 +2,8 @@
  * Only src/backend/ includes libvirt's internal headers (design.md). */
 #pragma once
 
+#include "util/sp-module-id.h"
+
 #include <config.h>
 
 #include "internal.h"
@@ -90,3 +92,12 @@ int sp_backend_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                             unsigned long long len, unsigned int flags);
 int sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                         unsigned int algorithm, unsigned int flags);
+
+/* The identity `safepool status` reads in a module file a daemon has
+ * mapped (util/sp-module-id.h). Each module defines one, with the libvirt
+ * version it is built for and the pool types it serves:
+ * SP_MODULE_ID(SP_BUILT_FOR, "dir"); */
+#define SP_MODULE_ID(built_for, types)                                         \
+    __attribute__((used)) static const char sp_module_id[] =                   \
+        SP_MODULE_ID_PREFIX "version=" SP_VERSION                              \
+        " libvirt=" G_STRINGIFY(built_for) " types=" types

@@ -23,6 +23,7 @@ static const SpCommand commands[] = {
     {"vol-adopt", sp_cmd_vol_adopt, N_("Record the format of a file copied into a pool")},
     {"inspect", sp_cmd_inspect, N_("Identify image files and check their safety")},
     {"vtpm", sp_cmd_vtpm, N_("Manage vTPM (swtpm) state directories")},
+    {"status", sp_cmd_status, N_("Tell whether safepool serves libvirt's storage")},
 };
 
 /* Core warnings and notices in the CLI's one-line shape. */

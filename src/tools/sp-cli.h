@@ -64,3 +64,4 @@ int sp_cmd_vol_dumpxml(SpCli *cli, int argc, char **argv);
 int sp_cmd_vol_adopt(SpCli *cli, int argc, char **argv);
 int sp_cmd_inspect(SpCli *cli, int argc, char **argv);
 int sp_cmd_vtpm(SpCli *cli, int argc, char **argv);
+int sp_cmd_status(SpCli *cli, int argc, char **argv);

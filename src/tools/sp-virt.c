@@ -24,6 +24,8 @@ sp_virt_load(GError **error)
     } syms[] = {
 #define SP_LV_SYM(f) {"vir" #f, G_STRUCT_OFFSET(SpVirt, f)}
         SP_LV_SYM(ConnectClose),
+        SP_LV_SYM(ConnectGetLibVersion),
+        SP_LV_SYM(ConnectListAllStoragePools),
         SP_LV_SYM(ConnectOpen),
         SP_LV_SYM(ConnectOpenReadOnly),
         SP_LV_SYM(DomainFree),
@@ -37,6 +39,8 @@ sp_virt_load(GError **error)
         SP_LV_SYM(SecretGetValue),
         SP_LV_SYM(SecretLookupByUUIDString),
         SP_LV_SYM(StoragePoolFree),
+        SP_LV_SYM(StoragePoolGetName),
+        SP_LV_SYM(StoragePoolGetXMLDesc),
         SP_LV_SYM(StoragePoolLookupByName),
         SP_LV_SYM(StorageVolCreateXML),
         SP_LV_SYM(StorageVolDelete),

@@ -1,4 +1,4 @@
-/* libvirt's public client library for the CLI (cmd-vtpm*.c): loaded with
+/* libvirt's public client library for the CLI (cmd-vtpm*.c, cmd-status.c): loaded with
  * GModule only when a command is given --connect, never linked in. */
 #pragma once
 
@@ -10,6 +10,9 @@
 typedef struct {
     GModule *module;
     int (*ConnectClose)(virConnectPtr);
+    int (*ConnectGetLibVersion)(virConnectPtr, unsigned long *);
+    int (*ConnectListAllStoragePools)(virConnectPtr, virStoragePoolPtr **,
+                                      unsigned int);
     virConnectPtr (*ConnectOpen)(const char *);
     virConnectPtr (*ConnectOpenReadOnly)(const char *);
     int (*DomainFree)(virDomainPtr);
@@ -23,6 +26,8 @@ typedef struct {
     unsigned char *(*SecretGetValue)(virSecretPtr, size_t *, unsigned int);
     virSecretPtr (*SecretLookupByUUIDString)(virConnectPtr, const char *);
     int (*StoragePoolFree)(virStoragePoolPtr);
+    const char *(*StoragePoolGetName)(virStoragePoolPtr);
+    char *(*StoragePoolGetXMLDesc)(virStoragePoolPtr, unsigned int);
     virStoragePoolPtr (*StoragePoolLookupByName)(virConnectPtr, const char *);
     virStorageVolPtr (*StorageVolCreateXML)(virStoragePoolPtr, const char *,
                                             unsigned int);

@@ -258,13 +258,22 @@ sp_fs_tmp_clear(SpFsTmp *t)
                   local->message);
 }
 
-gboolean
-sp_fs_sweep(int dirfd, const char *what, GPtrArray *removed, GError **error)
+/* The hidden temporaries of @dirfd whose makers are gone, removed when
+ * @remove. Without a lock file nothing ever held one: all are stale (and
+ * the lock file is not made just to look). */
+static gboolean
+sp_fs_stale_walk(int dirfd, const char *what, gboolean remove, GPtrArray *out,
+                 GError **error)
 {
     g_autoptr(GPtrArray) names = sp_fs_list(dirfd, error);
+    struct stat st;
+    gboolean no_lock_file;
 
     if (!names)
         return FALSE;
+    no_lock_file = !remove && fstatat(dirfd, SP_LOCK_FILE, &st,
+                                      AT_SYMLINK_NOFOLLOW) < 0 &&
+                   errno == ENOENT;
     for (guint i = 0; i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
         g_autoptr(SpLock) lock = NULL;
@@ -273,17 +282,33 @@ sp_fs_sweep(int dirfd, const char *what, GPtrArray *removed, GError **error)
         if (!g_str_has_prefix(name, SP_TMP_PREFIX))
             continue;
         /* Held: its maker is alive (or a hash twin is). */
-        lock = sp_lock_acquire(dirfd, name, TRUE, NULL);
-        if (!lock)
+        if (!no_lock_file && !(lock = sp_lock_acquire(dirfd, name, TRUE, NULL)))
             continue;
-        if (!sp_fs_rm_rf(dirfd, name, &local)) {
+        if (remove && !sp_fs_rm_rf(dirfd, name, &local)) {
             g_warning(_("%s: cannot remove stale temporary '%s': %s"), what,
                       name, local->message);
             continue;
         }
-        g_debug("%s: removed stale temporary '%s'", what, name);
-        if (removed)
-            g_ptr_array_add(removed, g_strdup(name));
+        if (remove)
+            g_debug("%s: removed stale temporary '%s'", what, name);
+        if (out)
+            g_ptr_array_add(out, g_strdup(name));
     }
     return TRUE;
+}
+
+gboolean
+sp_fs_sweep(int dirfd, const char *what, GPtrArray *removed, GError **error)
+{
+    return sp_fs_stale_walk(dirfd, what, TRUE, removed, error);
+}
+
+GPtrArray *
+sp_fs_stale(int dirfd, GError **error)
+{
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+
+    if (!sp_fs_stale_walk(dirfd, NULL, FALSE, out, error))
+        return NULL;
+    return g_steal_pointer(&out);
 }

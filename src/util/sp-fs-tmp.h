@@ -77,3 +77,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpFsTmp, sp_fs_tmp_clear)
  * (may be NULL). @what names the directory in warnings. */
 gboolean sp_fs_sweep(int dirfd, const char *what, GPtrArray *removed,
                      GError **error);
+
+/* The names sp_fs_sweep would remove now, removing nothing (and making no
+ * lock file): for reports. */
+GPtrArray *sp_fs_stale(int dirfd, GError **error);

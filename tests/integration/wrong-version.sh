@@ -14,6 +14,10 @@ mkdir -p "$T/dirpool"
 virsh_fails "$reason" pool-start wd
 grep -q "wd *inactive" <<<"$(virsh -q pool-list --all)" || fail "dir pool became active"
 [ -z "$(ls -A "$T/dirpool")" ] || fail "something was written into the dir pool"
+step "safepool status names the mismatch"
+out=$("$SAFEPOOL_BIN" status) && fail "status exit 0 with a module built for 1.0.0"
+grep -q "^problem: module .*/libvirt_storage_backend_fs.so: built for libvirt 1.0.0, libvirtd runs 9.0.0" <<<"$out" ||
+    fail "status did not name the versions: $out"
 step "fs pools work through the stock module"
 fs_pool_check
 virsh -q version >/dev/null || fail "libvirtd died"
