@@ -513,7 +513,10 @@ test_child_signals_reset(void)
     blk = status_field(out, "SigBlk:");
     ign = status_field(out, "SigIgn:");
     g_assert_cmpstr(blk, ==, "0000000000000000");
-    g_assert_cmpstr(ign, ==, "0000000000000000");
+    /* Signals 32 and 33 are glibc's own (sigaction refuses them): ignored
+     * when our parent had them so (GNU make does), beyond our reach. */
+    g_assert_cmpuint(g_ascii_strtoull(ign, NULL, 16) & ~G_GUINT64_CONSTANT(0x180000000),
+                     ==, 0);
 }
 
 static void
