@@ -378,6 +378,7 @@ sp_create_attempt(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
     run.src_fd = c->src_fd;
     run.src_size = c->src_size;
     run.secret = args->secret;
+    run.progress = args->progress;
     if (c->backing_path)
         sp_run_add_input(&run, c->backing_path, c->backing_fd);
     if (c->source) {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -114,10 +115,43 @@ sp_run_sandbox(const SpOperation *op, const SpRun *run, int secret_fd,
     return g_steal_pointer(&sb);
 }
 
+/* qemu-img convert -p writes "    (37.50/100%)\r" as it goes: the last
+ * percentage in what came, as bytes of the source. */
+static void
+sp_run_convert_progress(const char *chunk, gsize len, gpointer data)
+{
+    const SpRun *run = data;
+    g_autofree char *text = g_strndup(chunk, len);
+    const char *open = strrchr(text, '(');
+    double pct;
+
+    if (open && sscanf(open, "(%lf/100%%)", &pct) == 1 && pct >= 0 &&
+        pct <= 100)
+        sp_progress_report(run->progress,
+                           (guint64)(pct / 100.0 * (double)run->src_size),
+                           run->src_size);
+}
+
+/* The argv to run: a convert that reports progress gets -p. */
+static GPtrArray *
+sp_run_argv(const SpOperation *op, const SpRun *run)
+{
+    GPtrArray *argv = g_ptr_array_new();
+
+    for (guint i = 0; op->argv[i]; i++) {
+        g_ptr_array_add(argv, op->argv[i]);
+        if (i == 1 && run->progress && g_str_equal(op->argv[i], "convert"))
+            g_ptr_array_add(argv, (char *)"-p");
+    }
+    g_ptr_array_add(argv, NULL);
+    return argv;
+}
+
 static gboolean
 sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
                 const SpRun *run, GError **error)
 {
+    g_autoptr(GPtrArray) argv = sp_run_argv(op, run);
     const SpPolicy *policy = pool->policy;
     g_autoptr(SpSandbox) sb = NULL;
     g_autofd int memfd = -1;
@@ -129,6 +163,8 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
         .cpu_limit_sec = policy->cpu_limit_sec,
         .as_limit_bytes = policy->as_limit_bytes,
         .stdin_fd = -1,
+        .on_stdout = run->progress ? sp_run_convert_progress : NULL,
+        .on_stdout_data = (gpointer)run,
     };
 
     if (!sp_template_write(shape, run->target_fd, &known, error)) {
@@ -161,7 +197,7 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
         opts.fds = fds;
         opts.n_fds = 1;
     }
-    if (!sp_exec_run((const char *const *)op->argv, &opts, NULL, error)) {
+    if (!sp_exec_run((const char *const *)argv->pdata, &opts, NULL, error)) {
         g_prefix_error(error, _("volume '%s': "), plan->volume);
         return FALSE;
     }
@@ -174,7 +210,8 @@ sp_run_qemu_img(SpPool *pool, const SpPlan *plan, const SpOperation *op,
  * REFLINK flag, else tried first). */
 static gboolean
 sp_run_raw_clone(const SpPlan *plan, const SpOperation *op, int target_fd,
-                 int src_fd, guint64 src_size, GError **error)
+                 int src_fd, guint64 src_size, const SpProgress *progress,
+                 GError **error)
 {
     const char *method = NULL;
 
@@ -188,7 +225,7 @@ sp_run_raw_clone(const SpPlan *plan, const SpOperation *op, int target_fd,
         return FALSE;
     if (!sp_fs_copy_sparse(src_fd, target_fd, src_size,
                            op->reflink ? SP_FS_REFLINK_ONLY : SP_FS_REFLINK_TRY,
-                           &method, error)) {
+                           &method, progress, error)) {
         g_prefix_error(error, _("volume '%s': clone: "), plan->volume);
         return FALSE;
     }
@@ -218,7 +255,7 @@ sp_pool_run_plan(SpPool *pool, const SpPlan *plan, const SpRun *run,
             break;
         case SP_OP_RAW_CLONE:
             ok = sp_run_raw_clone(plan, op, target_fd, run->src_fd,
-                                  run->src_size, error);
+                                  run->src_size, run->progress, error);
             break;
         case SP_OP_QEMU_IMG:
             ok = sp_run_qemu_img(pool, plan, op, run, error);

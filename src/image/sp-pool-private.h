@@ -63,6 +63,7 @@ typedef struct {
     int src_fd;             /* the clone source for SP_OP_RAW_CLONE, or -1 */
     guint64 src_size;
     const SpSecret *secret; /* LUKS passphrase, or NULL */
+    const SpProgress *progress; /* a clone's copy (raw or qemu-img), or NULL */
     const char *in_paths[SP_RUN_MAX_INPUTS]; /* inputs by the plan's path */
     int in_fds[SP_RUN_MAX_INPUTS];
     guint n_in;

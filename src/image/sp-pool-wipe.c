@@ -117,7 +117,7 @@ sp_wipe_rebuild(SpPool *pool, SpVolume *vol, int fd, const struct stat *st,
     if (ftruncate(fd, built.st_size) < 0)
         return sp_error_set_errno(error, errno, _("%s: wipe"), what);
     if (!sp_fs_copy_sparse(t.fd, fd, (guint64)built.st_size,
-                           SP_FS_REFLINK_NEVER, NULL, error)) {
+                           SP_FS_REFLINK_NEVER, NULL, NULL, error)) {
         g_prefix_error(error, "%s: ", what);
         return FALSE;
     }

@@ -10,6 +10,7 @@
 #include "conf/sp-volume.h"
 #include "image/sp-identity.h"
 #include "image/sp-plan.h"
+#include "util/sp-progress.h"
 #include "util/sp-secret.h"
 
 typedef struct SpPool SpPool;
@@ -70,6 +71,7 @@ typedef struct {
     const SpSecret *from_secret; /* of an encrypted source, if any */
     gboolean prealloc_metadata;  /* PREALLOC_METADATA: qcow2 only */
     gboolean reflink;          /* REFLINK: reflink the clone or fail */
+    const SpProgress *progress; /* bytes of a clone copied, or NULL */
 } SpCreateArgs;
 
 /* Check (policy, backing store resolved beneath the pool or a backing root

@@ -247,6 +247,7 @@ typedef struct {
     gboolean timed_out;
     gboolean out_overflow;
     gboolean read_failed;
+    const SpExecOptions *opts;
 } SpExecChild;
 
 static void
@@ -335,6 +336,11 @@ sp_exec_handle(SpExecChild *ch, const struct pollfd *p, gint64 *drain)
         if (!sp_exec_drain(&ch->out_fd, ch->out, SP_EXEC_STDOUT_MAX,
                            &ch->out_overflow))
             ch->read_failed = TRUE;
+        if (ch->opts->on_stdout && ch->out->len) {
+            ch->opts->on_stdout(ch->out->str, ch->out->len,
+                                ch->opts->on_stdout_data);
+            g_string_truncate(ch->out, 0);
+        }
     } else if (p->fd == ch->err_fd) {
         if (!sp_exec_drain(&ch->err_fd, ch->err, SP_EXEC_STDERR_MAX, NULL))
             ch->read_failed = TRUE;
@@ -439,6 +445,7 @@ sp_exec_run(const char *const *argv, const SpExecOptions *opts,
         return FALSE;
     prog = g_path_get_basename(argv[0]);
     ch.prog = prog;
+    ch.opts = opts;
     ch.out = g_string_new(NULL);
     ch.err = g_string_new(NULL);
     ok = sp_exec_spawn(&ch, argv, opts, error);

@@ -25,6 +25,10 @@ typedef struct {
     /* Run the program inside this sandbox (NULL: unconfined). Its
      * secret and files are the sandbox's, not in @fds. */
     SpSandbox *sandbox;
+    /* Called with what the child writes on stdout as it comes (then not
+     * kept for @out_stdout): a progress meter that never ends up big. */
+    void (*on_stdout)(const char *chunk, gsize len, gpointer data);
+    gpointer on_stdout_data;
     /* Called in the parent with the child's pid once it started (tests). */
     void (*on_spawn)(GPid pid, gpointer data);
     gpointer on_spawn_data;

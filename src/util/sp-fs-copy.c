@@ -13,6 +13,20 @@
 #include "util/sp-i18n.h"
 
 #define SP_COPY_BUF (1024 * 1024)
+/* copy_file_range per call: small enough for progress to move (a few per
+ * second on a disk), big enough that the calls cost nothing. */
+#define SP_COPY_CHUNK ((guint64)64 << 20)
+
+typedef struct {
+    const SpProgress *progress;
+    guint64 len;
+} SpCopyReport;
+
+static void
+sp_copy_report(const SpCopyReport *r, guint64 off)
+{
+    sp_progress_report(r->progress, off, r->len);
+}
 
 /* errno values meaning "this method is not available here", not a failure. */
 static gboolean
@@ -23,7 +37,8 @@ sp_copy_unsupported(int errsv)
 }
 
 static gboolean
-sp_copy_range_rw(int in, int out, guint64 off, guint64 end, GError **error)
+sp_copy_range_rw(int in, int out, guint64 off, guint64 end,
+                 const SpCopyReport *r, GError **error)
 {
     g_autofree char *buf = g_malloc(SP_COPY_BUF);
 
@@ -49,6 +64,7 @@ sp_copy_range_rw(int in, int out, guint64 off, guint64 end, GError **error)
             done += (gsize)w;
         }
         off += (guint64)n;
+        sp_copy_report(r, off);
     }
     return TRUE;
 }
@@ -57,12 +73,12 @@ sp_copy_range_rw(int in, int out, guint64 off, guint64 end, GError **error)
  * and finish the range with read/write. */
 static gboolean
 sp_copy_range(int in, int out, guint64 off, guint64 end, gboolean *use_cfr,
-              GError **error)
+              const SpCopyReport *r, GError **error)
 {
     while (*use_cfr && off < end) {
         loff_t ioff = (loff_t)off, ooff = (loff_t)off;
         ssize_t n = copy_file_range(in, &ioff, out, &ooff,
-                                    (gsize)MIN(end - off, (guint64)1 << 30), 0);
+                                    (gsize)MIN(end - off, SP_COPY_CHUNK), 0);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -77,16 +93,19 @@ sp_copy_range(int in, int out, guint64 off, guint64 end, gboolean *use_cfr,
         if (n == 0)
             return TRUE; /* source shrank */
         off += (guint64)n;
+        sp_copy_report(r, off);
     }
     if (off < end)
-        return sp_copy_range_rw(in, out, off, end, error);
+        return sp_copy_range_rw(in, out, off, end, r, error);
     return TRUE;
 }
 
 gboolean
 sp_fs_copy_sparse(int in, int out, guint64 len, SpFsReflink reflink,
-                  const char **method, GError **error)
+                  const char **method, const SpProgress *progress,
+                  GError **error)
 {
+    SpCopyReport r = {progress, len};
     gboolean use_cfr = TRUE;
     guint64 off = 0;
     struct stat st;
@@ -99,6 +118,7 @@ sp_fs_copy_sparse(int in, int out, guint64 len, SpFsReflink reflink,
         if (ioctl(out, FICLONE, in) == 0) {
             if (method)
                 *method = "reflink";
+            sp_copy_report(&r, len);
             return TRUE;
         }
         if ((!sp_copy_unsupported(errno) && errno != EBADF) ||
@@ -132,10 +152,12 @@ sp_fs_copy_sparse(int in, int out, guint64 len, SpFsReflink reflink,
         if ((guint64)hole > len)
             hole = (off_t)len;
         if (!sp_copy_range(in, out, (guint64)data, (guint64)hole, &use_cfr,
-                           error))
+                           &r, error))
             return FALSE;
         off = (guint64)hole;
+        sp_copy_report(&r, off); /* a hole is done at once */
     }
+    sp_copy_report(&r, len);
     if (method)
         *method = use_cfr ? "copy_file_range" : "readwrite";
     return TRUE;

@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "util/sp-glib-compat.h"
+#include "util/sp-progress.h"
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -100,6 +101,7 @@ typedef enum {
  * @reflink says, else copy_file_range over SEEK_DATA/SEEK_HOLE extents,
  * else read/write. @out must already be sized (ftruncate) to @len.
  * Reports which method ran in @method ("reflink", "copy_file_range",
- * "readwrite"). */
+ * "readwrite"), and the offset reached to @progress (may be NULL). */
 gboolean sp_fs_copy_sparse(int in, int out, guint64 len, SpFsReflink reflink,
-                           const char **method, GError **error);
+                           const char **method, const SpProgress *progress,
+                           GError **error);

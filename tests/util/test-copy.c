@@ -58,6 +58,19 @@ assert_same_content(int a, int b, guint64 len)
     }
 }
 
+/* Every offset reported, in order. */
+static void
+record_progress(guint64 done, guint64 total, gpointer data)
+{
+    GArray *seen = data;
+
+    g_assert_cmpuint(total, ==, GIB);
+    g_assert_cmpuint(done, <=, total);
+    g_assert_true(seen->len == 0 ||
+                  done >= g_array_index(seen, guint64, seen->len - 1));
+    g_array_append_val(seen, done);
+}
+
 /* Copy a fresh sparse source in @src_dir to a file in @dst_dir. */
 static void
 check_copy(const char *src_dir, const char *dst_dir, gboolean try_reflink,
@@ -70,6 +83,8 @@ check_copy(const char *src_dir, const char *dst_dir, gboolean try_reflink,
     g_autofd int out = -1;
     const char *method = NULL;
     struct stat sst, dst;
+    g_autoptr(GArray) seen = g_array_new(FALSE, FALSE, sizeof(guint64));
+    SpProgress progress = {record_progress, seen};
 
     g_assert_no_error(error);
     in = sp_fs_openat(sdir, "src", O_RDWR | O_CREAT | O_EXCL, 0600, &error);
@@ -80,8 +95,11 @@ check_copy(const char *src_dir, const char *dst_dir, gboolean try_reflink,
     g_assert_cmpint(ftruncate(out, (off_t)GIB), ==, 0);
 
     g_assert_true(
-        sp_fs_copy_sparse(in, out, GIB, try_reflink, &method, &error));
+        sp_fs_copy_sparse(in, out, GIB, try_reflink, &method, &progress, &error));
     g_assert_no_error(error);
+    /* progress ran, in order, to the end */
+    g_assert_cmpuint(seen->len, >=, 1);
+    g_assert_cmpuint(g_array_index(seen, guint64, seen->len - 1), ==, GIB);
     g_test_message("method: %s", method);
     if (expect_method)
         g_assert_cmpstr(method, ==, expect_method);
