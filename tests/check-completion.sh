@@ -40,6 +40,9 @@ expect() {  # expect "EXPECTED LINES" WORD...
 expect "relabel restore" safepool vtpm re
 expect "status" safepool st
 expect "--bytes" safepool vol-list --by
+expect "--progress" safepool vol-create --pro
+expect "--progress" safepool vtpm save --pro
+expect "" safepool vtpm list --pro
 expect "alpha.qcow2" safepool vol-delete --pool-dir "$pool" al
 expect "alpha.qcow2 beta.img" safepool vol-dumpxml --pool-dir "$pool" ""
 expect "alpha.qcow2 beta.img" safepool --json vol-delete --pool-dir "$pool" ""

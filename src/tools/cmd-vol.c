@@ -226,6 +226,8 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
     g_autoptr(SpSecret) secret = NULL;
     g_autoptr(SpSecret) from_secret = NULL;
     g_autofree char *path = NULL;
+    g_autofree char *what = NULL;
+    SpCliProgress meter;
     SpCreateArgs args = {0};
     int rc;
     GOptionEntry entries[] = {
@@ -239,6 +241,7 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
         {NULL},
     };
 
+    cli->progress_options = TRUE;
     if (!sp_cmd_vol_parse(cli, "vol-create", "VOLUME.xml",
                           _("Create a volume from libvirt volume XML (or clone "
                             "volume NAME into it) and print its path."),
@@ -262,7 +265,13 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
     args.secret = secret;
     args.from_secret = from_secret;
     args.prealloc_metadata = prealloc_metadata;
+    if (from) {
+        what = g_strdup_printf("%s -> %s", from, vol->name);
+        args.progress = sp_cli_progress_start(cli, &meter, what);
+    }
     path = sp_pool_create(pool, vol, &args, &error);
+    if (from)
+        sp_cli_progress_end(&meter);
     if (!path)
         return sp_cli_fail(cli, error);
     sp_cmd_print_volume_path(cli, vol->name, path);

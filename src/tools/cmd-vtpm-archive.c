@@ -160,11 +160,17 @@ sp_vtpm_cli_prepare_restore(VtpmCtx *c, GError **error)
     if (!check_plain_allowed(c, error) || !load_key(c, error))
         return FALSE;
     c->archive = c->o->from_volume ? c->o->from_volume : c->o->input;
-    data = c->o->from_volume
-               ? sp_vtpm_volume_download(
-                     c->vd->conn, c->o->from_volume,
-                     sp_vtpm_sealed_max(max + SP_VTPM_ARCHIVE_SLACK), error)
-               : sp_vtpm_archive_read(c->o->input, max, error);
+    if (c->o->from_volume) {
+        SpCliProgress meter;
+
+        data = sp_vtpm_volume_download(
+            c->vd->conn, c->o->from_volume,
+            sp_vtpm_sealed_max(max + SP_VTPM_ARCHIVE_SLACK),
+            sp_cli_progress_start(c->cli, &meter, c->o->from_volume), error);
+        sp_cli_progress_end(&meter);
+    } else {
+        data = sp_vtpm_archive_read(c->o->input, max, error);
+    }
     if (!data)
         return FALSE;
     p = g_bytes_get_data(data, &len);
@@ -205,9 +211,15 @@ sp_vtpm_cli_save(VtpmCtx *c, GError **error)
     }
     sp_vtpm_test_abort_point("sealed");
     if (c->o->to_volume) {
+        SpCliProgress meter;
+        gboolean ok;
+
         c->archive = c->o->to_volume;
-        return sp_vtpm_volume_upload(c->vd->conn, c->o->to_volume, data, len,
-                                     error);
+        ok = sp_vtpm_volume_upload(
+            c->vd->conn, c->o->to_volume, data, len,
+            sp_cli_progress_start(c->cli, &meter, c->o->to_volume), error);
+        sp_cli_progress_end(&meter);
+        return ok;
     }
     c->archive = c->o->output;
     return sp_vtpm_archive_write(c->o->output, data, len, error);

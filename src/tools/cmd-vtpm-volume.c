@@ -85,7 +85,7 @@ vol_lookup(virConnectPtr conn, const char *spec, VolRef *r, GError **error)
  * so the daemon keeps nothing of a half upload. */
 static gboolean
 upload_stream(virConnectPtr conn, VolRef *r, const guint8 *data, gsize len,
-              const char *spec, GError **error)
+              const char *spec, const SpProgress *progress, GError **error)
 {
     g_autofree char *what = g_strdup_printf(_("volume '%s': upload"), spec);
     gsize off = 0;
@@ -107,6 +107,7 @@ upload_stream(virConnectPtr conn, VolRef *r, const guint8 *data, gsize len,
             return FALSE;
         }
         off += (gsize)n;
+        sp_progress_report(progress, off, len);
     }
     if (sp_virt.StreamFinish(r->st) < 0) {
         sp_virt_error(what, error);
@@ -118,7 +119,7 @@ upload_stream(virConnectPtr conn, VolRef *r, const guint8 *data, gsize len,
 
 gboolean
 sp_vtpm_volume_upload(virConnectPtr conn, const char *spec, const guint8 *data,
-                      gsize len, GError **error)
+                      gsize len, const SpProgress *progress, GError **error)
 {
     g_auto(VolRef) r = {0};
     g_autofree char *name = NULL, *xml = NULL, *what = NULL;
@@ -139,7 +140,7 @@ sp_vtpm_volume_upload(virConnectPtr conn, const char *spec, const guint8 *data,
         return sp_virt_error(what, error);
     }
     sp_vtpm_test_abort_point("volume-created");
-    if (upload_stream(conn, &r, data, len, spec, &failed))
+    if (upload_stream(conn, &r, data, len, spec, progress, &failed))
         return TRUE;
     if (sp_virt.StorageVolDelete(r.vol, 0) == 0) {
         what = g_strdup(_("the volume was deleted again"));
@@ -156,7 +157,7 @@ sp_vtpm_volume_upload(virConnectPtr conn, const char *spec, const guint8 *data,
 
 GBytes *
 sp_vtpm_volume_download(virConnectPtr conn, const char *spec, guint64 max,
-                        GError **error)
+                        const SpProgress *progress, GError **error)
 {
     g_auto(VolRef) r = {0};
     g_autofree char *what = g_strdup_printf(_("volume '%s'"), spec);
@@ -197,6 +198,7 @@ sp_vtpm_volume_download(virConnectPtr conn, const char *spec, guint64 max,
             return NULL;
         }
         g_byte_array_append(buf, (const guint8 *)chunk, (guint)n);
+        sp_progress_report(progress, buf->len, info.capacity);
     }
     if (sp_virt.StreamFinish(r.st) < 0)
         return virt_null(what, error);

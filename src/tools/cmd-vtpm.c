@@ -339,6 +339,8 @@ typedef enum {
     VTPM_NEEDS_UUID = 1 << 0,   /* which state: --uuid or a domain */
     VTPM_MAKES = 1 << 1,        /* may create the root */
     VTPM_READS = 1 << 2,        /* works on a read-only root, unlocked */
+    VTPM_COPIES = 1 << 3,       /* --progress / --no-progress (a volume's
+                                   stream through libvirt) */
 } VtpmFlags;
 
 typedef struct {
@@ -356,10 +358,10 @@ static const VtpmCommand vtpm_commands[] = {
      vtpm_cmd_create, VTPM_NEEDS_UUID | VTPM_MAKES},
     {"save", N_("Save a state to a new sealed archive (--output FILE or "
                 "--to-volume POOL/NAME)"),
-     vtpm_cmd_save, VTPM_NEEDS_UUID, sp_vtpm_cli_prepare_save},
+     vtpm_cmd_save, VTPM_NEEDS_UUID | VTPM_COPIES, sp_vtpm_cli_prepare_save},
     {"restore", N_("Restore a state from an archive (--input FILE or "
                    "--from-volume POOL/NAME)"),
-     vtpm_cmd_restore, VTPM_MAKES, sp_vtpm_cli_prepare_restore},
+     vtpm_cmd_restore, VTPM_MAKES | VTPM_COPIES, sp_vtpm_cli_prepare_restore},
     {"verify", N_("Report owner, mode and label differences (exit 1)"),
      vtpm_cmd_verify, VTPM_NEEDS_UUID | VTPM_READS},
     {"relabel", N_("Fix the differences verify reports"), vtpm_cmd_relabel,
@@ -515,6 +517,7 @@ sp_cmd_vtpm(SpCli *cli, int argc, char **argv)
     command = g_strdup_printf("vtpm %s", sub);
     argc--;
     argv++;
+    cli->progress_options = (cmd->flags & VTPM_COPIES) != 0;
     if (!sp_cli_parse(cli, command, "", _(cmd->summary), entries, &argc,
                       &argv, &rc) ||
         (rc = vtpm_check_usage(cli, cmd, command, &o, argc, argv)) != 0) {

@@ -2,6 +2,8 @@
 #include "tools/sp-cli.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "util/sp-json.h"
 
@@ -59,9 +61,15 @@ sp_cli_parse(SpCli *cli, const char *command, const char *params,
     g_autofree char *prgname = g_strdup_printf("safepool %s", command);
     g_autoptr(GOptionContext) ctx = g_option_context_new(params);
     gboolean json = FALSE;
+    gboolean progress = FALSE, no_progress = FALSE;
     GOptionEntry common[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json,
          N_("Machine-readable output"), NULL},
+        {"progress", 0, 0, G_OPTION_ARG_NONE, &progress,
+         N_("Show bytes, rate and time left on stderr (default: when "
+            "stdout is a terminal)"), NULL},
+        {"no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress,
+         N_("Never show progress"), NULL},
         {NULL},
     };
 
@@ -69,6 +77,8 @@ sp_cli_parse(SpCli *cli, const char *command, const char *params,
     g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     if (entries)
         g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+    if (!cli->progress_options)
+        common[1] = (GOptionEntry){NULL}; /* --json only */
     g_option_context_add_main_entries(ctx, common, GETTEXT_PACKAGE);
     /* "Usage: safepool COMMAND [OPTION…] PARAMS"; one command per process,
      * so the program name is set once. */
@@ -79,8 +89,74 @@ sp_cli_parse(SpCli *cli, const char *command, const char *params,
     }
     if (json)
         cli->json = TRUE;
+    if (progress && no_progress) {
+        *exit_code = sp_cli_usage(cli, command, "%s",
+                                  _("--progress and --no-progress contradict"));
+        return FALSE;
+    }
+    cli->progress = progress ? 1 : no_progress ? 0 : -1;
     *exit_code = 0;
     return TRUE;
+}
+
+/* "1:02:03" or "2:03" */
+static char *
+progress_time(double seconds)
+{
+    guint64 s = seconds < 0 ? 0 : (guint64)(seconds + 0.5);
+
+    if (s >= 3600)
+        return g_strdup_printf("%" G_GUINT64_FORMAT ":%02u:%02u", s / 3600,
+                               (guint)(s / 60 % 60), (guint)(s % 60));
+    return g_strdup_printf("%u:%02u", (guint)(s / 60), (guint)(s % 60));
+}
+
+static void
+progress_draw(guint64 done, guint64 total, gpointer data)
+{
+    SpCliProgress *p = data;
+    gint64 now = g_get_monotonic_time();
+    double secs = (double)(now - p->start) / G_USEC_PER_SEC;
+    double rate = secs > 0 ? (double)done / secs : 0;
+    g_autofree char *d = sp_cli_size(done);
+    g_autofree char *t = sp_cli_size(total);
+    g_autofree char *r = sp_cli_size((guint64)rate);
+    g_autofree char *eta = NULL;
+    g_autofree char *line = NULL;
+    int len;
+
+    if (done < total && p->width && now - p->last < G_USEC_PER_SEC / 5)
+        return;
+    p->last = now;
+    eta = done >= total ? progress_time(secs)
+                        : rate > 0 ? progress_time((double)(total - done) / rate)
+                                   : g_strdup("-:--");
+    line = g_strdup_printf("%s: %s / %s (%3.0f%%), %s/s, %s %s", p->what, d, t,
+                           total ? 100.0 * (double)done / (double)total : 100.0,
+                           r, eta, done >= total ? _("total") : _("left"));
+    len = (int)strlen(line);
+    fprintf(stderr, "\r%s%*s", line, p->width > len ? p->width - len : 0, "");
+    fflush(stderr);
+    p->width = MAX(p->width, len);
+}
+
+const SpProgress *
+sp_cli_progress_start(SpCli *cli, SpCliProgress *p, const char *what)
+{
+    *p = (SpCliProgress){.what = what, .start = g_get_monotonic_time()};
+    if (cli->progress == 0 || (cli->progress < 0 && !isatty(STDOUT_FILENO)))
+        return NULL;
+    p->progress.func = progress_draw;
+    p->progress.data = p;
+    return &p->progress;
+}
+
+void
+sp_cli_progress_end(SpCliProgress *p)
+{
+    if (p->width)
+        fputc('\n', stderr);
+    p->width = 0;
 }
 
 char *

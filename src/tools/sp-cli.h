@@ -8,12 +8,36 @@
 #include "conf/sp-policy.h"
 #include "util/sp-error.h"
 #include "util/sp-i18n.h"
+#include "util/sp-progress.h"
 
 typedef struct {
     const char *config_path; /* --config, or NULL */
     gboolean json;           /* --json */
     SpPolicy *policy;        /* loaded lazily by sp_cli_policy() */
+    /* Set by a command that copies data before sp_cli_parse(): it offers
+     * --progress / --no-progress, read into @progress (-1: on when stdout
+     * is a terminal). */
+    gboolean progress_options;
+    int progress;
 } SpCli;
+
+/* A progress meter on stderr: bytes done and total, rate, time left;
+ * redrawn at most five times a second and once at the end. */
+typedef struct {
+    const char *what;
+    gint64 start;
+    gint64 last;
+    int width;     /* of the last line drawn, 0: none yet */
+    SpProgress progress;
+} SpCliProgress;
+
+/* Start @p for @what: the SpProgress to hand to the core, or NULL when no
+ * meter is wanted (--no-progress, or stdout not a terminal without
+ * --progress). */
+const SpProgress *sp_cli_progress_start(SpCli *cli, SpCliProgress *p,
+                                        const char *what);
+/* End the meter's line, if one was drawn. */
+void sp_cli_progress_end(SpCliProgress *p);
 
 /* The policy (loads it on first use). NULL + error if the file is bad. */
 const SpPolicy *sp_cli_policy(SpCli *cli, GError **error);
