@@ -169,7 +169,15 @@ sp_vtpm_cli_prepare_restore(VtpmCtx *c, GError **error)
             sp_cli_progress_start(c->cli, &meter, c->o->from_volume), error);
         sp_cli_progress_end(&meter);
     } else {
+        SpCliProgress meter;
+        const SpProgress *pr =
+            sp_cli_progress_start(c->cli, &meter, c->o->input);
+
         data = sp_vtpm_archive_read(c->o->input, max, error);
+        if (data)
+            sp_progress_report(pr, g_bytes_get_size(data),
+                               g_bytes_get_size(data));
+        sp_cli_progress_end(&meter);
     }
     if (!data)
         return FALSE;
@@ -222,7 +230,18 @@ sp_vtpm_cli_save(VtpmCtx *c, GError **error)
         return ok;
     }
     c->archive = c->o->output;
-    return sp_vtpm_archive_write(c->o->output, data, len, error);
+    {
+        SpCliProgress meter;
+        const SpProgress *pr =
+            sp_cli_progress_start(c->cli, &meter, c->o->output);
+        gboolean ok = sp_vtpm_archive_write(c->o->output, data, len, error);
+
+        /* one write of a small archive: the meter shows it done */
+        if (ok)
+            sp_progress_report(pr, len, len);
+        sp_cli_progress_end(&meter);
+        return ok;
+    }
 }
 
 gboolean

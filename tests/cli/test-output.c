@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <glib/gstdio.h>
+
 #include "cli-util.h"
 
 /* The line of @out that starts with @name, split on runs of blanks. */
@@ -170,18 +172,22 @@ test_progress_vtpm(void)
     g_autoptr(CliEnv) e = cli_env_new("[vtpm]\nswtpm_user=root\nswtpm_group=root\n");
     g_autofree char *root = g_build_filename(e->dir, "swtpm", NULL);
     g_autofree char *tar = g_build_filename(e->dir, "state.tar", NULL);
+    g_autofree char *key = g_build_filename(e->dir, "key", NULL);
     g_autofree char *err = NULL, *err2 = NULL, *out = NULL;
     const char *uuid = "8f1a56e2-2b2c-4c1e-9c44-6a1c8a2f4c11";
 
     g_assert_cmpint(cli_run(e, &out, NULL, "vtpm", "create", "--root", root,
                             "--uuid", uuid, NULL), ==, 0);
+    cli_write_file(key, "0123456789abcdef0123456789abcdef", 32);
+    g_assert_cmpint(g_chmod(key, 0600), ==, 0);
     g_assert_cmpint(cli_run(e, NULL, &err, "vtpm", "save", "--root", root,
-                            "--uuid", uuid, "--output", tar, "--progress",
-                            NULL), ==, 0);
+                            "--uuid", uuid, "--key-file", key, "--output", tar,
+                            "--progress", NULL), ==, 0);
     g_assert_nonnull(strstr(err, "state.tar: "));
     g_assert_nonnull(strstr(err, "(100%)"));
     g_assert_cmpint(cli_run(e, NULL, &err2, "vtpm", "restore", "--root", root,
-                            "--input", tar, "--progress", NULL), ==, 0);
+                            "--key-file", key, "--input", tar, "--progress",
+                            NULL), ==, 0);
     g_assert_nonnull(strstr(err2, "(100%)"));
     /* list copies nothing: no such option */
     g_assert_cmpint(cli_run(e, NULL, NULL, "vtpm", "list", "--root", root,
