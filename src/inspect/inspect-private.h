@@ -16,7 +16,7 @@
 #define SP_INSP_VRS_SIZE (32 * 1024)
 
 typedef struct {
-    int fd;
+    const SpInspReader *reader; /* where the image's bytes come from */
     guint64 file_size;
     guint64 budget; /* max bytes this inspection may read */
     guint64 bytes_read;
@@ -33,7 +33,7 @@ typedef struct {
 } SpInspCtx;
 
 /* Read up to @len bytes at @off: from the head when it holds them, else
- * from the file (short only at EOF or when the read budget is spent; the
+ * through ctx->reader (short only at EOF or when the read budget is spent; the
  * latter adds "read-limit-exceeded"). -1 + @error on I/O errors. The one
  * way every format family reads. */
 gssize sp_insp_read(SpInspCtx *ctx, void *buf, gsize len, guint64 off,

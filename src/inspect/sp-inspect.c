@@ -56,22 +56,36 @@ sp_insp_read(SpInspCtx *ctx, void *buf, gsize len, guint64 off, GError **error)
     if (len > ctx->file_size - off)
         len = (gsize)(ctx->file_size - off);
     while (done < len) {
-        ssize_t n = pread(ctx->fd, (guint8 *)buf + done, len - done,
-                          (off_t)(off + done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            sp_error_set_errno(error, errno,
-                               _("image: read at offset %" G_GUINT64_FORMAT),
-                               off + done);
+        gssize n = ctx->reader->pread(ctx->reader->opaque, (guint8 *)buf + done,
+                                      len - done, off + done, error);
+        if (n < 0)
             return -1;
-        }
         if (n == 0)
             break;
         done += (gsize)n;
         ctx->bytes_read += (guint64)n;
     }
     return (gssize)done;
+}
+
+/* The reader of a file: pread on its fd. */
+static gssize
+fd_pread(void *opaque, void *buf, gsize len, guint64 off, GError **error)
+{
+    int fd = GPOINTER_TO_INT(opaque);
+
+    for (;;) {
+        ssize_t n = pread(fd, buf, len, (off_t)off);
+
+        if (n >= 0)
+            return n;
+        if (errno != EINTR) {
+            sp_error_set_errno(error, errno,
+                               _("image: read at offset %" G_GUINT64_FORMAT),
+                               off);
+            return -1;
+        }
+    }
 }
 
 static gboolean
@@ -290,6 +304,17 @@ sp_insp_ctx_clear(SpInspCtx *ctx)
 SpInspectResult *
 sp_inspect_fd(int fd, SpFormat expected, const SpPolicy *policy, GError **error)
 {
+    SpInspReader reader = {fd_pread, GINT_TO_POINTER(fd), 0};
+
+    if (!file_size_of(fd, &reader.size, error))
+        return NULL;
+    return sp_inspect_reader(&reader, expected, policy, error);
+}
+
+SpInspectResult *
+sp_inspect_reader(const SpInspReader *reader, SpFormat expected,
+                  const SpPolicy *policy, GError **error)
+{
     SpPolicy pol;
     g_autofree guint8 *head = NULL;
     g_autoptr(GPtrArray) violations = g_ptr_array_new_with_free_func(g_free);
@@ -299,12 +324,11 @@ sp_inspect_fd(int fd, SpFormat expected, const SpPolicy *policy, GError **error)
     gssize n;
     SpInspectResult *r;
 
-    ctx.fd = fd;
+    ctx.reader = reader;
+    ctx.file_size = reader->size;
     ctx.policy = effective_policy(policy, &pol);
     ctx.budget = pol.max_image_read;
     ctx.violations = violations;
-    if (!file_size_of(fd, &ctx.file_size, error))
-        return NULL;
     head = g_malloc0(SP_INSP_HEAD_SIZE);
     n = sp_insp_read(&ctx, head, SP_INSP_HEAD_SIZE, 0, error);
     if (n < 0)
@@ -383,16 +407,14 @@ sp_inspect_formats_string(const SpInspectResult *r)
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
-gboolean
-sp_inspect_check(int fd, SpFormat expected, const SpPolicy *policy,
-                 const char *what, guint64 *virtual_size, GError **error)
+/* The one verdict of the gate, whatever read the image. */
+static gboolean
+check_result(SpInspectResult *r, const char *what, guint64 *virtual_size,
+             GError **error)
 {
-    g_autoptr(SpInspectResult) r = sp_inspect_fd(fd, expected, policy, error);
     g_autofree char *list = NULL;
     gboolean only_format;
 
-    if (!r)
-        return FALSE;
     if (!r->safe) {
         list = sp_inspect_violations_string(r);
         only_format =
@@ -407,6 +429,26 @@ sp_inspect_check(int fd, SpFormat expected, const SpPolicy *policy,
     if (virtual_size)
         *virtual_size = r->virtual_size;
     return TRUE;
+}
+
+gboolean
+sp_inspect_check(int fd, SpFormat expected, const SpPolicy *policy,
+                 const char *what, guint64 *virtual_size, GError **error)
+{
+    g_autoptr(SpInspectResult) r = sp_inspect_fd(fd, expected, policy, error);
+
+    return r && check_result(r, what, virtual_size, error);
+}
+
+gboolean
+sp_inspect_check_reader(const SpInspReader *reader, SpFormat expected,
+                        const SpPolicy *policy, const char *what,
+                        guint64 *virtual_size, GError **error)
+{
+    g_autoptr(SpInspectResult) r =
+        sp_inspect_reader(reader, expected, policy, error);
+
+    return r && check_result(r, what, virtual_size, error);
 }
 
 gboolean

@@ -25,6 +25,28 @@ typedef struct {
 void sp_inspect_result_free(SpInspectResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpInspectResult, sp_inspect_result_free)
 
+/* Where an inspected image's bytes come from: a file (sp_inspect_fd) or
+ * anything else that can read at an offset, such as an RBD image through
+ * librbd. One inspector, any number of readers: no second parser. */
+typedef struct {
+    /* Read up to @len bytes at @off into @buf (short only at the end);
+     * -1 + @error on failure. */
+    gssize (*pread)(void *opaque, void *buf, gsize len, guint64 off,
+                    GError **error);
+    void *opaque;
+    guint64 size; /* the image's size in bytes */
+} SpInspReader;
+
+/* Inspect the image @reader reads (see sp_inspect_fd). */
+SpInspectResult *sp_inspect_reader(const SpInspReader *reader,
+                                   SpFormat expected, const SpPolicy *policy,
+                                   GError **error);
+
+/* sp_inspect_check for the image @reader reads. */
+gboolean sp_inspect_check_reader(const SpInspReader *reader, SpFormat expected,
+                                 const SpPolicy *policy, const char *what,
+                                 guint64 *virtual_size, GError **error);
+
 /* Inspect the open file @fd. @expected = SP_FORMAT_UNKNOWN detects; else the
  * file is inspected as that format and a mismatch is a violation
  * ("format-mismatch"). Returns NULL only on I/O errors. */
