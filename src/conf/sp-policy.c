@@ -57,7 +57,7 @@ static const struct {
     {"volumes", keys_volumes},   {"pools", keys_pools},
     {"inspector", keys_inspector},
     {"qemu-img", keys_qemu_img}, {"luks", keys_luks},
-    {"vtpm", keys_vtpm},
+    {"vtpm", keys_vtpm},         {"rbd", sp_policy_rbd_keys},
 };
 
 char **
@@ -133,6 +133,7 @@ sp_policy_new_default(void)
     p->vtpm_argon2_iterations = 3;
     p->vtpm_argon2_max_memory = G_GUINT64_CONSTANT(1) << 30;
     p->vtpm_argon2_max_iterations = 10;
+    sp_policy_rbd_defaults(p);
     return p;
 }
 
@@ -156,21 +157,18 @@ sp_policy_free(SpPolicy *p)
     g_free(p->swtpm_user);
     g_free(p->swtpm_group);
     g_free(p->qemu_conf);
+    g_free(p->rbd_data_pool);
+    g_strfreev(p->rbd_namespaces);
     g_free(p);
 }
 
 /* ---- loading ---------------------------------------------------------- */
 
-typedef struct {
-    GKeyFile *kf;
-    const char *path;
-} Loader;
-
 /* The file's text (values, and names of groups and keys) is shown through
  * sp_error_escape: a control character in it must not break the one-line
  * error. */
-static gboolean
-bad_value(const Loader *l, const char *group, const char *key,
+gboolean
+sp_policy_bad_value(const SpPolicyLoader *l, const char *group, const char *key,
           const char *value, const char *why, GError **error)
 {
     g_autofree char *shown = sp_error_escape(value);
@@ -182,47 +180,47 @@ bad_value(const Loader *l, const char *group, const char *key,
 }
 
 /* Raw value of @group.@key with surrounding blanks removed, NULL if absent. */
-static char *
-get_value(const Loader *l, const char *group, const char *key)
+char *
+sp_policy_value(const SpPolicyLoader *l, const char *group, const char *key)
 {
     char *v = g_key_file_get_value(l->kf, group, key, NULL);
 
     return v ? g_strstrip(v) : NULL;
 }
 
-static gboolean
-load_size(const Loader *l, const char *group, const char *key, guint64 *out,
+gboolean
+sp_policy_load_size(const SpPolicyLoader *l, const char *group, const char *key, guint64 *out,
           GError **error)
 {
-    g_autofree char *v = get_value(l, group, key);
+    g_autofree char *v = sp_policy_value(l, group, key);
     g_autoptr(GError) local = NULL;
 
     if (!v)
         return TRUE;
     if (!sp_parse_size(v, out, &local))
-        return bad_value(l, group, key, v, _("not a size"), error);
+        return sp_policy_bad_value(l, group, key, v, _("not a size"), error);
     return TRUE;
 }
 
-static gboolean
-load_uint(const Loader *l, const char *group, const char *key, guint64 max,
+gboolean
+sp_policy_load_uint(const SpPolicyLoader *l, const char *group, const char *key, guint64 max,
           guint64 *out, GError **error)
 {
-    g_autofree char *v = get_value(l, group, key);
+    g_autofree char *v = sp_policy_value(l, group, key);
 
     if (!v)
         return TRUE;
     if (!g_ascii_isdigit(*v) ||
         !g_ascii_string_to_unsigned(v, 10, 1, max, out, NULL))
-        return bad_value(l, group, key, v, _("not a positive integer"), error);
+        return sp_policy_bad_value(l, group, key, v, _("not a positive integer"), error);
     return TRUE;
 }
 
 static gboolean
-load_abs_path(const Loader *l, const char *group, const char *key, char **out,
+load_abs_path(const SpPolicyLoader *l, const char *group, const char *key, char **out,
               GError **error)
 {
-    g_autofree char *v = get_value(l, group, key);
+    g_autofree char *v = sp_policy_value(l, group, key);
     g_autoptr(GError) local = NULL;
     char *norm;
 
@@ -230,36 +228,36 @@ load_abs_path(const Loader *l, const char *group, const char *key, char **out,
         return TRUE;
     norm = sp_fs_normalize_abs(v, &local);
     if (!norm)
-        return bad_value(l, group, key, v, _("not a clean absolute path"),
+        return sp_policy_bad_value(l, group, key, v, _("not a clean absolute path"),
                          error);
     g_free(*out);
     *out = norm;
     return TRUE;
 }
 
-static gboolean
-load_string(const Loader *l, const char *group, const char *key,
+gboolean
+sp_policy_load_string(const SpPolicyLoader *l, const char *group, const char *key,
             gboolean allow_empty, char **out, GError **error)
 {
-    g_autofree char *v = get_value(l, group, key);
+    g_autofree char *v = sp_policy_value(l, group, key);
 
     if (!v)
         return TRUE;
     for (const char *c = v; *c; c++) {
         if (g_ascii_iscntrl(*c) || *c == ',' || *c == ' ')
-            return bad_value(l, group, key, v,
+            return sp_policy_bad_value(l, group, key, v,
                              _("contains a space, ',' or control character"),
                              error);
     }
     if (!*v && !allow_empty)
-        return bad_value(l, group, key, "", _("must not be empty"), error);
+        return sp_policy_bad_value(l, group, key, "", _("must not be empty"), error);
     g_free(*out);
     *out = *v ? g_steal_pointer(&v) : NULL;
     return TRUE;
 }
 
-static char **
-get_list(const Loader *l, const char *group, const char *key)
+char **
+sp_policy_list(const SpPolicyLoader *l, const char *group, const char *key)
 {
     char **list = g_key_file_get_string_list(l->kf, group, key, NULL, NULL);
 
@@ -272,10 +270,10 @@ get_list(const Loader *l, const char *group, const char *key)
 }
 
 static gboolean
-load_ids(const Loader *l, const char *key, gboolean is_group, GArray **out,
+load_ids(const SpPolicyLoader *l, const char *key, gboolean is_group, GArray **out,
          GError **error)
 {
-    g_auto(GStrv) names = get_list(l, "volumes", key);
+    g_auto(GStrv) names = sp_policy_list(l, "volumes", key);
     g_autoptr(GArray) arr = NULL;
 
     if (!names)
@@ -287,13 +285,13 @@ load_ids(const Loader *l, const char *key, gboolean is_group, GArray **out,
         if (is_group) {
             gid_t gid;
             if (!sp_policy_resolve_group(names[i], &gid))
-                return bad_value(l, "volumes", key, names[i],
+                return sp_policy_bad_value(l, "volumes", key, names[i],
                                  _("no such group"), error);
             g_array_append_val(arr, gid);
         } else {
             uid_t uid;
             if (!sp_policy_resolve_user(names[i], &uid))
-                return bad_value(l, "volumes", key, names[i], _("no such user"),
+                return sp_policy_bad_value(l, "volumes", key, names[i], _("no such user"),
                                  error);
             g_array_append_val(arr, uid);
         }
@@ -304,11 +302,11 @@ load_ids(const Loader *l, const char *key, gboolean is_group, GArray **out,
 }
 
 static gboolean
-load_volumes(const Loader *l, SpPolicy *p, GError **error)
+load_volumes(const SpPolicyLoader *l, SpPolicy *p, GError **error)
 {
-    g_auto(GStrv) formats = get_list(l, "volumes", "formats");
-    g_auto(GStrv) roots = get_list(l, "volumes", "backing_roots");
-    g_autofree char *mode = get_value(l, "volumes", "default_mode");
+    g_auto(GStrv) formats = sp_policy_list(l, "volumes", "formats");
+    g_auto(GStrv) roots = sp_policy_list(l, "volumes", "backing_roots");
+    g_autofree char *mode = sp_policy_value(l, "volumes", "default_mode");
 
     if (formats) {
         p->allowed_formats = 0;
@@ -318,27 +316,27 @@ load_volumes(const Loader *l, SpPolicy *p, GError **error)
                 continue;
             if (f == SP_FORMAT_UNKNOWN ||
                 !(SP_FORMAT_BIT(f) & SP_VOLUME_FORMATS))
-                return bad_value(l, "volumes", "formats", formats[i],
+                return sp_policy_bad_value(l, "volumes", "formats", formats[i],
                                  _("not a format safepool publishes (raw, "
                                    "qcow2, vmdk, vpc, vhdx, vdi)"),
                                  error);
             p->allowed_formats |= SP_FORMAT_BIT(f);
         }
     }
-    if (!load_size(l, "volumes", "max_capacity", &p->max_capacity, error))
+    if (!sp_policy_load_size(l, "volumes", "max_capacity", &p->max_capacity, error))
         return FALSE;
     if (mode) {
         guint64 m;
         if (!g_ascii_string_to_unsigned(mode, 8, 0, 07777, &m, NULL))
-            return bad_value(l, "volumes", "default_mode", mode,
+            return sp_policy_bad_value(l, "volumes", "default_mode", mode,
                              _("not an octal mode"), error);
         if (m & (S_ISUID | S_ISGID | S_ISVTX))
-            return bad_value(l, "volumes", "default_mode", mode,
+            return sp_policy_bad_value(l, "volumes", "default_mode", mode,
                              _("setuid, setgid and sticky bits are not "
                                "allowed"),
                              error);
         if (m & S_IWOTH)
-            return bad_value(l, "volumes", "default_mode", mode,
+            return sp_policy_bad_value(l, "volumes", "default_mode", mode,
                              _("world-writable is not allowed"), error);
         p->default_mode = (guint32)m;
     }
@@ -355,7 +353,7 @@ load_volumes(const Loader *l, SpPolicy *p, GError **error)
             norm = sp_fs_normalize_abs(roots[i], &local);
             if (!norm || g_str_equal(norm, "/")) {
                 g_free(norm);
-                return bad_value(l, "volumes", "backing_roots", roots[i],
+                return sp_policy_bad_value(l, "volumes", "backing_roots", roots[i],
                                  _("not a clean absolute directory other "
                                    "than '/'"),
                                  error);
@@ -369,11 +367,11 @@ load_volumes(const Loader *l, SpPolicy *p, GError **error)
     return TRUE;
 }
 
-static gboolean
-load_bool(const Loader *l, const char *group, const char *key, gboolean *out,
+gboolean
+sp_policy_load_bool(const SpPolicyLoader *l, const char *group, const char *key, gboolean *out,
           GError **error)
 {
-    g_autofree char *v = get_value(l, group, key);
+    g_autofree char *v = sp_policy_value(l, group, key);
 
     if (!v)
         return TRUE;
@@ -382,18 +380,18 @@ load_bool(const Loader *l, const char *group, const char *key, gboolean *out,
     else if (g_str_equal(v, "false"))
         *out = FALSE;
     else
-        return bad_value(l, group, key, v, _("not 'true' or 'false'"), error);
+        return sp_policy_bad_value(l, group, key, v, _("not 'true' or 'false'"), error);
     return TRUE;
 }
 
 static gboolean
-load_inspector(const Loader *l, SpPolicy *p, GError **error)
+load_inspector(const SpPolicyLoader *l, SpPolicy *p, GError **error)
 {
-    g_auto(GStrv) versions = get_list(l, "inspector", "luks_versions");
+    g_auto(GStrv) versions = sp_policy_list(l, "inspector", "luks_versions");
 
-    if (!load_bool(l, "inspector", "allow_extended_l2", &p->allow_extended_l2,
+    if (!sp_policy_load_bool(l, "inspector", "allow_extended_l2", &p->allow_extended_l2,
                    error) ||
-        !load_bool(l, "pools", "allow_shared_write", &p->allow_shared_write,
+        !sp_policy_load_bool(l, "pools", "allow_shared_write", &p->allow_shared_write,
                    error))
         return FALSE;
     if (versions) {
@@ -403,19 +401,19 @@ load_inspector(const Loader *l, SpPolicy *p, GError **error)
             if (!*versions[i])
                 continue;
             if (!g_ascii_string_to_unsigned(versions[i], 10, 1, 2, &v, NULL))
-                return bad_value(l, "inspector", "luks_versions", versions[i],
+                return sp_policy_bad_value(l, "inspector", "luks_versions", versions[i],
                                  _("LUKS version must be 1 or 2"), error);
             p->luks_versions |= 1u << v;
         }
     }
-    return load_size(l, "inspector", "max_image_read", &p->max_image_read,
+    return sp_policy_load_size(l, "inspector", "max_image_read", &p->max_image_read,
                      error);
 }
 
 /* Argon2id parameters: a sealed archive's header carries memory in KiB
  * and iterations as 32-bit numbers; libsodium needs at least 8 KiB and 1. */
 static gboolean
-load_argon2(const Loader *l, SpPolicy *p, GError **error)
+load_argon2(const SpPolicyLoader *l, SpPolicy *p, GError **error)
 {
     static const char *const mem_keys[] = {"argon2_memory",
                                            "argon2_max_memory"};
@@ -423,19 +421,19 @@ load_argon2(const Loader *l, SpPolicy *p, GError **error)
     g_autofree char *v = NULL;
 
     for (guint i = 0; i < 2; i++) {
-        if (!load_size(l, "vtpm", mem_keys[i], mem[i], error))
+        if (!sp_policy_load_size(l, "vtpm", mem_keys[i], mem[i], error))
             return FALSE;
         if (*mem[i] < 8192 || *mem[i] % 1024 ||
             *mem[i] > (guint64)G_MAXUINT32 * 1024) {
-            v = get_value(l, "vtpm", mem_keys[i]);
-            return bad_value(l, "vtpm", mem_keys[i], v,
+            v = sp_policy_value(l, "vtpm", mem_keys[i]);
+            return sp_policy_bad_value(l, "vtpm", mem_keys[i], v,
                              _("not a whole number of KiB from 8K to 4T"),
                              error);
         }
     }
-    if (!load_uint(l, "vtpm", "argon2_iterations", G_MAXUINT32,
+    if (!sp_policy_load_uint(l, "vtpm", "argon2_iterations", G_MAXUINT32,
                    &p->vtpm_argon2_iterations, error) ||
-        !load_uint(l, "vtpm", "argon2_max_iterations", G_MAXUINT32,
+        !sp_policy_load_uint(l, "vtpm", "argon2_max_iterations", G_MAXUINT32,
                    &p->vtpm_argon2_max_iterations, error))
         return FALSE;
     if (p->vtpm_argon2_max_memory < p->vtpm_argon2_memory ||
@@ -450,46 +448,46 @@ load_argon2(const Loader *l, SpPolicy *p, GError **error)
 }
 
 static gboolean
-load_rest(const Loader *l, SpPolicy *p, GError **error)
+load_rest(const SpPolicyLoader *l, SpPolicy *p, GError **error)
 {
     guint64 v;
 
     if (!load_abs_path(l, "qemu-img", "qemu_img", &p->qemu_img, error))
         return FALSE;
     v = p->timeout_sec;
-    if (!load_uint(l, "qemu-img", "timeout", G_MAXUINT32 / 1000, &v, error))
+    if (!sp_policy_load_uint(l, "qemu-img", "timeout", G_MAXUINT32 / 1000, &v, error))
         return FALSE;
     p->timeout_sec = (guint)v;
-    if (!load_uint(l, "qemu-img", "cpu_limit", G_MAXUINT32, &p->cpu_limit_sec,
+    if (!sp_policy_load_uint(l, "qemu-img", "cpu_limit", G_MAXUINT32, &p->cpu_limit_sec,
                    error) ||
-        !load_size(l, "qemu-img", "address_space_limit", &p->as_limit_bytes,
+        !sp_policy_load_size(l, "qemu-img", "address_space_limit", &p->as_limit_bytes,
                    error) ||
-        !load_bool(l, "qemu-img", "sandbox", &p->sandbox, error))
+        !sp_policy_load_bool(l, "qemu-img", "sandbox", &p->sandbox, error))
         return FALSE;
 
-    if (!load_string(l, "luks", "cipher_alg", FALSE, &p->luks_cipher_alg,
+    if (!sp_policy_load_string(l, "luks", "cipher_alg", FALSE, &p->luks_cipher_alg,
                      error) ||
-        !load_string(l, "luks", "cipher_mode", FALSE, &p->luks_cipher_mode,
+        !sp_policy_load_string(l, "luks", "cipher_mode", FALSE, &p->luks_cipher_mode,
                      error) ||
-        !load_string(l, "luks", "hash", FALSE, &p->luks_hash, error) ||
-        !load_string(l, "luks", "ivgen_alg", FALSE, &p->luks_ivgen_alg,
+        !sp_policy_load_string(l, "luks", "hash", FALSE, &p->luks_hash, error) ||
+        !sp_policy_load_string(l, "luks", "ivgen_alg", FALSE, &p->luks_ivgen_alg,
                      error) ||
-        !load_string(l, "luks", "ivgen_hash", FALSE, &p->luks_ivgen_hash,
+        !sp_policy_load_string(l, "luks", "ivgen_hash", FALSE, &p->luks_ivgen_hash,
                      error))
         return FALSE;
     v = p->luks_iter_time_ms;
-    if (!load_uint(l, "luks", "iter_time", 3600 * 1000, &v, error))
+    if (!sp_policy_load_uint(l, "luks", "iter_time", 3600 * 1000, &v, error))
         return FALSE;
     p->luks_iter_time_ms = (guint)v;
 
     if (!load_abs_path(l, "vtpm", "root", &p->vtpm_root, error) ||
-        !load_string(l, "vtpm", "swtpm_user", TRUE, &p->swtpm_user, error) ||
-        !load_string(l, "vtpm", "swtpm_group", TRUE, &p->swtpm_group, error) ||
+        !sp_policy_load_string(l, "vtpm", "swtpm_user", TRUE, &p->swtpm_user, error) ||
+        !sp_policy_load_string(l, "vtpm", "swtpm_group", TRUE, &p->swtpm_group, error) ||
         !load_abs_path(l, "vtpm", "qemu_conf", &p->qemu_conf, error) ||
-        !load_size(l, "vtpm", "archive_max_size", &p->vtpm_archive_max,
-                   error) ||
-        !load_bool(l, "vtpm", "require_sealed", &p->vtpm_require_sealed,
-                   error))
+        !sp_policy_load_size(l, "vtpm", "archive_max_size",
+                             &p->vtpm_archive_max, error) ||
+        !sp_policy_load_bool(l, "vtpm", "require_sealed",
+                             &p->vtpm_require_sealed, error))
         return FALSE;
     return load_argon2(l, p, error);
 }
@@ -497,7 +495,7 @@ load_rest(const Loader *l, SpPolicy *p, GError **error)
 /* Refuse what the loaders would silently ignore: misspelt keys are the
  * usual way a site's policy quietly fails to apply. */
 static gboolean
-check_known_keys(const Loader *l, GError **error)
+check_known_keys(const SpPolicyLoader *l, GError **error)
 {
     g_auto(GStrv) groups = g_key_file_get_groups(l->kf, NULL);
 
@@ -576,7 +574,7 @@ sp_policy_load_data(const char *data, gsize len, const char *path,
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) local = NULL;
     g_autofree char *text = g_strndup(data, len);
-    Loader l;
+    SpPolicyLoader l;
 
     /* The duplicate check reads the text up to a NUL, GKeyFile reads on
      * past it: a key repeated after a NUL would take effect unchecked. A
@@ -602,7 +600,7 @@ sp_policy_load_data(const char *data, gsize len, const char *path,
 
     p = sp_policy_new_default();
     if (!load_volumes(&l, p, error) || !load_inspector(&l, p, error) ||
-        !load_rest(&l, p, error))
+        !load_rest(&l, p, error) || !sp_policy_load_rbd(&l, p, error))
         return NULL;
     return g_steal_pointer(&p);
 }

@@ -52,6 +52,19 @@ typedef struct {
     guint64 vtpm_argon2_iterations;     /* argon2_iterations=3 */
     guint64 vtpm_argon2_max_memory;     /* argon2_max_memory=1G (restore) */
     guint64 vtpm_argon2_max_iterations; /* argon2_max_iterations=10 */
+    /* [rbd] (RBD pools; names, formats and max_capacity come from
+     * [volumes]) */
+    guint64 rbd_features_allowed; /* features_allowed=layering;exclusive-lock;
+                                     object-map;fast-diff;deep-flatten */
+    guint64 rbd_features;         /* features= (the same five by default) */
+    char *rbd_data_pool;          /* data_pool= (none) */
+    char **rbd_namespaces;        /* namespaces= POOL, POOL/NS or POOL/ *;
+                                     empty: any */
+    gboolean rbd_require_namespace; /* require_namespace=false */
+    guint rbd_timeout_sec;        /* timeout=30: connect, mon and osd ops */
+    guint rbd_lock_lease_sec;     /* lock_lease=30 */
+    guint rbd_lock_wait_sec;      /* lock_wait=60 */
+    gboolean rbd_flatten_clones;  /* flatten_clones=false */
 } SpPolicy;
 
 /* Built-in defaults. */
@@ -77,6 +90,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpPolicy, sp_policy_free)
 /* Parse "10", "10K", "1.5G"? no: integers with optional K/M/G/T/P/E suffix
  * (powers of 1024, optional "iB"/"B"). Overflow -> SP_ERROR_INVALID. */
 gboolean sp_parse_size(const char *s, guint64 *out, GError **error);
+
+/* RBD image feature bits safepool knows (librbd's values) and names. */
+#define SP_RBD_FEATURE_LAYERING (1ull << 0)
+#define SP_RBD_FEATURE_EXCLUSIVE_LOCK (1ull << 2)
+#define SP_RBD_FEATURE_OBJECT_MAP (1ull << 3)
+#define SP_RBD_FEATURE_FAST_DIFF (1ull << 4)
+#define SP_RBD_FEATURE_DEEP_FLATTEN (1ull << 5)
+/* Parse "layering;fast-diff" style lists ("," also separates); the
+ * dependencies (object-map needs exclusive-lock, fast-diff object-map)
+ * are checked. SP_ERROR_INVALID naming the bad entry. */
+gboolean sp_rbd_features_parse(const char *const *names, guint64 *out,
+                               GError **error);
+/* "layering,exclusive-lock,..." for @features. */
+char *sp_rbd_features_to_string(guint64 features);
 
 /* Resolve the swtpm user/group per the policy rule; returns uid/gid. */
 gboolean sp_policy_swtpm_ids(const SpPolicy *p, uid_t *uid, gid_t *gid,

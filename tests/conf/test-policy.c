@@ -77,6 +77,16 @@ assert_policies_equal(const SpPolicy *a, const SpPolicy *b)
     g_assert_cmpuint(a->vtpm_argon2_max_memory, ==, b->vtpm_argon2_max_memory);
     g_assert_cmpuint(a->vtpm_argon2_max_iterations, ==,
                      b->vtpm_argon2_max_iterations);
+    g_assert_cmpuint(a->rbd_features_allowed, ==, b->rbd_features_allowed);
+    g_assert_cmpuint(a->rbd_features, ==, b->rbd_features);
+    g_assert_cmpstr(a->rbd_data_pool, ==, b->rbd_data_pool);
+    g_assert_cmpuint(g_strv_length(a->rbd_namespaces), ==,
+                     g_strv_length(b->rbd_namespaces));
+    g_assert_cmpint(a->rbd_require_namespace, ==, b->rbd_require_namespace);
+    g_assert_cmpuint(a->rbd_timeout_sec, ==, b->rbd_timeout_sec);
+    g_assert_cmpuint(a->rbd_lock_lease_sec, ==, b->rbd_lock_lease_sec);
+    g_assert_cmpuint(a->rbd_lock_wait_sec, ==, b->rbd_lock_wait_sec);
+    g_assert_cmpint(a->rbd_flatten_clones, ==, b->rbd_flatten_clones);
 }
 
 static void
@@ -213,6 +223,54 @@ test_man_page_lists_every_key(void)
         section = end ? g_strndup(start, (gsize)(end - start)) : g_strdup(start);
         if (!strstr(section, term))
             g_error("safepool.conf.5 does not document %s", known[i]);
+    }
+}
+
+/* [rbd]: features and their dependencies, namespaces, time limits. */
+static void
+test_rbd(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpPolicy) d = sp_policy_new_default();
+    g_autoptr(SpPolicy) p = NULL;
+    static const char *const bad[] = {
+        "[rbd]\nfeatures=layering;journaling\n",       /* unknown feature */
+        "[rbd]\nfeatures=object-map\n",                 /* needs exclusive-lock */
+        "[rbd]\nfeatures=exclusive-lock;fast-diff\n",   /* needs object-map */
+        "[rbd]\nfeatures_allowed=layering\n",          /* default not allowed */
+        "[rbd]\nnamespaces=rbd/a/b\n",
+        "[rbd]\nnamespaces=r@b\n",
+        "[rbd]\ndata_pool=a/b\n",
+        "[rbd]\ntimeout=0\n",
+        "[rbd]\nlock_lease=forever\n",
+        "[rbd]\nconf_rbd_cache=false\n",              /* unknown key */
+    };
+
+    g_assert_cmpuint(d->rbd_features, ==, 0x3d);
+    g_assert_cmpuint(d->rbd_timeout_sec, ==, 30);
+    p = load_text("[rbd]\nfeatures_allowed=layering;exclusive-lock\n"
+                  "features=layering\ndata_pool=ec\n"
+                  "namespaces=rbd/tenant1;rbd2/*;rbd3\nrequire_namespace=true\n"
+                  "timeout=5\nlock_lease=7\nlock_wait=9\nflatten_clones=true\n",
+                  &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(p->rbd_features_allowed, ==, 0x5);
+    g_assert_cmpuint(p->rbd_features, ==, 0x1);
+    g_assert_cmpstr(p->rbd_data_pool, ==, "ec");
+    g_assert_cmpuint(g_strv_length(p->rbd_namespaces), ==, 3);
+    g_assert_cmpstr(p->rbd_namespaces[1], ==, "rbd2/*");
+    g_assert_true(p->rbd_require_namespace);
+    g_assert_cmpuint(p->rbd_timeout_sec, ==, 5);
+    g_assert_cmpuint(p->rbd_lock_lease_sec, ==, 7);
+    g_assert_cmpuint(p->rbd_lock_wait_sec, ==, 9);
+    g_assert_true(p->rbd_flatten_clones);
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(SpPolicy) b = load_text(bad[i], &error);
+
+        g_assert_null(b);
+        g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
+        g_assert_nonnull(strstr(error->message, "rbd"));
+        g_clear_error(&error);
     }
 }
 
@@ -519,6 +577,7 @@ main(int argc, char **argv)
     g_test_add_func("/policy/man-page-lists-every-key",
                     test_man_page_lists_every_key);
     g_test_add_func("/policy/load-values", test_load_values);
+    g_test_add_func("/policy/rbd", test_rbd);
     g_test_add_func("/policy/rejects", test_rejects);
     g_test_add_func("/policy/nul-byte", test_nul_byte);
     g_test_add_func("/policy/missing-file", test_missing_file);
