@@ -42,7 +42,8 @@ sp_secret_alloc(gsize cap)
     SpSecret *s = g_new0(SpSecret, 1);
     void *mem;
 
-    s->size = MAX(page, (cap + page - 1) / page * page);
+    /* one byte more than asked: room for sp_secret_cstr's NUL */
+    s->size = MAX(page, (cap + 1 + page - 1) / page * page);
     mem = mmap(NULL, s->size, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
@@ -63,6 +64,30 @@ sp_secret_new(const guint8 *data, gsize len)
         memcpy(s->data, data, len);
     s->len = len;
     return s;
+}
+
+SpSecret *
+sp_secret_new_base64(const guint8 *raw, gsize len)
+{
+    SpSecret *s = sp_secret_alloc((len / 3 + 1) * 4 + 4);
+    gint state = 0, save = 0;
+    gsize n;
+
+    /* encoded straight into locked memory: no heap copy of the key */
+    n = g_base64_encode_step(raw, len, FALSE, (char *)s->data, &state, &save);
+    n += g_base64_encode_close(FALSE, (char *)s->data + n, &state, &save);
+    s->len = n;
+    s->data[n] = 0;
+    return s;
+}
+
+const char *
+sp_secret_cstr(const SpSecret *s)
+{
+    /* every mapping keeps a byte beyond the data (sp_secret_alloc) */
+    g_assert(s->len < s->size);
+    s->data[s->len] = 0;
+    return (const char *)s->data;
 }
 
 SpSecret *
@@ -175,7 +200,7 @@ release_mapping(guint8 *data, gsize size)
 void
 sp_secret_append(SpSecret *s, const void *data, gsize len)
 {
-    if (len > s->size - s->len) {
+    if (len >= s->size - s->len) {
         gsize want = MAX(s->size * 2, s->len + len);
         g_autofree SpSecret *bigger = NULL;
 

@@ -25,6 +25,12 @@ SpSecret *sp_secret_new_from_fd(int fd, const char *what, gboolean text,
                                 GError **error);
 const guint8 *sp_secret_data(const SpSecret *s);
 guint8 *sp_secret_data_mut(SpSecret *s);
+/* The base64 encoding of @raw (a cephx key as libvirt's secret driver
+ * holds it, decoded) in a secret buffer. */
+SpSecret *sp_secret_new_base64(const guint8 *raw, gsize len);
+/* The secret as a C string (every secret buffer is NUL-terminated; a
+ * secret with a NUL inside ends there). */
+const char *sp_secret_cstr(const SpSecret *s);
 gsize sp_secret_len(const SpSecret *s);
 /* Append @len bytes, moving to a larger locked mapping when needed (the
  * old one is wiped first). Aborts only when memory runs out, as g_malloc. */

@@ -291,6 +291,32 @@ test_mlocked(void)
     g_assert_cmpint(vm_locked_kb(), ==, before);
 }
 
+/* A cephx key from libvirt's secret driver (raw bytes) becomes the
+ * base64 text librados takes; a key on an inherited pipe is read whole. */
+static void
+test_base64_and_fd(void)
+{
+    static const guint8 raw[] = {0x41, 0x51, 0x42, 0x00, 0xff, 0x10, 0x20};
+    g_autofree char *ref = g_base64_encode(raw, sizeof(raw));
+    g_autoptr(SpSecret) b = sp_secret_new_base64(raw, sizeof(raw));
+    g_autoptr(SpSecret) f = NULL;
+    g_autoptr(GError) error = NULL;
+    int p[2];
+
+    g_assert_cmpstr(sp_secret_cstr(b), ==, ref);
+    g_assert_cmpuint(sp_secret_len(b), ==, strlen(ref));
+    g_assert_cmpint(pipe(p), ==, 0);
+    g_assert_cmpint(write(p[1], "AQBkey==\n", 9), ==, 9);
+    close(p[1]);
+    f = sp_secret_new_from_fd(p[0], "--secret-fd", TRUE, &error);
+    g_assert_no_error(error);
+    close(p[0]);
+    g_assert_cmpstr(sp_secret_cstr(f), ==, "AQBkey==");
+    g_assert_null(sp_secret_new_from_fd(99, "--secret-fd 99", TRUE, &error));
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "--secret-fd 99"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -301,5 +327,6 @@ main(int argc, char **argv)
     g_test_add_func("/util/secret/from-fd", test_from_fd);
     g_test_add_func("/util/secret/append", test_append);
     g_test_add_func("/util/secret/mlocked", test_mlocked);
+    g_test_add_func("/util/secret/base64-and-fd", test_base64_and_fd);
     return g_test_run();
 }
