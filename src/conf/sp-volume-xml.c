@@ -66,7 +66,15 @@ append_encryption(GString *s, const SpEncryption *e)
 char *
 sp_volume_to_xml(const SpVolume *v, const char *path)
 {
-    GString *s = g_string_new("<volume type='file'>\n");
+    return sp_volume_to_xml_type(v, path, "file");
+}
+
+char *
+sp_volume_to_xml_type(const SpVolume *v, const char *path, const char *type)
+{
+    GString *s = g_string_new(NULL);
+
+    g_string_append_printf(s, "<volume type='%s'>\n", type);
 
     append_escaped(s, "  <name>", v->name ? v->name : "", "</name>\n");
     if (path)

@@ -85,6 +85,9 @@ SpFormat sp_volume_image_format(const SpVolume *v);
 
 /* libvirt volume XML for @v, with <key>/<target><path> = @path. */
 char *sp_volume_to_xml(const SpVolume *v, const char *path);
+/* The same with <volume type='@type'> ("network" for an RBD image). */
+char *sp_volume_to_xml_type(const SpVolume *v, const char *path,
+                            const char *type);
 
 /* Where the RelaxNG schema lives ($SAFEPOOL_SCHEMA_DIR, else the build-time
  * source dir, else the install dir). */

@@ -8,18 +8,47 @@
 #include "conf/sp-volume.h"
 #include "image/sp-plan.h"
 #include "image/sp-pool.h"
+#include "conf/sp-pool-xml.h"
 #include "util/sp-secret.h"
+
+void
+sp_cmd_pool_opts_clear(SpCmdPoolOpts *po)
+{
+    g_clear_pointer(&po->pool_dir, g_free);
+    g_clear_pointer(&po->pool_xml, g_free);
+    g_clear_pointer(&po->secret_file, g_free);
+    po->secret_fd = -1;
+}
+
+void
+sp_cmd_target_clear(SpCmdTarget *t)
+{
+    g_clear_pointer(&t->dir, sp_pool_free);
+#ifdef SP_HAVE_RBD
+    g_clear_pointer(&t->rbd, sp_rbd_pool_free);
+    g_clear_pointer(&t->src, sp_rbd_source_free);
+#endif
+    g_clear_pointer(&t->key, sp_secret_free);
+}
 
 gboolean
 sp_cmd_vol_parse(SpCli *cli, const char *command, const char *params,
                  const char *summary, const GOptionEntry *extra, guint n_args,
-                 char **pool_dir, int *argc, char ***argv, int *exit_code)
+                 SpCmdPoolOpts *po, int *argc, char ***argv, int *exit_code)
 {
     g_autoptr(GArray) entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
-    GOptionEntry dir = {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, pool_dir,
-                        N_("Pool directory"), "DIR"};
+    GOptionEntry common[] = {
+        {"pool-dir", 0, 0, G_OPTION_ARG_FILENAME, &po->pool_dir,
+         N_("Pool directory"), "DIR"},
+        {"pool-xml", 0, 0, G_OPTION_ARG_FILENAME, &po->pool_xml,
+         N_("The pool as libvirt pool XML (a dir or rbd pool)"), "FILE"},
+        {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &po->secret_file,
+         N_("LUKS passphrase (dir pools) or cephx key (rbd pools)"), "FILE"},
+        {"secret-fd", 0, 0, G_OPTION_ARG_INT, &po->secret_fd,
+         N_("The same, read from inherited file descriptor N"), "N"},
+    };
 
-    g_array_append_val(entries, dir);
+    g_array_append_vals(entries, common, G_N_ELEMENTS(common));
     for (; extra && extra->long_name; extra++)
         g_array_append_vals(entries, extra, 1);
     if (!sp_cli_parse(cli, command, params, summary, (GOptionEntry *)entries->data,
@@ -31,15 +60,42 @@ sp_cmd_vol_parse(SpCli *cli, const char *command, const char *params,
             : sp_cli_usage(cli, command, _("expected %s"), params);
         return FALSE;
     }
-    if (!*pool_dir) {
-        *exit_code = sp_cli_usage(cli, command, _("--pool-dir DIR is required"));
+    if (!po->pool_dir == !po->pool_xml) {
+        *exit_code = sp_cli_usage(cli, command,
+                                  _("exactly one of --pool-dir DIR and "
+                                    "--pool-xml FILE is required"));
+        return FALSE;
+    }
+    if (po->secret_file && po->secret_fd >= 0) {
+        *exit_code = sp_cli_usage(cli, command,
+                                  _("--secret-file and --secret-fd exclude "
+                                    "each other"));
         return FALSE;
     }
     return TRUE;
 }
 
-SpPool *
-sp_cmd_open_pool(SpCli *cli, const char *pool_dir, int *exit_code)
+SpSecret *
+sp_cmd_load_secret(SpCli *cli, const SpCmdPoolOpts *po, int *exit_code)
+{
+    g_autoptr(GError) error = NULL;
+    SpSecret *s = NULL;
+
+    *exit_code = 0;
+    if (po->secret_file)
+        s = sp_secret_new_from_file(po->secret_file, &error);
+    else if (po->secret_fd >= 0) {
+        g_autofree char *what = g_strdup_printf("--secret-fd %d", po->secret_fd);
+
+        s = sp_secret_new_from_fd(po->secret_fd, what, TRUE, &error);
+    }
+    if (error)
+        *exit_code = sp_cli_fail(cli, error);
+    return s;
+}
+
+static SpPool *
+open_dir(SpCli *cli, const char *pool_dir, int *exit_code)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *abs = NULL;
@@ -60,6 +116,77 @@ sp_cmd_open_pool(SpCli *cli, const char *pool_dir, int *exit_code)
         return NULL;
     }
     return pool;
+}
+
+#ifdef SP_HAVE_RBD
+static gboolean
+open_rbd(SpCli *cli, const char *command, const SpCmdPoolOpts *po,
+         SpPoolXml *px, SpCmdTarget *t, int *exit_code)
+{
+    g_autoptr(GError) error = NULL;
+    const SpPolicy *policy;
+    guint swept = 0;
+
+    if (!po->secret_file && po->secret_fd < 0) {
+        *exit_code = sp_cli_usage(cli, command,
+                                  _("an rbd pool needs the cephx key of user "
+                                    "'%s' in --secret-file FILE or "
+                                    "--secret-fd N"),
+                                  px->auth_user ? px->auth_user : "");
+        return FALSE;
+    }
+    if (!(t->key = sp_cmd_load_secret(cli, po, exit_code)))
+        return FALSE;
+    if (!(policy = sp_cli_policy(cli, &error))) {
+        *exit_code = sp_cli_fail(cli, error);
+        return FALSE;
+    }
+    t->src = sp_rbd_source_new();
+    t->src->monitors = g_strdupv(px->monitors);
+    t->src->user = g_strdup(px->auth_user);
+    if (!sp_rbd_source_set_name(t->src, px->source_name, &error) ||
+        !(t->rbd = sp_rbd_pool_open(t->src, t->key, policy, &error)) ||
+        !sp_rbd_pool_sweep(t->rbd, &swept, &error)) {
+        *exit_code = sp_cli_fail(cli, error);
+        return FALSE;
+    }
+    return TRUE;
+}
+#endif
+
+gboolean
+sp_cmd_open_target(SpCli *cli, const char *command, const SpCmdPoolOpts *po,
+                   SpCmdTarget *t, int *exit_code)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SpPoolXml) px = NULL;
+
+    if (po->pool_dir)
+        return (t->dir = open_dir(cli, po->pool_dir, exit_code)) != NULL;
+    if (!(px = sp_pool_xml_parse_file(po->pool_xml, &error))) {
+        *exit_code = sp_cli_fail(cli, error);
+        return FALSE;
+    }
+    if (px->type == SP_POOL_XML_DIR)
+        return (t->dir = open_dir(cli, px->target_path, exit_code)) != NULL;
+#ifdef SP_HAVE_RBD
+    return open_rbd(cli, command, po, px, t, exit_code);
+#else
+    g_set_error(&error, SP_ERROR, SP_ERROR_INVALID,
+                _("rbd pools: safepool was built without librbd"));
+    *exit_code = sp_cli_fail(cli, error);
+    return FALSE;
+#endif
+}
+
+char *
+sp_cmd_rbd_path(const SpCmdTarget *t, const char *name)
+{
+#ifdef SP_HAVE_RBD
+    return g_strdup_printf("%s/%s", sp_rbd_pool_name(t->rbd), name);
+#else
+    return g_strdup(name);
+#endif
 }
 
 static void
@@ -146,12 +273,12 @@ sp_cmd_validate(SpCli *cli, int argc, char **argv)
 int
 sp_cmd_plan(SpCli *cli, int argc, char **argv)
 {
-    g_autofree char *pool_dir = NULL;
+    g_auto(SpCmdPoolOpts) po = SP_CMD_POOL_OPTS_INIT;
+    g_auto(SpCmdTarget) t = {0};
     g_autofree char *from = NULL;
     gboolean prealloc_metadata = FALSE;
     g_autoptr(GError) error = NULL;
     g_autoptr(SpVolume) vol = NULL;
-    g_autoptr(SpPool) pool = NULL;
     g_autoptr(SpPlan) plan = NULL;
     g_autofree char *json = NULL;
     SpCreateArgs args = {0};
@@ -166,17 +293,18 @@ sp_cmd_plan(SpCli *cli, int argc, char **argv)
     if (!sp_cmd_vol_parse(cli, "plan", "VOLUME.xml",
                           _("Print, without running anything, the operations "
                             "vol-create would run (JSON)."),
-                          entries, 1, &pool_dir, &argc, &argv, &rc))
+                          entries, 1, &po, &argc, &argv, &rc) ||
+        !sp_cmd_open_target(cli, "plan", &po, &t, &rc))
         return rc;
-    pool = sp_cmd_open_pool(cli, pool_dir, &rc);
-    if (!pool)
-        return rc;
+    if (!t.dir)
+        return sp_cli_usage(cli, "plan", _("plan is for dir pools (an rbd "
+                                           "pool runs no program)"));
     vol = sp_volume_parse_file(argv[1], &error);
     if (!vol)
         return sp_cli_fail(cli, error);
     args.from = from;
     args.prealloc_metadata = prealloc_metadata;
-    plan = sp_pool_plan_create(pool, vol, &args, &error);
+    plan = sp_pool_plan_create(t.dir, vol, &args, &error);
     if (!plan)
         return sp_cli_fail(cli, error);
     json = sp_plan_to_json(plan);
@@ -184,8 +312,8 @@ sp_cmd_plan(SpCli *cli, int argc, char **argv)
     return 0;
 }
 
-/* Read a --secret-file; usage error when given but unreadable is not ours
- * to decide: a missing file is an operation failure (exit 3/1). */
+/* Read a --from-secret-file (a missing file is an operation failure,
+ * exit 3/1, not a usage error). */
 static SpSecret *
 load_secret(SpCli *cli, const char *path, int *exit_code)
 {
@@ -212,17 +340,41 @@ sp_cmd_print_volume_path(SpCli *cli, const char *name, const char *path)
     }
 }
 
+#ifdef SP_HAVE_RBD
+static int
+create_rbd(SpCli *cli, SpCmdTarget *t, const SpVolume *vol, const char *from,
+           const char *features, gboolean flatten)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = sp_cmd_rbd_path(t, vol->name);
+    SpRbdCreateArgs args = {from, 0, flatten};
+
+    if (features) {
+        const char *const list[] = {features, NULL};
+
+        if (!sp_rbd_features_parse(list, &args.features, &error))
+            return sp_cli_usage(cli, "vol-create", "--features: %s",
+                                error->message);
+    }
+    if (!sp_rbd_create(t->rbd, vol, &args, &error))
+        return sp_cli_fail(cli, error);
+    sp_cmd_print_volume_path(cli, vol->name, path);
+    return 0;
+}
+#endif
+
 int
 sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
 {
-    g_autofree char *pool_dir = NULL;
+    g_auto(SpCmdPoolOpts) po = SP_CMD_POOL_OPTS_INIT;
+    g_auto(SpCmdTarget) t = {0};
     g_autofree char *from = NULL;
-    g_autofree char *secret_file = NULL;
     g_autofree char *from_secret_file = NULL;
+    g_autofree char *features = NULL;
     gboolean prealloc_metadata = FALSE;
+    gboolean flatten = FALSE;
     g_autoptr(GError) error = NULL;
     g_autoptr(SpVolume) vol = NULL;
-    g_autoptr(SpPool) pool = NULL;
     g_autoptr(SpSecret) secret = NULL;
     g_autoptr(SpSecret) from_secret = NULL;
     g_autofree char *path = NULL;
@@ -232,12 +384,15 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
     int rc;
     GOptionEntry entries[] = {
         {"from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Clone from volume NAME"), "NAME"},
-        {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
-         N_("LUKS passphrase of the new volume"), "FILE"},
         {"from-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &from_secret_file,
          N_("LUKS passphrase of the source volume"), "FILE"},
         {"prealloc-metadata", 0, 0, G_OPTION_ARG_NONE, &prealloc_metadata,
          N_("Preallocate qcow2 metadata"), NULL},
+        {"features", 0, 0, G_OPTION_ARG_STRING, &features,
+         N_("rbd pools: the image features (a ','-separated list among the "
+            "policy's features_allowed)"), "LIST"},
+        {"flatten", 0, 0, G_OPTION_ARG_NONE, &flatten,
+         N_("rbd pools: flatten the clone (a full copy)"), NULL},
         {NULL},
     };
 
@@ -245,21 +400,28 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
     if (!sp_cmd_vol_parse(cli, "vol-create", "VOLUME.xml",
                           _("Create a volume from libvirt volume XML (or clone "
                             "volume NAME into it) and print its path."),
-                          entries, 1, &pool_dir, &argc, &argv, &rc))
+                          entries, 1, &po, &argc, &argv, &rc))
         return rc;
     vol = sp_volume_parse_file(argv[1], &error);
     if (!vol)
         return sp_cli_fail(cli, error);
-    if (vol->encryption.enabled && !secret_file)
+    if (vol->encryption.enabled && !po.secret_file && po.secret_fd < 0)
         return sp_cli_usage(cli, "vol-create",
                             _("volume '%s' is encrypted: --secret-file FILE is required"),
                             vol->name);
-    if (secret_file && !(secret = load_secret(cli, secret_file, &rc)))
+    if (!sp_cmd_open_target(cli, "vol-create", &po, &t, &rc))
+        return rc;
+#ifdef SP_HAVE_RBD
+    if (t.rbd)
+        return create_rbd(cli, &t, vol, from, features, flatten);
+#endif
+    if (features || flatten)
+        return sp_cli_usage(cli, "vol-create",
+                            _("--features and --flatten are for rbd pools"));
+    secret = sp_cmd_load_secret(cli, &po, &rc);
+    if (rc)
         return rc;
     if (from_secret_file && !(from_secret = load_secret(cli, from_secret_file, &rc)))
-        return rc;
-    pool = sp_cmd_open_pool(cli, pool_dir, &rc);
-    if (!pool)
         return rc;
     args.from = from;
     args.secret = secret;
@@ -269,7 +431,7 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
         what = g_strdup_printf("%s -> %s", from, vol->name);
         args.progress = sp_cli_progress_start(cli, &meter, what);
     }
-    path = sp_pool_create(pool, vol, &args, &error);
+    path = sp_pool_create(t.dir, vol, &args, &error);
     if (from)
         sp_cli_progress_end(&meter);
     if (!path)

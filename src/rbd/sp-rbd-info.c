@@ -1,0 +1,337 @@
+/* What an RBD pool holds: each image's recorded identity (metadata, never
+ * probed), its size, its real allocation, its parent, its watchers and
+ * its clones. Listing reads several images at a time. */
+#include "rbd/sp-rbd-private.h"
+
+#include <errno.h>
+#include <string.h>
+
+void
+sp_rbd_vol_info_free(SpRbdVolInfo *i)
+{
+    if (!i)
+        return;
+    g_free(i->name);
+    g_free(i->parent);
+    g_free(i);
+}
+
+static int
+count_extent(uint64_t off, size_t len, int exists, void *arg)
+{
+    if (exists)
+        *(guint64 *)arg += len;
+    return 0;
+}
+
+/* Bytes the image itself holds (a clone's parent not counted): whole
+ * objects from the object map when fast-diff is valid, as libvirt does,
+ * else exact extents. */
+static int
+allocation_of(SpRbdImage img, guint64 size, guint64 features, guint64 *out)
+{
+    uint64_t flags = 0;
+    gboolean fast;
+
+    *out = 0;
+    if (rbd_get_flags(img, &flags) < 0)
+        flags = RBD_FLAG_FAST_DIFF_INVALID;
+    fast = (features & RBD_FEATURE_FAST_DIFF) &&
+           !(flags & RBD_FLAG_FAST_DIFF_INVALID);
+    return rbd_diff_iterate2(img, NULL, 0, size, 0, fast ? 1 : 0,
+                             count_extent, out);
+}
+
+static char *
+parent_of(SpRbdImage img)
+{
+    rbd_linked_image_spec_t p;
+    rbd_snap_spec_t s;
+    char *out;
+
+    if (rbd_get_parent(img, &p, &s) < 0)
+        return NULL;
+    out = g_strdup_printf("%s%s%s/%s@%s", p.pool_name,
+                          p.pool_namespace && *p.pool_namespace ? "/" : "",
+                          p.pool_namespace ? p.pool_namespace : "",
+                          p.image_name, s.name);
+    rbd_linked_image_spec_cleanup(&p);
+    rbd_snap_spec_cleanup(&s);
+    return out;
+}
+
+/* The info of the open image @img; rc < 0 from librbd in *rc. */
+static SpRbdVolInfo *
+info_of(SpRbdPool *pool, SpRbdImage img, const char *name, int *rc,
+        GError **error)
+{
+    g_autoptr(SpRbdVolInfo) i = g_new0(SpRbdVolInfo, 1);
+    g_autofree char *fmt = NULL;
+    g_autoptr(GError) local = NULL;
+
+    i->name = g_strdup(name);
+    if ((*rc = rbd_get_size(img, &i->capacity)) < 0 ||
+        (*rc = rbd_get_features(img, &i->features)) < 0 ||
+        (*rc = allocation_of(img, i->capacity, i->features, &i->allocation)) <
+            0) {
+        sp_rbd_fail(pool, error, *rc, _("volume '%s' in rbd pool '%s'"), name,
+                    pool->name);
+        return NULL;
+    }
+    fmt = sp_rbd_meta_get(pool, img, name, SP_RBD_KEY_FORMAT, &local);
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        *rc = -EIO;
+        return NULL;
+    }
+    i->recorded = fmt != NULL;
+    i->format = fmt ? sp_format_from_string(fmt) : SP_FORMAT_UNKNOWN;
+    i->parent = parent_of(img);
+    return g_steal_pointer(&i);
+}
+
+SpRbdVolInfo *
+sp_rbd_info(SpRbdPool *pool, const char *name, GError **error)
+{
+    g_auto(SpRbdImage) img = NULL;
+    int rc;
+
+    if (!sp_rbd_check_name(name, error) ||
+        !sp_rbd_open(pool, name, FALSE, &img, error))
+        return NULL;
+    return info_of(pool, img, name, &rc, error);
+}
+
+GPtrArray *
+sp_rbd_image_names(SpRbdPool *pool, GError **error)
+{
+    size_t max = 64;
+    g_autofree rbd_image_spec_t *specs = NULL;
+    GPtrArray *names;
+    int rc;
+
+    for (;;) {
+        specs = g_renew(rbd_image_spec_t, specs, max);
+        rc = rbd_list2(pool->io, specs, &max);
+        if (rc != -ERANGE)
+            break;
+    }
+    if (rc < 0) {
+        sp_rbd_fail(pool, error, rc, _("rbd pool '%s': listing images"),
+                    pool->name);
+        return NULL;
+    }
+    names = g_ptr_array_new_with_free_func(g_free);
+    for (size_t i = 0; i < max; i++)
+        g_ptr_array_add(names, g_strdup(specs[i].name));
+    rbd_image_spec_list_cleanup(specs, max);
+    return names;
+}
+
+static gint
+cmp_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+typedef struct {
+    SpRbdPool *pool;
+    GPtrArray *names;
+    SpRbdVolInfo **out;
+    gint next;
+    GMutex mu;
+    GError *error;
+} ListJob;
+
+static gpointer
+list_worker(gpointer data)
+{
+    ListJob *job = data;
+
+    for (;;) {
+        gint i = g_atomic_int_add(&job->next, 1);
+        const char *name;
+        g_auto(SpRbdImage) img = NULL;
+        g_autoptr(GError) local = NULL;
+        int rc;
+
+        if (i >= (gint)job->names->len)
+            break;
+        name = g_ptr_array_index(job->names, i);
+        rc = rbd_open_read_only(job->pool->io, name, &img, NULL);
+        if (rc == -ENOENT) { /* removed meanwhile: not listed */
+            img = NULL;
+            continue;
+        }
+        if (rc < 0) {
+            img = NULL;
+            sp_rbd_fail(job->pool, &local, rc,
+                        _("volume '%s' in rbd pool '%s'"), name,
+                        job->pool->name);
+        } else {
+            job->out[i] = info_of(job->pool, img, name, &rc, &local);
+            if (!job->out[i] && rc == -ENOENT)
+                g_clear_error(&local);
+        }
+        if (local) {
+            g_mutex_lock(&job->mu);
+            if (!job->error)
+                job->error = g_steal_pointer(&local);
+            g_mutex_unlock(&job->mu);
+        }
+    }
+    return NULL;
+}
+
+/* Opening an image costs a few round trips: eight at a time. */
+#define SP_RBD_LIST_THREADS 8
+
+GPtrArray *
+sp_rbd_list(SpRbdPool *pool, GError **error)
+{
+    g_autoptr(GPtrArray) all = sp_rbd_image_names(pool, error);
+    g_autoptr(GPtrArray) names = NULL;
+    GThread *threads[SP_RBD_LIST_THREADS];
+    guint nthreads;
+    GPtrArray *vols;
+    ListJob job = {0};
+
+    if (!all)
+        return NULL;
+    names = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < all->len; i++) {
+        const char *n = g_ptr_array_index(all, i);
+
+        if (n[0] != '.' && sp_rbd_check_name(n, NULL))
+            g_ptr_array_add(names, g_strdup(n));
+    }
+    g_ptr_array_sort(names, cmp_names);
+    job.pool = pool;
+    job.names = names;
+    job.out = g_new0(SpRbdVolInfo *, names->len + 1);
+    g_mutex_init(&job.mu);
+    nthreads = MIN(SP_RBD_LIST_THREADS, names->len);
+    for (guint t = 0; t < nthreads; t++)
+        threads[t] = g_thread_new("sp-rbd-list", list_worker, &job);
+    if (nthreads == 0)
+        list_worker(&job);
+    for (guint t = 0; t < nthreads; t++)
+        g_thread_join(threads[t]);
+    g_mutex_clear(&job.mu);
+    vols = g_ptr_array_new_with_free_func((GDestroyNotify)sp_rbd_vol_info_free);
+    for (guint i = 0; i < names->len; i++) {
+        if (job.out[i])
+            g_ptr_array_add(vols, job.out[i]);
+    }
+    g_free(job.out);
+    if (job.error) {
+        g_propagate_error(error, job.error);
+        g_ptr_array_unref(vols);
+        return NULL;
+    }
+    return vols;
+}
+
+SpVolume *
+sp_rbd_lookup(SpRbdPool *pool, const char *name, GError **error)
+{
+    g_auto(SpRbdImage) img = NULL;
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(SpVolume) vol = NULL;
+    uint64_t size = 0;
+    int rc;
+
+    if (!sp_rbd_check_name(name, error) ||
+        !sp_rbd_open(pool, name, FALSE, &img, error))
+        return NULL;
+    if ((rc = rbd_get_size(img, &size)) < 0) {
+        sp_rbd_fail(pool, error, rc, _("volume '%s'"), name);
+        return NULL;
+    }
+    xml = sp_rbd_meta_get(pool, img, name, SP_RBD_KEY_XML, &local);
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
+    }
+    if (xml) {
+        if (!(vol = sp_volume_parse(xml, strlen(xml), &local))) {
+            g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
+                        _("volume '%s': recorded definition unreadable: %s"),
+                        name, local->message);
+            return NULL;
+        }
+    } else {
+        /* not made by safepool: only what the image itself says */
+        vol = sp_volume_new();
+        vol->name = g_strdup(name);
+        vol->format = SP_FORMAT_UNKNOWN;
+    }
+    vol->has_capacity = TRUE;
+    vol->capacity = size;
+    vol->has_allocation = FALSE;
+    return g_steal_pointer(&vol);
+}
+
+gboolean
+sp_rbd_check_unwatched(SpRbdPool *pool, SpRbdImage img, const char *name,
+                       const char *doing, GError **error)
+{
+    size_t max = 8;
+    g_autofree rbd_image_watcher_t *w = NULL;
+    g_autoptr(GString) addrs = NULL;
+    int rc;
+
+    for (;;) {
+        w = g_renew(rbd_image_watcher_t, w, max);
+        rc = rbd_watchers_list(img, w, &max);
+        if (rc != -ERANGE)
+            break;
+    }
+    if (rc < 0)
+        return sp_rbd_fail(pool, error, rc, _("volume '%s': watchers"), name);
+    if (max == 0)
+        return TRUE;
+    addrs = g_string_new(NULL);
+    for (size_t i = 0; i < max; i++)
+        g_string_append_printf(addrs, "%s%s (client.%" G_GINT64_FORMAT ")",
+                               i ? ", " : "", w[i].addr, w[i].id);
+    rbd_watchers_list_cleanup(w, max);
+    g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
+                _("%s volume '%s' refused: it is open (in a qemu or another "
+                  "client, on this or another host): %s"),
+                doing, name, addrs->str);
+    return FALSE;
+}
+
+GPtrArray *
+sp_rbd_children(SpRbdPool *pool, SpRbdImage img, const char *name,
+                GError **error)
+{
+    size_t max = 8;
+    g_autofree rbd_linked_image_spec_t *c = NULL;
+    GPtrArray *out;
+    int rc;
+
+    for (;;) {
+        c = g_renew(rbd_linked_image_spec_t, c, max);
+        rc = rbd_list_children3(img, c, &max);
+        if (rc != -ERANGE)
+            break;
+    }
+    if (rc < 0) {
+        sp_rbd_fail(pool, error, rc, _("volume '%s': clones"), name);
+        return NULL;
+    }
+    out = g_ptr_array_new_with_free_func(g_free);
+    for (size_t i = 0; i < max; i++) {
+        if (c[i].trash)
+            continue;
+        g_ptr_array_add(out, g_strdup_printf(
+                                 "%s%s%s/%s", c[i].pool_name,
+                                 *c[i].pool_namespace ? "/" : "",
+                                 c[i].pool_namespace, c[i].image_name));
+    }
+    rbd_linked_image_spec_list_cleanup(c, max);
+    return out;
+}

@@ -1,0 +1,91 @@
+/* Internals shared by the files of src/rbd/: the pool handle, error
+ * mapping of librados/librbd return codes, image handles, name locks. */
+#pragma once
+
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
+#include "rbd/sp-rbd.h"
+#include "util/sp-error.h"
+#include "util/sp-i18n.h"
+
+struct SpRbdPool {
+    rados_t cluster;
+    rados_ioctx_t io;
+    const SpPolicy *policy; /* borrowed: outlives the pool */
+    char *name;             /* "POOL" or "POOL/NAMESPACE" */
+    char *rados_pool;       /* POOL */
+    char *ns;               /* NAMESPACE or NULL */
+    char *monitors;         /* mon_host as given, for messages */
+    char *user;
+};
+
+/* Set @error from librados/librbd's @rc (a negative errno) as
+ * "<what>: <why>"; a time-out says what it may mean. Returns FALSE. */
+gboolean sp_rbd_fail(SpRbdPool *pool, GError **error, int rc,
+                     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/* rbd_image_t that closes itself: g_auto(SpRbdImage) img = NULL; */
+typedef rbd_image_t SpRbdImage;
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(SpRbdImage, rbd_close, NULL)
+
+/* Open @name read-only (no watch is registered) or read-write. */
+gboolean sp_rbd_open(SpRbdPool *pool, const char *name, gboolean rw,
+                     SpRbdImage *img, GError **error);
+
+/* librbd calls progress callbacks unconditionally (a NULL one crashes a
+ * shrink): this one does nothing. */
+int sp_rbd_no_progress(uint64_t offset, uint64_t total, void *data);
+
+/* A fresh hidden name SP_RBD_TMP_PREFIX "<tag>-XXXXXXXXXXXX". */
+char *sp_rbd_tmp_name(const char *tag);
+
+/* A recorded metadata value, NULL (no error) when absent. */
+char *sp_rbd_meta_get(SpRbdPool *pool, SpRbdImage img, const char *name,
+                      const char *key, GError **error);
+
+/* Refuse (IN_USE, naming the client addresses) while @img has watchers:
+ * it is open in a qemu or another client on some host. */
+gboolean sp_rbd_check_unwatched(SpRbdPool *pool, SpRbdImage img,
+                                const char *name, const char *doing,
+                                GError **error);
+
+/* Every image name of the pool's namespace (hidden ones included). */
+GPtrArray *sp_rbd_image_names(SpRbdPool *pool, GError **error);
+
+/* The clones of @img as "POOL[/NS]/IMAGE" strings (trash excluded). */
+GPtrArray *sp_rbd_children(SpRbdPool *pool, SpRbdImage img, const char *name,
+                           GError **error);
+
+/* Remove safepool's snapshot @snap of image @name in this pool if no
+ * clone uses it any more (absent is fine). */
+gboolean sp_rbd_release_clone_snap(SpRbdPool *pool, const char *name,
+                                   const char *snap, GError **error);
+
+/* Remove the image @name (its safepool snapshots first); when it was a
+ * clone of an image of this pool, the snapshot it was made from goes too
+ * once no clone uses it. */
+gboolean sp_rbd_remove_image(SpRbdPool *pool, const char *name,
+                             gboolean other_snaps, GError **error);
+
+/* -- locks (sp-rbd-lock.c) -------------------------------------------------
+ * One exclusive RADOS lock per image name on the pool's lock object, with
+ * a per-operation cookie and a lease renewed in the background; a dead
+ * host's lock ends with its lease. */
+typedef struct SpRbdLock SpRbdLock;
+
+/* Take the lock of @name, waiting up to @wait_ms while another holder has
+ * it (0: try once). Busy -> SP_ERROR_LOCKED naming @name. */
+SpRbdLock *sp_rbd_lock(SpRbdPool *pool, const char *name, guint wait_ms,
+                       GError **error);
+/* The same for two names, taken in one order (no deadlock). */
+gboolean sp_rbd_lock_pair(SpRbdPool *pool, const char *a, const char *b,
+                          guint wait_ms, SpRbdLock **la, SpRbdLock **lb,
+                          GError **error);
+/* Renew now; FALSE (SP_ERROR_LOCKED) if the lease was lost meanwhile: a
+ * step that publishes or removes must not run then. */
+gboolean sp_rbd_lock_check(SpRbdLock *lock, GError **error);
+void sp_rbd_lock_release(SpRbdLock *lock);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpRbdLock, sp_rbd_lock_release)
+/* How long an operation waits for a busy name (policy lock_wait). */
+guint sp_rbd_lock_wait_ms(const SpRbdPool *pool);

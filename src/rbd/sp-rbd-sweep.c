@@ -1,0 +1,89 @@
+/* The sweeper of an RBD pool (pool start and refresh): hidden temporaries
+ * whose maker's lock can be taken are dead and go; an old content that an
+ * interrupted upload left hidden while its public name is free goes back
+ * under that name. A live temporary's lock is held (and renewed) by its
+ * maker, so the sweeper never takes one. */
+#include "rbd/sp-rbd-private.h"
+
+#include <errno.h>
+
+/* @tmp held @public's content when the maker died between its two
+ * renames: the public name is empty, so the old content goes back. */
+static gboolean
+restore(SpRbdPool *pool, const char *tmp, const char *public, GError **error)
+{
+    g_autoptr(SpRbdLock) lock = NULL;
+    g_auto(SpRbdImage) probe = NULL;
+    g_auto(SpRbdImage) img = NULL;
+    int rc;
+
+    if (!sp_rbd_check_name(public, NULL) ||
+        !(lock = sp_rbd_lock(pool, public, 0, NULL)))
+        return FALSE;
+    rc = rbd_open_read_only(pool->io, public, &probe, NULL);
+    if (rc != -ENOENT) {
+        if (rc < 0)
+            probe = NULL;
+        return FALSE;
+    }
+    probe = NULL;
+    if ((rc = rbd_rename(pool->io, tmp, public)) < 0)
+        return sp_rbd_fail(pool, error, rc, _("volume '%s': restoring it"),
+                           public);
+    if (sp_rbd_open(pool, public, TRUE, &img, NULL))
+        (void)rbd_metadata_remove(img, SP_RBD_KEY_TMP_OF);
+    g_message("rbd pool '%s': volume '%s' restored from an interrupted upload",
+              pool->name, public);
+    return TRUE;
+}
+
+gboolean
+sp_rbd_pool_sweep(SpRbdPool *pool, guint *n, GError **error)
+{
+    g_autoptr(GPtrArray) names = sp_rbd_image_names(pool, error);
+
+    *n = 0;
+    if (!names)
+        return FALSE;
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        g_autoptr(SpRbdLock) lock = NULL;
+        g_autoptr(GError) local = NULL;
+        g_autofree char *public = NULL;
+
+        if (!g_str_has_prefix(name, SP_RBD_TMP_PREFIX))
+            continue;
+        /* busy: its maker is alive (or died less than a lease ago) */
+        if (!(lock = sp_rbd_lock(pool, name, 0, &local))) {
+            if (!g_error_matches(local, SP_ERROR, SP_ERROR_LOCKED))
+                g_warning("%s", local->message);
+            continue;
+        }
+        {
+            g_auto(SpRbdImage) img = NULL;
+
+            if (!sp_rbd_open(pool, name, FALSE, &img, &local)) {
+                if (!g_error_matches(local, SP_ERROR, SP_ERROR_NOT_FOUND))
+                    g_warning("%s", local->message);
+                continue;
+            }
+            public = sp_rbd_meta_get(pool, img, name, SP_RBD_KEY_TMP_OF, NULL);
+        }
+        if (public && restore(pool, name, public, &local)) {
+            (*n)++;
+            continue;
+        }
+        if (local) {
+            g_warning("%s", local->message);
+            g_clear_error(&local);
+        }
+        /* a dead maker's temporary: its snapshots were never anyone's */
+        if (!sp_rbd_remove_image(pool, name, TRUE, &local)) {
+            g_warning("rbd pool '%s': stale '%s' kept: %s", pool->name, name,
+                      local->message);
+            continue;
+        }
+        (*n)++;
+    }
+    return TRUE;
+}
