@@ -194,15 +194,52 @@ sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
 }
 
 gboolean
-sp_backend_secret(const virStorageEncryption *enc, SpSecret **secret,
-                  GError **error)
+sp_backend_secret_fetch(const virSecretLookupTypeDef *lookup, int usage,
+                        gboolean base64, const char *element,
+                        SpSecret **secret, GError **error)
 {
     VIR_IDENTITY_AUTORESTORE virIdentity *oldident = NULL;
+    g_autoptr(virIdentity) current = virIdentityGetCurrent();
+    g_autoptr(virIdentity) sys = NULL;
     g_autoptr(virConnect) conn = NULL;
     g_autofree uint8_t *data = NULL;
     size_t len = 0;
     virErrorPtr err;
+    gboolean ok;
 
+    /* as storage_util.c does: the storage driver asks the secret driver
+     * with its own (elevated) identity. A daemon thread with no client
+     * behind it (the pool refresh after an upload) has no identity to
+     * elevate: it acts as the daemon itself. */
+    if (!current)
+        ok = (sys = virIdentityGetSystem()) && virIdentitySetCurrent(sys) == 0;
+    else
+        ok = (oldident = virIdentityElevateCurrent()) != NULL;
+    if (ok)
+        ok = (conn = virGetConnectSecret()) &&
+             virSecretGetSecretString(conn, (virSecretLookupTypeDef *)lookup,
+                                      usage, &data, &len) == 0;
+    if (!current)
+        virIdentitySetCurrent(NULL);
+    if (!ok) {
+        err = virGetLastError();
+        sp_set_error_element(error, SP_ERROR_INVALID, element,
+                             _("%s: %s"), element,
+                             err && err->message ? err->message
+                                                 : _("secret not available"));
+        virResetLastError();
+        return FALSE;
+    }
+    *secret = base64 ? sp_secret_new_base64(data, len)
+                     : sp_secret_new(data, len);
+    explicit_bzero(data, len);
+    return TRUE;
+}
+
+gboolean
+sp_backend_secret(const virStorageEncryption *enc, SpSecret **secret,
+                  GError **error)
+{
     *secret = NULL;
     if (!enc)
         return TRUE;
@@ -215,24 +252,7 @@ sp_backend_secret(const virStorageEncryption *enc, SpSecret **secret,
                              enc->nsecrets);
         return FALSE;
     }
-    /* as storage_util.c does: the storage driver asks the secret driver
-     * with its own (elevated) identity */
-    if (!(oldident = virIdentityElevateCurrent()) ||
-        !(conn = virGetConnectSecret()) ||
-        virSecretGetSecretString(conn, &enc->secrets[0]->seclookupdef,
-                                 VIR_SECRET_USAGE_TYPE_VOLUME,
-                                 &data, &len) < 0) {
-        err = virGetLastError();
-        sp_set_error_element(error, SP_ERROR_INVALID,
-                             "target/encryption/secret",
-                             _("volume XML element 'target/encryption/secret': "
-                               "%s"),
-                             err && err->message ? err->message
-                                                 : _("secret not available"));
-        virResetLastError();
-        return FALSE;
-    }
-    *secret = sp_secret_new(data, len);
-    explicit_bzero(data, len);
-    return TRUE;
+    return sp_backend_secret_fetch(
+        &enc->secrets[0]->seclookupdef, VIR_SECRET_USAGE_TYPE_VOLUME, FALSE,
+        _("volume XML element 'target/encryption/secret'"), secret, error);
 }

@@ -26,6 +26,12 @@
 /* The backend registered for VIR_STORAGE_POOL_DIR. */
 extern virStorageBackend sp_backend_dir;
 
+/* Whether libvirtd is the libvirt this module was built for; if not, the
+ * reason is logged and kept for the stand-in's refusals. */
+gboolean sp_backend_version_ok(const char *pools);
+/* Register the stand-in that refuses every operation on pools of @type. */
+int sp_backend_register_refuse(int type);
+
 /* Report @error (SP_ERROR or other) as the libvirt error of the current
  * thread: a fitting virErrorNumber and safepool's one-line message. */
 void sp_backend_report(const GError *error);
@@ -67,6 +73,14 @@ void sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
  * *secret stays NULL when @enc is NULL or disabled. */
 gboolean sp_backend_secret(const virStorageEncryption *enc, SpSecret **secret,
                            GError **error);
+
+/* A secret from libvirt's secret driver (@usage: VIR_SECRET_USAGE_TYPE_*),
+ * base64-encoded into the buffer with @base64 (a cephx key); @element
+ * names what asked for it in errors. */
+gboolean sp_backend_secret_fetch(const virSecretLookupTypeDef *lookup,
+                                 int usage, gboolean base64,
+                                 const char *element, SpSecret **secret,
+                                 GError **error);
 
 /* Callbacks (sp-backend-vol.c, sp-backend-pool.c, sp-backend-stream.c). */
 int sp_backend_check_pool(virStoragePoolObj *obj, bool *active);

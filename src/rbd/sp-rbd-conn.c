@@ -400,3 +400,24 @@ sp_rbd_pool_stat(SpRbdPool *pool, guint64 *capacity, guint64 *available,
     *allocation = ps.num_bytes;
     return TRUE;
 }
+
+gboolean
+sp_rbd_namespace_create(SpRbdPool *pool, const char *ns, GError **error)
+{
+    bool exists = false;
+    int rc;
+
+    if (!rados_name_ok(ns)) {
+        g_autofree char *shown = g_strescape(ns, NULL);
+
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
+                    _("rbd namespace '%s' is not a valid name"), shown);
+        return FALSE;
+    }
+    if ((rc = rbd_namespace_exists(pool->io, ns, &exists)) < 0 ||
+        (!exists && (rc = rbd_namespace_create(pool->io, ns)) < 0 &&
+         rc != -EEXIST))
+        return sp_rbd_fail(pool, error, rc, _("rbd pool '%s': namespace '%s'"),
+                           pool->name, ns);
+    return TRUE;
+}

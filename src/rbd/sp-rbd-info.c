@@ -290,13 +290,17 @@ sp_rbd_check_unwatched(SpRbdPool *pool, SpRbdImage img, const char *name,
     }
     if (rc < 0)
         return sp_rbd_fail(pool, error, rc, _("volume '%s': watchers"), name);
-    if (max == 0)
-        return TRUE;
     addrs = g_string_new(NULL);
-    for (size_t i = 0; i < max; i++)
+    for (size_t i = 0; i < max; i++) {
+        /* our own handle (opened read-write for this operation) */
+        if ((guint64)w[i].id == rados_get_instance_id(pool->cluster))
+            continue;
         g_string_append_printf(addrs, "%s%s (client.%" G_GINT64_FORMAT ")",
-                               i ? ", " : "", w[i].addr, w[i].id);
+                               addrs->len ? ", " : "", w[i].addr, w[i].id);
+    }
     rbd_watchers_list_cleanup(w, max);
+    if (addrs->len == 0)
+        return TRUE;
     g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
                 _("%s volume '%s' refused: it is open (in a qemu or another "
                   "client, on this or another host): %s"),

@@ -158,3 +158,8 @@ gboolean sp_rbd_reader_skip(SpRbdReader *r, guint64 len, GError **error);
 guint64 sp_rbd_reader_size(const SpRbdReader *r);
 void sp_rbd_reader_free(SpRbdReader *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpRbdReader, sp_rbd_reader_free)
+
+/* Create RBD namespace @ns in the pool's RADOS pool (pool-build of a
+ * POOL/NAMESPACE pool; @pool is opened on POOL). Existing is fine. */
+gboolean sp_rbd_namespace_create(SpRbdPool *pool, const char *ns,
+                                 GError **error);
