@@ -11,14 +11,6 @@
 
 VIR_LOG_INIT("storage.safepool.common");
 
-/* The libvirt the module was compiled against (a test build may claim
- * another one). Its internal structs are only valid for exactly this one. */
-#ifdef SP_LIBVIRT_VERSION_OVERRIDE
-# define SP_BUILT_FOR SP_LIBVIRT_VERSION_OVERRIDE
-#else
-# define SP_BUILT_FOR LIBVIR_VERSION_NUMBER
-#endif
-
 int
 sp_backend_error_code(const GError *error)
 {

@@ -375,6 +375,8 @@ virStorageBackend sp_backend_rbd = {
     .wipeVol = sp_rbd_wipe_vol,
 };
 
+SP_MODULE_ID(SP_BUILT_FOR, "rbd");
+
 int virStorageBackendRBDRegister(void) __attribute__((visibility("default")));
 
 /* Registered instead of the stock rbd module (make-backend-dir links

@@ -107,6 +107,14 @@ int sp_backend_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
 int sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                         unsigned int algorithm, unsigned int flags);
 
+/* The libvirt the modules are compiled against (a test build may claim
+ * another one). Its internal structs are only valid for exactly this one. */
+#ifdef SP_LIBVIRT_VERSION_OVERRIDE
+# define SP_BUILT_FOR SP_LIBVIRT_VERSION_OVERRIDE
+#else
+# define SP_BUILT_FOR LIBVIR_VERSION_NUMBER
+#endif
+
 /* The identity `safepool status` reads in a module file a daemon has
  * mapped (util/sp-module-id.h). Each module defines one, with the libvirt
  * version it is built for and the pool types it serves:
