@@ -194,7 +194,7 @@ sp_rbd_delete(SpRbdPool *pool, const char *name, SpRbdDeleteFlags flags,
         if (!(flags & SP_RBD_DELETE_FLATTEN_CHILDREN)) {
             g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
                         _("delete of volume '%s' refused: it has clones (%s); "
-                          "flatten them first (--flatten-clones)"),
+                          "flatten them first (safepool vol-delete --flatten-clones, or virsh vol-delete --delete-snapshots)"),
                         name, list);
             return FALSE;
         }
