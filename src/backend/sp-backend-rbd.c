@@ -389,6 +389,8 @@ virStorageBackendRBDRegister(void)
         return sp_backend_register_refuse(VIR_STORAGE_POOL_RBD);
     if (virStorageBackendRegister(&sp_backend_rbd) < 0)
         return -1;
+    /* one connection per pool, not per callback (a create is two) */
+    sp_rbd_conn_cache_enable(60);
     VIR_INFO("safepool: rbd backend registered");
     return 0;
 }

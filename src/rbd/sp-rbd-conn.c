@@ -175,6 +175,127 @@ sp_rbd_check_name(const char *name, GError **error)
     return TRUE;
 }
 
+struct SpRbdConn {
+    char *id; /* digest of everything the connection was made from */
+    rados_t cluster;
+    rados_ioctx_t io;
+    int refs;
+    gboolean broken;
+    gint64 last_used;
+};
+
+static GMutex sp_conn_mu;
+static GHashTable *sp_conns; /* id -> SpRbdConn* (NULL: no sharing) */
+static guint sp_conn_idle_sec;
+
+void
+sp_rbd_conn_cache_enable(guint idle_sec)
+{
+    g_mutex_lock(&sp_conn_mu);
+    sp_conn_idle_sec = MAX(idle_sec, 1);
+    if (!sp_conns)
+        sp_conns = g_hash_table_new(g_str_hash, g_str_equal);
+    g_mutex_unlock(&sp_conn_mu);
+}
+
+static void
+conn_destroy(SpRbdConn *c)
+{
+    rados_ioctx_destroy(c->io);
+    rados_shutdown(c->cluster);
+    g_free(c->id);
+    g_free(c);
+}
+
+/* Under sp_conn_mu: drop the idle and the broken ones nobody uses. */
+static void
+conn_expire(GPtrArray *dead)
+{
+    GHashTableIter it;
+    gpointer v;
+    gint64 now = g_get_monotonic_time();
+
+    g_hash_table_iter_init(&it, sp_conns);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        SpRbdConn *c = v;
+
+        if (c->refs == 0 &&
+            (c->broken ||
+             now - c->last_used > (gint64)sp_conn_idle_sec * G_TIME_SPAN_SECOND)) {
+            g_hash_table_iter_remove(&it);
+            g_ptr_array_add(dead, c);
+        }
+    }
+}
+
+static char *
+conn_id(const SpRbdSource *src, const SpSecret *key, const SpPolicy *policy)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree char *mons = g_strjoinv(",", src->monitors);
+    g_autofree char *t = g_strdup_printf("%u", policy->rbd_timeout_sec);
+
+    g_checksum_update(sum, (const guchar *)mons, -1);
+    g_checksum_update(sum, (const guchar *)"\n", 1);
+    g_checksum_update(sum, (const guchar *)src->user, -1);
+    g_checksum_update(sum, (const guchar *)"\n", 1);
+    g_checksum_update(sum, (const guchar *)src->pool, -1);
+    g_checksum_update(sum, (const guchar *)"\n", 1);
+    g_checksum_update(sum, (const guchar *)(src->ns ? src->ns : ""), -1);
+    g_checksum_update(sum, (const guchar *)"\n", 1);
+    g_checksum_update(sum, (const guchar *)t, -1);
+    g_checksum_update(sum, (const guchar *)"\n", 1);
+    g_checksum_update(sum, sp_secret_data(key), (gssize)sp_secret_len(key));
+    return g_strdup(g_checksum_get_string(sum));
+}
+
+/* A shared connection for @id, referenced, or NULL. */
+static SpRbdConn *
+conn_get(const char *id)
+{
+    g_autoptr(GPtrArray) dead = g_ptr_array_new();
+    SpRbdConn *c = NULL;
+
+    g_mutex_lock(&sp_conn_mu);
+    if (sp_conns) {
+        conn_expire(dead);
+        if ((c = g_hash_table_lookup(sp_conns, id)))
+            c->refs++;
+    }
+    g_mutex_unlock(&sp_conn_mu);
+    for (guint i = 0; i < dead->len; i++)
+        conn_destroy(g_ptr_array_index(dead, i));
+    return c;
+}
+
+/* Share the connection @pool just made, if sharing is on. */
+static void
+conn_put_new(SpRbdPool *pool, char *id)
+{
+    g_mutex_lock(&sp_conn_mu);
+    if (sp_conns && !g_hash_table_contains(sp_conns, id)) {
+        SpRbdConn *c = g_new0(SpRbdConn, 1);
+
+        c->id = g_steal_pointer(&id);
+        c->cluster = pool->cluster;
+        c->io = pool->io;
+        c->refs = 1;
+        g_hash_table_insert(sp_conns, c->id, c);
+        pool->conn = c;
+    }
+    g_mutex_unlock(&sp_conn_mu);
+    g_free(id);
+}
+
+static void
+conn_unref(SpRbdConn *c)
+{
+    g_mutex_lock(&sp_conn_mu);
+    c->refs--;
+    c->last_used = g_get_monotonic_time();
+    g_mutex_unlock(&sp_conn_mu);
+}
+
 gboolean
 sp_rbd_fail(SpRbdPool *pool, GError **error, int rc, const char *fmt, ...)
 {
@@ -185,6 +306,14 @@ sp_rbd_fail(SpRbdPool *pool, GError **error, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     what = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    if (pool && pool->conn &&
+        (e == ETIMEDOUT || e == ESHUTDOWN || e == ENOTCONN || e == EACCES ||
+         e == EPERM)) {
+        /* not to be handed to the next operation */
+        g_mutex_lock(&sp_conn_mu);
+        pool->conn->broken = TRUE;
+        g_mutex_unlock(&sp_conn_mu);
+    }
     if (e == ETIMEDOUT) {
         g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
                     _("%s: no answer from the Ceph cluster (monitors %s) "
@@ -210,15 +339,43 @@ sp_rbd_no_progress(uint64_t offset, uint64_t total, void *data)
 }
 
 char *
-sp_rbd_tmp_name(const char *tag)
+sp_rbd_name_hash(const char *name)
+{
+    g_autofree char *sum =
+        g_compute_checksum_for_string(G_CHECKSUM_SHA256, name, -1);
+
+    return g_strndup(sum, 32);
+}
+
+char *
+sp_rbd_tmp_name(const char *tag, const char *public)
 {
     static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    g_autofree char *hash = sp_rbd_name_hash(public);
     char rnd[13];
 
     for (gsize i = 0; i < 12; i++)
         rnd[i] = chars[g_random_int_range(0, (gint32)sizeof(chars) - 1)];
     rnd[12] = 0;
-    return g_strdup_printf(SP_RBD_TMP_PREFIX "%s-%s", tag, rnd);
+    return g_strdup_printf(SP_RBD_TMP_PREFIX "%s-%s-%s", tag, hash, rnd);
+}
+
+char *
+sp_rbd_tmp_hash(const char *tmp)
+{
+    const char *p;
+    gsize n;
+
+    if (!g_str_has_prefix(tmp, SP_RBD_TMP_PREFIX))
+        return NULL;
+    p = strchr(tmp + strlen(SP_RBD_TMP_PREFIX), '-');
+    if (!p)
+        return NULL;
+    p++;
+    n = strspn(p, "0123456789abcdef");
+    if (n != 32 || p[32] != '-')
+        return NULL;
+    return g_strndup(p, 32);
 }
 
 gboolean
@@ -300,6 +457,7 @@ sp_rbd_pool_open(const SpRbdSource *src, const SpSecret *key,
 {
     g_autoptr(SpRbdPool) pool = g_new0(SpRbdPool, 1);
     g_autofree char *client = NULL;
+    g_autofree char *id = NULL;
     int rc;
 
     if (!sp_rbd_source_check(src, policy, error))
@@ -315,6 +473,12 @@ sp_rbd_pool_open(const SpRbdSource *src, const SpSecret *key,
     pool->ns = g_strdup(src->ns);
     pool->monitors = g_strjoinv(",", src->monitors);
     pool->user = g_strdup(src->user);
+    id = conn_id(src, key, policy);
+    if ((pool->conn = conn_get(id))) {
+        pool->cluster = pool->conn->cluster;
+        pool->io = pool->conn->io;
+        return g_steal_pointer(&pool);
+    }
     client = g_strdup_printf("client.%s", src->user);
     if ((rc = rados_create2(&pool->cluster, "ceph", client, 0)) < 0) {
         pool->cluster = NULL;
@@ -351,6 +515,7 @@ sp_rbd_pool_open(const SpRbdSource *src, const SpSecret *key,
         }
         rados_ioctx_set_namespace(pool->io, src->ns);
     }
+    conn_put_new(pool, g_steal_pointer(&id));
     return g_steal_pointer(&pool);
 }
 
@@ -359,10 +524,14 @@ sp_rbd_pool_free(SpRbdPool *pool)
 {
     if (!pool)
         return;
-    if (pool->io)
-        rados_ioctx_destroy(pool->io);
-    if (pool->cluster)
-        rados_shutdown(pool->cluster);
+    if (pool->conn) {
+        conn_unref(pool->conn);
+    } else {
+        if (pool->io)
+            rados_ioctx_destroy(pool->io);
+        if (pool->cluster)
+            rados_shutdown(pool->cluster);
+    }
     g_free(pool->name);
     g_free(pool->rados_pool);
     g_free(pool->ns);

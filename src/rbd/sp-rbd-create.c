@@ -215,8 +215,7 @@ sp_rbd_create(SpRbdPool *pool, const SpVolume *vol, const SpRbdCreateArgs *args,
     gboolean flatten = (args && args->flatten) || p->rbd_flatten_clones;
     g_autoptr(SpRbdLock) lock = NULL;
     g_autoptr(SpRbdLock) from_lock = NULL;
-    g_autoptr(SpRbdLock) tmp_lock = NULL;
-    g_autofree char *tmp = sp_rbd_tmp_name(from ? "clone" : "create");
+    g_autofree char *tmp = sp_rbd_tmp_name(from ? "clone" : "create", vol->name);
     g_autofree char *snap = NULL;
     g_autoptr(GError) local = NULL;
     gboolean made = FALSE;
@@ -231,15 +230,14 @@ sp_rbd_create(SpRbdPool *pool, const SpVolume *vol, const SpRbdCreateArgs *args,
                     _("volume '%s' exists already"), vol->name);
         return FALSE;
     }
-    /* the public name (and a clone's source) for the whole operation, the
-     * hidden one from before it exists until it is published or gone */
+    /* the public name (and a clone's source) for the whole operation: the
+     * hidden name carries the public one's hash, so the sweeper leaves it
+     * alone while this lock is held */
     if (from ? !sp_rbd_lock_pair(pool, vol->name, from,
                                  sp_rbd_lock_wait_ms(pool), &lock, &from_lock,
                                  error)
              : !(lock = sp_rbd_lock(pool, vol->name, sp_rbd_lock_wait_ms(pool),
                                     error)))
-        return FALSE;
-    if (!(tmp_lock = sp_rbd_lock(pool, tmp, 0, error)))
         return FALSE;
     if (from) {
         made = clone_into(pool, from, tmp, features, vol->capacity, &snap,
@@ -257,7 +255,7 @@ sp_rbd_create(SpRbdPool *pool, const SpVolume *vol, const SpRbdCreateArgs *args,
             made = TRUE;
     }
     if (!local && record_identity(pool, tmp, vol, &local) &&
-        sp_rbd_lock_check(lock, &local) && sp_rbd_lock_check(tmp_lock, &local)) {
+        sp_rbd_lock_check(lock, &local)) {
         rc = rbd_rename(pool->io, tmp, vol->name);
         if (rc == -EEXIST)
             g_set_error(&local, SP_ERROR, SP_ERROR_EXISTS,

@@ -10,14 +10,18 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-/* The object holding every lock of a namespace (created by the first
- * lock; it holds no data). */
-#define SP_RBD_LOCK_OID "safepool.lock"
+/* The objects holding the locks of a namespace: "safepool.lock.XX" for
+ * the first two hex digits of a name's hash, so that no object gathers
+ * every name (cls_lock keeps an entry per lock name on its object, also
+ * after the unlock, and bluestore rewrites an object's attributes whole
+ * on each change). Made by the first lock; they hold no data. */
+#define SP_RBD_LOCK_OID_PREFIX "safepool.lock."
 
 struct SpRbdLock {
     SpRbdPool *pool;
     char *name;     /* the image name, for messages */
-    char *lockname; /* "vol." + SHA-256 of the name: any Unicode is fine */
+    char *oid;      /* SP_RBD_LOCK_OID_PREFIX + 2 hex digits */
+    char *lockname; /* "vol." + hash of the name: any Unicode is fine */
     char *cookie;
     char *desc;
     GThread *renewer;
@@ -38,7 +42,7 @@ lock_call(SpRbdLock *l, guint8 flags)
 {
     struct timeval tv = {.tv_sec = l->pool->policy->rbd_lock_lease_sec};
 
-    return rados_lock_exclusive(l->pool->io, SP_RBD_LOCK_OID, l->lockname,
+    return rados_lock_exclusive(l->pool->io, l->oid, l->lockname,
                                 l->cookie, l->desc, &tv, flags);
 }
 
@@ -72,17 +76,16 @@ renew_thread(gpointer data)
 }
 
 static SpRbdLock *
-lock_new(SpRbdPool *pool, const char *name)
+lock_new(SpRbdPool *pool, const char *hash, const char *name)
 {
     SpRbdLock *l = g_new0(SpRbdLock, 1);
     g_autofree char *host = g_strdup(g_get_host_name());
     g_autofree char *shown = g_strescape(name, NULL);
-    g_autofree char *sum =
-        g_compute_checksum_for_string(G_CHECKSUM_SHA256, name, -1);
 
     l->pool = pool;
     l->name = g_strdup(name);
-    l->lockname = g_strconcat("vol.", sum, NULL);
+    l->oid = g_strdup_printf(SP_RBD_LOCK_OID_PREFIX "%.2s", hash);
+    l->lockname = g_strconcat("vol.", hash, NULL);
     l->cookie = g_uuid_string_random();
     if (strlen(shown) > 120)
         shown[120] = 0;
@@ -99,6 +102,7 @@ lock_free(SpRbdLock *l)
     g_mutex_clear(&l->mu);
     g_cond_clear(&l->cond);
     g_free(l->name);
+    g_free(l->oid);
     g_free(l->lockname);
     g_free(l->cookie);
     g_free(l->desc);
@@ -108,7 +112,16 @@ lock_free(SpRbdLock *l)
 SpRbdLock *
 sp_rbd_lock(SpRbdPool *pool, const char *name, guint wait_ms, GError **error)
 {
-    SpRbdLock *l = lock_new(pool, name);
+    g_autofree char *hash = sp_rbd_name_hash(name);
+
+    return sp_rbd_lock_hash(pool, hash, name, wait_ms, error);
+}
+
+SpRbdLock *
+sp_rbd_lock_hash(SpRbdPool *pool, const char *hash, const char *name,
+                 guint wait_ms, GError **error)
+{
+    SpRbdLock *l = lock_new(pool, hash, name);
     gint64 deadline = g_get_monotonic_time() + (gint64)wait_ms * 1000;
     gulong pause_us = 10000;
     int rc;
@@ -192,6 +205,6 @@ sp_rbd_lock_release(SpRbdLock *l)
     g_mutex_unlock(&l->mu);
     g_thread_join(l->renewer);
     /* -ENOENT: the lease ran out already; nothing to give back */
-    (void)rados_unlock(l->pool->io, SP_RBD_LOCK_OID, l->lockname, l->cookie);
+    (void)rados_unlock(l->pool->io, l->oid, l->lockname, l->cookie);
     lock_free(l);
 }

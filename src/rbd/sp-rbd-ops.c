@@ -173,9 +173,8 @@ sp_rbd_delete(SpRbdPool *pool, const char *name, SpRbdDeleteFlags flags,
               GError **error)
 {
     g_autoptr(SpRbdLock) lock = NULL;
-    g_autoptr(SpRbdLock) tmp_lock = NULL;
     g_autoptr(GPtrArray) children = NULL;
-    g_autofree char *tmp = sp_rbd_tmp_name("delete");
+    g_autofree char *tmp = sp_rbd_tmp_name("delete", name);
     g_auto(SpRbdImage) img = NULL;
     int rc;
 
@@ -204,8 +203,7 @@ sp_rbd_delete(SpRbdPool *pool, const char *name, SpRbdDeleteFlags flags,
     g_clear_pointer(&img, rbd_close);
     /* Out of sight first, in one rename: a crash while the objects go
      * leaves a hidden name for the sweeper, never half a volume. */
-    if (!(tmp_lock = sp_rbd_lock(pool, tmp, 0, error)) ||
-        !sp_rbd_lock_check(lock, error))
+    if (!sp_rbd_lock_check(lock, error))
         return FALSE;
     if ((rc = rbd_rename(pool->io, name, tmp)) < 0)
         return sp_rbd_fail(pool, error, rc, _("volume '%s': delete"), name);

@@ -9,9 +9,14 @@
 #include "util/sp-error.h"
 #include "util/sp-i18n.h"
 
+/* A connection (cluster + the pool namespace's ioctx), shared by the
+ * operations of a daemon through sp_rbd_conn_cache_enable(). */
+typedef struct SpRbdConn SpRbdConn;
+
 struct SpRbdPool {
     rados_t cluster;
     rados_ioctx_t io;
+    SpRbdConn *conn;        /* the shared connection, or NULL: own one */
     const SpPolicy *policy; /* borrowed: outlives the pool */
     char *name;             /* "POOL" or "POOL/NAMESPACE" */
     char *rados_pool;       /* POOL */
@@ -37,8 +42,17 @@ gboolean sp_rbd_open(SpRbdPool *pool, const char *name, gboolean rw,
  * shrink): this one does nothing. */
 int sp_rbd_no_progress(uint64_t offset, uint64_t total, void *data);
 
-/* A fresh hidden name SP_RBD_TMP_PREFIX "<tag>-XXXXXXXXXXXX". */
-char *sp_rbd_tmp_name(const char *tag);
+/* The 32 hex digits naming @name's lock (half a SHA-256). */
+char *sp_rbd_name_hash(const char *name);
+
+/* A fresh hidden name SP_RBD_TMP_PREFIX "<tag>-<hash of @public>-<random>"
+ * for a temporary that belongs to an operation on @public: that
+ * operation holds @public's lock for the temporary's whole life, so the
+ * sweeper knows the maker is alive while the lock is taken. */
+char *sp_rbd_tmp_name(const char *tag, const char *public);
+
+/* The lock hash a temporary's name carries, or NULL if it has none. */
+char *sp_rbd_tmp_hash(const char *tmp);
 
 /* A recorded metadata value, NULL (no error) when absent. */
 char *sp_rbd_meta_get(SpRbdPool *pool, SpRbdImage img, const char *name,
@@ -69,15 +83,19 @@ gboolean sp_rbd_remove_image(SpRbdPool *pool, const char *name,
                              gboolean other_snaps, GError **error);
 
 /* -- locks (sp-rbd-lock.c) -------------------------------------------------
- * One exclusive RADOS lock per image name on the pool's lock object, with
- * a per-operation cookie and a lease renewed in the background; a dead
- * host's lock ends with its lease. */
+ * One exclusive RADOS lock per image name, on one of 256 lock objects of
+ * the namespace, with a per-operation cookie and a lease renewed in the
+ * background; a dead host's lock ends with its lease. */
 typedef struct SpRbdLock SpRbdLock;
 
 /* Take the lock of @name, waiting up to @wait_ms while another holder has
  * it (0: try once). Busy -> SP_ERROR_LOCKED naming @name. */
 SpRbdLock *sp_rbd_lock(SpRbdPool *pool, const char *name, guint wait_ms,
                        GError **error);
+/* The same by the lock's hash (the sweeper: a temporary's name carries
+ * the hash of the name it belongs to). */
+SpRbdLock *sp_rbd_lock_hash(SpRbdPool *pool, const char *hash,
+                            const char *shown, guint wait_ms, GError **error);
 /* The same for two names, taken in one order (no deadlock). */
 gboolean sp_rbd_lock_pair(SpRbdPool *pool, const char *a, const char *b,
                           guint wait_ms, SpRbdLock **la, SpRbdLock **lb,

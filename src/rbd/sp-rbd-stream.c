@@ -56,7 +56,7 @@ struct SpRbdUpload {
     char *name;
     char *tmp;
     SpRbdLock *lock;
-    SpRbdLock *tmp_lock;
+    gboolean made; /* the temporary exists */
     SpRbdImage img;
     guint64 off;  /* what was sent so far */
     guint64 size; /* the temporary's size now */
@@ -129,6 +129,7 @@ make_tmp(SpRbdUpload *u, SpRbdImage old, GError **error)
     if (rc < 0)
         return sp_rbd_fail(pool, error, rc, _("upload into volume '%s'"),
                            u->name);
+    u->made = TRUE;
     if (!sp_rbd_open(pool, u->tmp, TRUE, &u->img, error))
         return FALSE;
     if ((rc = rbd_metadata_set(u->img, SP_RBD_KEY_FORMAT, fmt)) < 0 ||
@@ -147,7 +148,7 @@ sp_rbd_upload_begin(SpRbdPool *pool, const char *name, GError **error)
 
     u->pool = pool;
     u->name = g_strdup(name);
-    u->tmp = sp_rbd_tmp_name("upload");
+    u->tmp = sp_rbd_tmp_name("upload", name);
     if (!sp_rbd_check_name(name, error) ||
         !(u->lock = sp_rbd_lock(pool, name, sp_rbd_lock_wait_ms(pool),
                                 error)) ||
@@ -163,7 +164,6 @@ sp_rbd_upload_begin(SpRbdPool *pool, const char *name, GError **error)
         return NULL;
     }
     if (!only_ours_snaps(pool, old, name, error) ||
-        !(u->tmp_lock = sp_rbd_lock(pool, u->tmp, 0, error)) ||
         !make_tmp(u, old, error))
         return NULL;
     return g_steal_pointer(&u);
@@ -299,13 +299,10 @@ static gboolean
 replace(SpRbdUpload *u, GError **error)
 {
     SpRbdPool *pool = u->pool;
-    g_autofree char *old = sp_rbd_tmp_name("old");
-    g_autoptr(SpRbdLock) old_lock = NULL;
+    g_autofree char *old = sp_rbd_tmp_name("old", u->name);
     g_autoptr(GError) local = NULL;
     int rc;
 
-    if (!(old_lock = sp_rbd_lock(pool, old, 0, error)))
-        return FALSE;
     {
         g_auto(SpRbdImage) cur = NULL;
 
@@ -323,8 +320,7 @@ replace(SpRbdUpload *u, GError **error)
             return sp_rbd_fail(pool, error, rc, _("upload into volume '%s'"),
                                u->name);
     }
-    if (!sp_rbd_lock_check(u->lock, error) ||
-        !sp_rbd_lock_check(u->tmp_lock, error))
+    if (!sp_rbd_lock_check(u->lock, error))
         return FALSE;
     if ((rc = rbd_rename(pool->io, u->name, old)) < 0)
         return sp_rbd_fail(pool, error, rc, _("upload into volume '%s'"),
@@ -374,13 +370,12 @@ sp_rbd_upload_free(SpRbdUpload *u)
     while (u->count)
         retire_one(u);
     g_clear_pointer(&u->img, rbd_close);
-    if (!u->committed && u->tmp_lock) {
+    if (!u->committed && u->made) {
         g_autoptr(GError) local = NULL;
 
         if (!sp_rbd_remove_image(u->pool, u->tmp, TRUE, &local))
             g_warning("%s (left for the sweeper)", local->message);
     }
-    g_clear_pointer(&u->tmp_lock, sp_rbd_lock_release);
     g_clear_pointer(&u->lock, sp_rbd_lock_release);
     g_free(u->name);
     g_free(u->tmp);

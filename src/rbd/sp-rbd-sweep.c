@@ -8,17 +8,18 @@
 #include <errno.h>
 
 /* @tmp held @public's content when the maker died between its two
- * renames: the public name is empty, so the old content goes back. */
+ * renames: the public name is empty, so the old content goes back (the
+ * caller holds @public's lock: @tmp carries its hash). */
 static gboolean
 restore(SpRbdPool *pool, const char *tmp, const char *public, GError **error)
 {
-    g_autoptr(SpRbdLock) lock = NULL;
     g_auto(SpRbdImage) probe = NULL;
     g_auto(SpRbdImage) img = NULL;
+    g_autofree char *want = sp_rbd_tmp_hash(tmp);
+    g_autofree char *have = sp_rbd_name_hash(public);
     int rc;
 
-    if (!sp_rbd_check_name(public, NULL) ||
-        !(lock = sp_rbd_lock(pool, public, 0, NULL)))
+    if (!sp_rbd_check_name(public, NULL) || g_strcmp0(want, have) != 0)
         return FALSE;
     rc = rbd_open_read_only(pool->io, public, &probe, NULL);
     if (rc != -ENOENT) {
@@ -50,11 +51,16 @@ sp_rbd_pool_sweep(SpRbdPool *pool, guint *n, GError **error)
         g_autoptr(SpRbdLock) lock = NULL;
         g_autoptr(GError) local = NULL;
         g_autofree char *public = NULL;
+        g_autofree char *hash = sp_rbd_tmp_hash(name);
 
         if (!g_str_has_prefix(name, SP_RBD_TMP_PREFIX))
             continue;
-        /* busy: its maker is alive (or died less than a lease ago) */
-        if (!(lock = sp_rbd_lock(pool, name, 0, &local))) {
+        /* the lock of the name the temporary belongs to (one without a
+         * hash is nobody's: its own name stands in); busy: its maker is
+         * alive (or died less than a lease ago) */
+        if (!hash)
+            hash = sp_rbd_name_hash(name);
+        if (!(lock = sp_rbd_lock_hash(pool, hash, name, 0, &local))) {
             if (!g_error_matches(local, SP_ERROR, SP_ERROR_LOCKED))
                 g_warning("%s", local->message);
             continue;

@@ -57,6 +57,12 @@ typedef struct SpRbdPool SpRbdPool;
 SpRbdPool *sp_rbd_pool_open(const SpRbdSource *src, const SpSecret *key,
                             const SpPolicy *policy, GError **error);
 void sp_rbd_pool_free(SpRbdPool *pool);
+/* From now on, pools opened with the same monitors, user, key, pool,
+ * namespace and timeout share one connection, closed after @idle_sec
+ * unused (or at once after a time-out). For a daemon, where connecting
+ * for every callback would dominate short operations; the CLI makes one
+ * connection per command. */
+void sp_rbd_conn_cache_enable(guint idle_sec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpRbdPool, sp_rbd_pool_free)
 const SpPolicy *sp_rbd_pool_policy(const SpRbdPool *pool);
 /* "POOL" or "POOL/NAMESPACE". */

@@ -6,11 +6,15 @@ cross-host races and watchers; a daemon restart; an unreachable cluster;
 the cephx key in no process's argv or environment and in no file."""
 import base64
 import os
+import signal
 import subprocess
 import sys
 import time
 
 import libvirt
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rbdhosts import Host  # noqa: E402
 
 T = os.environ["SP_TEST_TMP"]
 NS = os.environ["SP_NS"]
@@ -20,6 +24,8 @@ MON_PORT = os.environ["CEPH_MON_PORT"]
 USER = os.environ["CEPH_USER"]
 CEPH_CONF = os.environ["CEPH_CONF"]
 KEY = os.read(3, 4096).decode()
+# a SIGTERM (meson's timeout) still stops the private libvirtds
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 os.close(3)
 BACKENDS = os.path.join(T, "backends")
 POLICY = os.path.join(T, "policy.conf")
@@ -52,68 +58,6 @@ def refused(code, what, fn, *args):
         print(f"   refused as expected: {e}", flush=True)
         return str(e)
     fail(f"{what}: succeeded")
-
-
-class Host:
-    def __init__(self, name):
-        self.name = name
-        self.dir = os.path.join(T, "host-" + name)
-        os.makedirs(self.dir)
-        self.stop = os.path.join(self.dir, "stop")
-        ready = os.path.join(self.dir, "ready")
-        holder = f"touch {ready}; while [ ! -e {self.stop} ]; do sleep 0.2; done"
-        self.log = open(os.path.join(self.dir, "log"), "w")
-        self.proc = subprocess.Popen(
-            [f"{SRC}/tools/private-libvirtd", "--backend-dir", BACKENDS, "--",
-             "/bin/bash", "-c", holder],
-            env=ENV, stdout=self.log, stderr=self.log)
-        for _ in range(900):
-            if os.path.exists(ready):
-                break
-            if self.proc.poll() is not None:
-                fail(f"host {name}: private libvirtd exited")
-            time.sleep(0.1)
-        else:
-            fail(f"host {name}: libvirtd not ready")
-        # private-libvirtd execs unshare: this pid is in the daemon's mount
-        # namespace, where its socket is
-        self.root = f"/proc/{self.proc.pid}/root"
-        self.uri = (f"qemu+unix:///system?socket={self.root}"
-                    "/run/libvirt/libvirt-sock")
-        self.conn = libvirt.open(self.uri)
-
-    def inner(self):
-        with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
-            return f.read().split()[0]
-
-    def nsenter(self, *argv, **kw):
-        return subprocess.Popen(["nsenter", "-t", self.inner(), "-m", "-p",
-                                 "--", *argv], env=ENV, **kw)
-
-    def restart(self):
-        self.conn.close()
-        p = self.nsenter("env", "SAFEPOOL_PRIVATE_LIBVIRTD=1",
-                         f"PRIVATE_LIBVIRTD_BACKEND_DIR={BACKENDS}",
-                         f"SAFEPOOL_CONFIG={POLICY}", "/bin/bash",
-                         f"{SRC}/tools/private-libvirtd", "--restart")
-        if p.wait() != 0:
-            fail(f"host {self.name}: restart failed")
-        self.conn = libvirt.open(self.uri)
-
-    def virsh(self, *args, ok=True):
-        r = subprocess.run(["virsh", "-q", "-c", self.uri, *args], env=ENV,
-                           capture_output=True, text=True)
-        if ok and r.returncode != 0:
-            fail(f"host {self.name}: virsh {' '.join(args)}: {r.stderr}")
-        return r
-
-    def close(self):
-        try:
-            self.conn.close()
-        except libvirt.libvirtError:
-            pass
-        open(self.stop, "w").close()
-        self.proc.wait(timeout=60)
 
 
 def vol_xml(name, size):
@@ -186,7 +130,7 @@ with open(POLICY, "w") as f:
 A = B = None
 try:
     step("two private libvirtds, one cluster")
-    A, B = Host("A"), Host("B")
+    A, B = (Host(n, T, SRC, BACKENDS, ENV) for n in "AB")
     pa, pb = setup(A), setup(B)
 
     step("create on A (python), on B (virsh); each sees the other's after refresh")
