@@ -37,7 +37,7 @@ volume_init(void)
     if (policies[0])
         return;
     if (!g_getenv("SAFEPOOL_SCHEMA_DIR"))
-        g_setenv("SAFEPOOL_SCHEMA_DIR", SAFEPOOL_SCHEMA_DIR, TRUE);
+        g_setenv("SAFEPOOL_SCHEMA_DIR", SP_FUZZ_SCHEMA_DIR, TRUE);
     /* a schema that does not load would refuse every input alike */
     v = sp_volume_parse(probe, strlen(probe), &error);
     if (!v)
