@@ -226,6 +226,20 @@ test_program_error_not_sandbox(void)
                 err);
 }
 
+/* Issue 10: "safepool status reports the fallback": whether helpers run
+ * sandboxed, and why not when they cannot (sp_sandbox_available()). */
+static void
+test_status_reports_sandbox(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    int rc = cli_run(e, &out, &err, "status", NULL);
+
+    g_test_message("rc %d: %s%s", rc, out, err);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_nonnull(strstr(out, "sandbox"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -236,5 +250,7 @@ main(int argc, char **argv)
     g_test_add_func("/sandbox/pool-under-usr", test_pool_under_usr);
     g_test_add_func("/sandbox/program-error-not-sandbox",
                     test_program_error_not_sandbox);
+    g_test_add_func("/sandbox/status-reports-sandbox",
+                    test_status_reports_sandbox);
     return g_test_run();
 }
