@@ -336,9 +336,9 @@ check_sandbox(Status *s)
                 s->policy_path ? s->policy_path : _("the policy"));
     else if (!available)
         finding(s, ST_PROBLEM,
-                _("the qemu-img sandbox cannot be set up here (%s): volume "
-                  "operations that run qemu-img are refused"),
-                why ? why : _("unknown reason"));
+                _("volume operations that run qemu-img are refused here: "
+                  "%s"),
+                why ? why : _("the qemu-img sandbox cannot be set up"));
     else
         finding(s, ST_OK, _("qemu-img runs in a bubblewrap sandbox (policy: %s)"),
                 s->policy_path ? s->policy_path : _("built-in defaults"));
