@@ -34,6 +34,9 @@ gboolean sp_policy_load_uint(const SpPolicyLoader *l, const char *group,
                              GError **error);
 gboolean sp_policy_load_bool(const SpPolicyLoader *l, const char *group,
                              const char *key, gboolean *out, GError **error);
+/* An absolute path, normalised (no "..", no "//"). */
+gboolean sp_policy_load_abs_path(const SpPolicyLoader *l, const char *group,
+                                 const char *key, char **out, GError **error);
 gboolean sp_policy_load_string(const SpPolicyLoader *l, const char *group,
                                const char *key, gboolean allow_empty,
                                char **out, GError **error);

@@ -44,20 +44,26 @@ static const char *const keys_qemu_img[] = {
 static const char *const keys_luks[] = {
     "cipher_alg", "cipher_mode", "hash", "ivgen_alg",
     "ivgen_hash", "iter_time",   NULL};
-static const char *const keys_vtpm[] = {
-    "root",           "swtpm_user",        "swtpm_group",
-    "qemu_conf",      "archive_max_size",  "require_sealed",
-    "argon2_memory",  "argon2_iterations", "argon2_max_memory",
-    "argon2_max_iterations", NULL};
+static const char *const keys_vtpm[] = {"root",
+                                        "swtpm_user",
+                                        "swtpm_group",
+                                        "qemu_conf",
+                                        "archive_max_size",
+                                        "require_sealed",
+                                        "argon2_memory",
+                                        "argon2_iterations",
+                                        "argon2_max_memory",
+                                        "argon2_max_iterations",
+                                        NULL};
 
 static const struct {
     const char *group;
     const char *const *keys;
 } policy_groups[] = {
-    {"volumes", keys_volumes},   {"pools", keys_pools},
-    {"inspector", keys_inspector},
-    {"qemu-img", keys_qemu_img}, {"luks", keys_luks},
-    {"vtpm", keys_vtpm},         {"rbd", sp_policy_rbd_keys},
+    {"volumes", keys_volumes},     {"pools", keys_pools},
+    {"inspector", keys_inspector}, {"qemu-img", keys_qemu_img},
+    {"luks", keys_luks},           {"vtpm", keys_vtpm},
+    {"rbd", sp_policy_rbd_keys},
 };
 
 char **
@@ -67,8 +73,9 @@ sp_policy_known_keys(void)
 
     for (guint g = 0; g < G_N_ELEMENTS(policy_groups); g++) {
         for (guint k = 0; policy_groups[g].keys[k]; k++)
-            g_ptr_array_add(all, g_strdup_printf("%s.%s", policy_groups[g].group,
-                                                 policy_groups[g].keys[k]));
+            g_ptr_array_add(all,
+                            g_strdup_printf("%s.%s", policy_groups[g].group,
+                                            policy_groups[g].keys[k]));
     }
     g_ptr_array_add(all, NULL);
     return (char **)g_ptr_array_free(g_steal_pointer(&all), FALSE);
@@ -164,114 +171,9 @@ sp_policy_free(SpPolicy *p)
 
 /* ---- loading ---------------------------------------------------------- */
 
-/* The file's text (values, and names of groups and keys) is shown through
- * sp_error_escape: a control character in it must not break the one-line
- * error. */
-gboolean
-sp_policy_bad_value(const SpPolicyLoader *l, const char *group, const char *key,
-          const char *value, const char *why, GError **error)
-{
-    g_autofree char *shown = sp_error_escape(value);
-
-    g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                _("policy file '%s': key '%s.%s' = '%s': %s"), l->path, group,
-                key, shown, why);
-    return FALSE;
-}
-
-/* Raw value of @group.@key with surrounding blanks removed, NULL if absent. */
-char *
-sp_policy_value(const SpPolicyLoader *l, const char *group, const char *key)
-{
-    char *v = g_key_file_get_value(l->kf, group, key, NULL);
-
-    return v ? g_strstrip(v) : NULL;
-}
-
-gboolean
-sp_policy_load_size(const SpPolicyLoader *l, const char *group, const char *key, guint64 *out,
-          GError **error)
-{
-    g_autofree char *v = sp_policy_value(l, group, key);
-    g_autoptr(GError) local = NULL;
-
-    if (!v)
-        return TRUE;
-    if (!sp_parse_size(v, out, &local))
-        return sp_policy_bad_value(l, group, key, v, _("not a size"), error);
-    return TRUE;
-}
-
-gboolean
-sp_policy_load_uint(const SpPolicyLoader *l, const char *group, const char *key, guint64 max,
-          guint64 *out, GError **error)
-{
-    g_autofree char *v = sp_policy_value(l, group, key);
-
-    if (!v)
-        return TRUE;
-    if (!g_ascii_isdigit(*v) ||
-        !g_ascii_string_to_unsigned(v, 10, 1, max, out, NULL))
-        return sp_policy_bad_value(l, group, key, v, _("not a positive integer"), error);
-    return TRUE;
-}
-
 static gboolean
-load_abs_path(const SpPolicyLoader *l, const char *group, const char *key, char **out,
-              GError **error)
-{
-    g_autofree char *v = sp_policy_value(l, group, key);
-    g_autoptr(GError) local = NULL;
-    char *norm;
-
-    if (!v)
-        return TRUE;
-    norm = sp_fs_normalize_abs(v, &local);
-    if (!norm)
-        return sp_policy_bad_value(l, group, key, v, _("not a clean absolute path"),
-                         error);
-    g_free(*out);
-    *out = norm;
-    return TRUE;
-}
-
-gboolean
-sp_policy_load_string(const SpPolicyLoader *l, const char *group, const char *key,
-            gboolean allow_empty, char **out, GError **error)
-{
-    g_autofree char *v = sp_policy_value(l, group, key);
-
-    if (!v)
-        return TRUE;
-    for (const char *c = v; *c; c++) {
-        if (g_ascii_iscntrl(*c) || *c == ',' || *c == ' ')
-            return sp_policy_bad_value(l, group, key, v,
-                             _("contains a space, ',' or control character"),
-                             error);
-    }
-    if (!*v && !allow_empty)
-        return sp_policy_bad_value(l, group, key, "", _("must not be empty"), error);
-    g_free(*out);
-    *out = *v ? g_steal_pointer(&v) : NULL;
-    return TRUE;
-}
-
-char **
-sp_policy_list(const SpPolicyLoader *l, const char *group, const char *key)
-{
-    char **list = g_key_file_get_string_list(l->kf, group, key, NULL, NULL);
-
-    if (!list) /* an empty value gives NULL, not an empty list */
-        return g_key_file_has_key(l->kf, group, key, NULL) ? g_new0(char *, 1)
-                                                           : NULL;
-    for (guint i = 0; list[i]; i++)
-        g_strstrip(list[i]);
-    return list;
-}
-
-static gboolean
-load_ids(const SpPolicyLoader *l, const char *key, gboolean is_group, GArray **out,
-         GError **error)
+load_ids(const SpPolicyLoader *l, const char *key, gboolean is_group,
+         GArray **out, GError **error)
 {
     g_auto(GStrv) names = sp_policy_list(l, "volumes", key);
     g_autoptr(GArray) arr = NULL;
@@ -286,13 +188,13 @@ load_ids(const SpPolicyLoader *l, const char *key, gboolean is_group, GArray **o
             gid_t gid;
             if (!sp_policy_resolve_group(names[i], &gid))
                 return sp_policy_bad_value(l, "volumes", key, names[i],
-                                 _("no such group"), error);
+                                           _("no such group"), error);
             g_array_append_val(arr, gid);
         } else {
             uid_t uid;
             if (!sp_policy_resolve_user(names[i], &uid))
-                return sp_policy_bad_value(l, "volumes", key, names[i], _("no such user"),
-                                 error);
+                return sp_policy_bad_value(l, "volumes", key, names[i],
+                                           _("no such user"), error);
             g_array_append_val(arr, uid);
         }
     }
@@ -316,28 +218,32 @@ load_volumes(const SpPolicyLoader *l, SpPolicy *p, GError **error)
                 continue;
             if (f == SP_FORMAT_UNKNOWN ||
                 !(SP_FORMAT_BIT(f) & SP_VOLUME_FORMATS))
-                return sp_policy_bad_value(l, "volumes", "formats", formats[i],
-                                 _("not a format safepool publishes (raw, "
-                                   "qcow2, vmdk, vpc, vhdx, vdi)"),
-                                 error);
+                return sp_policy_bad_value(
+                    l, "volumes", "formats", formats[i],
+                    _("not a format safepool publishes (raw, "
+                      "qcow2, vmdk, vpc, vhdx, vdi)"),
+                    error);
             p->allowed_formats |= SP_FORMAT_BIT(f);
         }
     }
-    if (!sp_policy_load_size(l, "volumes", "max_capacity", &p->max_capacity, error))
+    if (!sp_policy_load_size(l, "volumes", "max_capacity", &p->max_capacity,
+                             error))
         return FALSE;
     if (mode) {
         guint64 m;
         if (!g_ascii_string_to_unsigned(mode, 8, 0, 07777, &m, NULL))
             return sp_policy_bad_value(l, "volumes", "default_mode", mode,
-                             _("not an octal mode"), error);
+                                       _("not an octal mode"), error);
         if (m & (S_ISUID | S_ISGID | S_ISVTX))
-            return sp_policy_bad_value(l, "volumes", "default_mode", mode,
-                             _("setuid, setgid and sticky bits are not "
-                               "allowed"),
-                             error);
+            return sp_policy_bad_value(
+                l, "volumes", "default_mode", mode,
+                _("setuid, setgid and sticky bits are not "
+                  "allowed"),
+                error);
         if (m & S_IWOTH)
             return sp_policy_bad_value(l, "volumes", "default_mode", mode,
-                             _("world-writable is not allowed"), error);
+                                       _("world-writable is not allowed"),
+                                       error);
         p->default_mode = (guint32)m;
     }
     if (!load_ids(l, "allowed_owners", FALSE, &p->allowed_owners, error) ||
@@ -353,10 +259,11 @@ load_volumes(const SpPolicyLoader *l, SpPolicy *p, GError **error)
             norm = sp_fs_normalize_abs(roots[i], &local);
             if (!norm || g_str_equal(norm, "/")) {
                 g_free(norm);
-                return sp_policy_bad_value(l, "volumes", "backing_roots", roots[i],
-                                 _("not a clean absolute directory other "
-                                   "than '/'"),
-                                 error);
+                return sp_policy_bad_value(
+                    l, "volumes", "backing_roots", roots[i],
+                    _("not a clean absolute directory other "
+                      "than '/'"),
+                    error);
             }
             g_ptr_array_add(out, norm);
         }
@@ -367,32 +274,15 @@ load_volumes(const SpPolicyLoader *l, SpPolicy *p, GError **error)
     return TRUE;
 }
 
-gboolean
-sp_policy_load_bool(const SpPolicyLoader *l, const char *group, const char *key, gboolean *out,
-          GError **error)
-{
-    g_autofree char *v = sp_policy_value(l, group, key);
-
-    if (!v)
-        return TRUE;
-    if (g_str_equal(v, "true"))
-        *out = TRUE;
-    else if (g_str_equal(v, "false"))
-        *out = FALSE;
-    else
-        return sp_policy_bad_value(l, group, key, v, _("not 'true' or 'false'"), error);
-    return TRUE;
-}
-
 static gboolean
 load_inspector(const SpPolicyLoader *l, SpPolicy *p, GError **error)
 {
     g_auto(GStrv) versions = sp_policy_list(l, "inspector", "luks_versions");
 
-    if (!sp_policy_load_bool(l, "inspector", "allow_extended_l2", &p->allow_extended_l2,
-                   error) ||
-        !sp_policy_load_bool(l, "pools", "allow_shared_write", &p->allow_shared_write,
-                   error))
+    if (!sp_policy_load_bool(l, "inspector", "allow_extended_l2",
+                             &p->allow_extended_l2, error) ||
+        !sp_policy_load_bool(l, "pools", "allow_shared_write",
+                             &p->allow_shared_write, error))
         return FALSE;
     if (versions) {
         p->luks_versions = 0;
@@ -401,13 +291,14 @@ load_inspector(const SpPolicyLoader *l, SpPolicy *p, GError **error)
             if (!*versions[i])
                 continue;
             if (!g_ascii_string_to_unsigned(versions[i], 10, 1, 2, &v, NULL))
-                return sp_policy_bad_value(l, "inspector", "luks_versions", versions[i],
-                                 _("LUKS version must be 1 or 2"), error);
+                return sp_policy_bad_value(
+                    l, "inspector", "luks_versions", versions[i],
+                    _("LUKS version must be 1 or 2"), error);
             p->luks_versions |= 1u << v;
         }
     }
-    return sp_policy_load_size(l, "inspector", "max_image_read", &p->max_image_read,
-                     error);
+    return sp_policy_load_size(l, "inspector", "max_image_read",
+                               &p->max_image_read, error);
 }
 
 /* Argon2id parameters: a sealed archive's header carries memory in KiB
@@ -426,22 +317,23 @@ load_argon2(const SpPolicyLoader *l, SpPolicy *p, GError **error)
         if (*mem[i] < 8192 || *mem[i] % 1024 ||
             *mem[i] > (guint64)G_MAXUINT32 * 1024) {
             v = sp_policy_value(l, "vtpm", mem_keys[i]);
-            return sp_policy_bad_value(l, "vtpm", mem_keys[i], v,
-                             _("not a whole number of KiB from 8K to 4T"),
-                             error);
+            return sp_policy_bad_value(
+                l, "vtpm", mem_keys[i], v,
+                _("not a whole number of KiB from 8K to 4T"), error);
         }
     }
     if (!sp_policy_load_uint(l, "vtpm", "argon2_iterations", G_MAXUINT32,
-                   &p->vtpm_argon2_iterations, error) ||
+                             &p->vtpm_argon2_iterations, error) ||
         !sp_policy_load_uint(l, "vtpm", "argon2_max_iterations", G_MAXUINT32,
-                   &p->vtpm_argon2_max_iterations, error))
+                             &p->vtpm_argon2_max_iterations, error))
         return FALSE;
     if (p->vtpm_argon2_max_memory < p->vtpm_argon2_memory ||
         p->vtpm_argon2_max_iterations < p->vtpm_argon2_iterations) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("policy file '%s': [vtpm] argon2_max_memory and "
                       "argon2_max_iterations must be at least argon2_memory "
-                      "and argon2_iterations"), l->path);
+                      "and argon2_iterations"),
+                    l->path);
         return FALSE;
     }
     return TRUE;
@@ -452,38 +344,44 @@ load_rest(const SpPolicyLoader *l, SpPolicy *p, GError **error)
 {
     guint64 v;
 
-    if (!load_abs_path(l, "qemu-img", "qemu_img", &p->qemu_img, error))
+    if (!sp_policy_load_abs_path(l, "qemu-img", "qemu_img", &p->qemu_img,
+                                 error))
         return FALSE;
     v = p->timeout_sec;
-    if (!sp_policy_load_uint(l, "qemu-img", "timeout", G_MAXUINT32 / 1000, &v, error))
+    if (!sp_policy_load_uint(l, "qemu-img", "timeout", G_MAXUINT32 / 1000, &v,
+                             error))
         return FALSE;
     p->timeout_sec = (guint)v;
-    if (!sp_policy_load_uint(l, "qemu-img", "cpu_limit", G_MAXUINT32, &p->cpu_limit_sec,
-                   error) ||
-        !sp_policy_load_size(l, "qemu-img", "address_space_limit", &p->as_limit_bytes,
-                   error) ||
+    if (!sp_policy_load_uint(l, "qemu-img", "cpu_limit", G_MAXUINT32,
+                             &p->cpu_limit_sec, error) ||
+        !sp_policy_load_size(l, "qemu-img", "address_space_limit",
+                             &p->as_limit_bytes, error) ||
         !sp_policy_load_bool(l, "qemu-img", "sandbox", &p->sandbox, error))
         return FALSE;
 
-    if (!sp_policy_load_string(l, "luks", "cipher_alg", FALSE, &p->luks_cipher_alg,
-                     error) ||
-        !sp_policy_load_string(l, "luks", "cipher_mode", FALSE, &p->luks_cipher_mode,
-                     error) ||
-        !sp_policy_load_string(l, "luks", "hash", FALSE, &p->luks_hash, error) ||
-        !sp_policy_load_string(l, "luks", "ivgen_alg", FALSE, &p->luks_ivgen_alg,
-                     error) ||
-        !sp_policy_load_string(l, "luks", "ivgen_hash", FALSE, &p->luks_ivgen_hash,
-                     error))
+    if (!sp_policy_load_string(l, "luks", "cipher_alg", FALSE,
+                               &p->luks_cipher_alg, error) ||
+        !sp_policy_load_string(l, "luks", "cipher_mode", FALSE,
+                               &p->luks_cipher_mode, error) ||
+        !sp_policy_load_string(l, "luks", "hash", FALSE, &p->luks_hash,
+                               error) ||
+        !sp_policy_load_string(l, "luks", "ivgen_alg", FALSE,
+                               &p->luks_ivgen_alg, error) ||
+        !sp_policy_load_string(l, "luks", "ivgen_hash", FALSE,
+                               &p->luks_ivgen_hash, error))
         return FALSE;
     v = p->luks_iter_time_ms;
     if (!sp_policy_load_uint(l, "luks", "iter_time", 3600 * 1000, &v, error))
         return FALSE;
     p->luks_iter_time_ms = (guint)v;
 
-    if (!load_abs_path(l, "vtpm", "root", &p->vtpm_root, error) ||
-        !sp_policy_load_string(l, "vtpm", "swtpm_user", TRUE, &p->swtpm_user, error) ||
-        !sp_policy_load_string(l, "vtpm", "swtpm_group", TRUE, &p->swtpm_group, error) ||
-        !load_abs_path(l, "vtpm", "qemu_conf", &p->qemu_conf, error) ||
+    if (!sp_policy_load_abs_path(l, "vtpm", "root", &p->vtpm_root, error) ||
+        !sp_policy_load_string(l, "vtpm", "swtpm_user", TRUE, &p->swtpm_user,
+                               error) ||
+        !sp_policy_load_string(l, "vtpm", "swtpm_group", TRUE, &p->swtpm_group,
+                               error) ||
+        !sp_policy_load_abs_path(l, "vtpm", "qemu_conf", &p->qemu_conf,
+                                 error) ||
         !sp_policy_load_size(l, "vtpm", "archive_max_size",
                              &p->vtpm_archive_max, error) ||
         !sp_policy_load_bool(l, "vtpm", "require_sealed",
@@ -621,8 +519,7 @@ sp_policy_load(const char *path, GError **error)
         else
             return sp_policy_new_default();
     }
-    data = sp_fs_read_input(path, _("policy file"), SP_POLICY_MAX, &len,
-                            error);
+    data = sp_fs_read_input(path, _("policy file"), SP_POLICY_MAX, &len, error);
     if (!data)
         return NULL;
     return sp_policy_load_data(data, len, path, error);
