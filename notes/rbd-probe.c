@@ -29,7 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
+static double
+now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -37,17 +38,25 @@ static double now(void)
 }
 
 static double t_start;
-#define REPORT(what, rc) \
-    printf("%-44s rc=%-5d %-12s %.3f s\n", (what), (int)(rc), \
+#define REPORT(what, rc)                                                       \
+    printf("%-44s rc=%-5d %-12s %.3f s\n", (what), (int)(rc),                  \
            (rc) < 0 ? strerrorname_np(-(int)(rc)) : "", now() - t_start)
-#define CALL(what, expr) \
-    ({ double t0_ = now(); long rc_ = (expr); \
-       printf("%-44s rc=%-5ld %-12s %.3f s\n", (what), rc_, \
-              rc_ < 0 ? strerrorname_np(-(int)rc_) : "", now() - t0_); rc_; })
-#define MUST(what, expr) \
-    do { if (CALL(what, expr) < 0) exit(1); } while (0)
+#define CALL(what, expr)                                                       \
+    ({                                                                         \
+        double t0_ = now();                                                    \
+        long rc_ = (expr);                                                     \
+        printf("%-44s rc=%-5ld %-12s %.3f s\n", (what), rc_,                   \
+               rc_ < 0 ? strerrorname_np(-(int)rc_) : "", now() - t0_);        \
+        rc_;                                                                   \
+    })
+#define MUST(what, expr)                                                       \
+    do {                                                                       \
+        if (CALL(what, expr) < 0)                                              \
+            exit(1);                                                           \
+    } while (0)
 
-static char *read_key(const char *path)
+static char *
+read_key(const char *path)
 {
     static char buf[256];
     FILE *f = fopen(path, "r");
@@ -60,12 +69,14 @@ static char *read_key(const char *path)
     return buf;
 }
 
-static rados_t connect_cluster(void)
+static rados_t
+connect_cluster(void)
 {
     const char *mon = getenv("PROBE_MON");
     const char *user = getenv("PROBE_USER") ? getenv("PROBE_USER") : "libvirt";
     const char *keyfile = getenv("PROBE_KEYFILE");
-    const char *tmo = getenv("PROBE_MOUNT_TIMEOUT") ? getenv("PROBE_MOUNT_TIMEOUT") : "5";
+    const char *tmo =
+        getenv("PROBE_MOUNT_TIMEOUT") ? getenv("PROBE_MOUNT_TIMEOUT") : "5";
     char name[128];
     rados_t c;
     int rc;
@@ -80,14 +91,18 @@ static rados_t connect_cluster(void)
     MUST("rados_create2", rados_create2(&c, "ceph", name, 0));
     MUST("conf_set mon_host", rados_conf_set(c, "mon_host", mon));
     MUST("conf_set key", rados_conf_set(c, "key", read_key(keyfile)));
-    MUST("conf_set client_mount_timeout", rados_conf_set(c, "client_mount_timeout", tmo));
-    MUST("conf_set rados_mon_op_timeout", rados_conf_set(c, "rados_mon_op_timeout", "10"));
-    MUST("conf_set rados_osd_op_timeout", rados_conf_set(c, "rados_osd_op_timeout", "10"));
+    MUST("conf_set client_mount_timeout",
+         rados_conf_set(c, "client_mount_timeout", tmo));
+    MUST("conf_set rados_mon_op_timeout",
+         rados_conf_set(c, "rados_mon_op_timeout", "10"));
+    MUST("conf_set rados_osd_op_timeout",
+         rados_conf_set(c, "rados_osd_op_timeout", "10"));
     /* Would otherwise default to /etc/ceph/... keyring search: harmless
      * with "key" set, but make it explicit there is no file. */
     MUST("conf_set keyring (empty)", rados_conf_set(c, "keyring", ""));
     /* an unknown option */
-    CALL("conf_set no_such_option (expect ENOENT)", rados_conf_set(c, "no_such_option", "1"));
+    CALL("conf_set no_such_option (expect ENOENT)",
+         rados_conf_set(c, "no_such_option", "1"));
     rc = CALL("rados_connect", rados_connect(c));
     if (rc < 0) {
         rados_shutdown(c);
@@ -96,7 +111,8 @@ static rados_t connect_cluster(void)
     return c;
 }
 
-static rados_ioctx_t open_pool(rados_t c, const char *pool)
+static rados_ioctx_t
+open_pool(rados_t c, const char *pool)
 {
     rados_ioctx_t io;
     MUST("rados_ioctx_create", rados_ioctx_create(c, pool, &io));
@@ -105,13 +121,15 @@ static rados_ioctx_t open_pool(rados_t c, const char *pool)
 
 /* librbd calls the progress callback unconditionally: NULL crashes
  * rbd_resize2 as soon as a shrink has objects to remove. */
-static int no_progress(uint64_t done, uint64_t total, void *arg)
+static int
+no_progress(uint64_t done, uint64_t total, void *arg)
 {
     (void)done, (void)total, (void)arg;
     return 0;
 }
 
-static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
+static void
+cmd_basic(rados_t c, const char *pool, const char *data_pool)
 {
     rados_ioctx_t io = open_pool(c, pool);
     rbd_image_options_t opts;
@@ -124,10 +142,11 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
     rbd_remove(io, "probe-renamed");
     rbd_image_options_create(&opts);
     rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FORMAT, 2);
-    rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES,
-                                 RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK |
-                                 RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF |
-                                 RBD_FEATURE_DEEP_FLATTEN);
+    rbd_image_options_set_uint64(
+        opts, RBD_IMAGE_OPTION_FEATURES,
+        RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK |
+            RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF |
+            RBD_FEATURE_DEEP_FLATTEN);
     rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_ORDER, 22);
     MUST("rbd_create4 1 GiB", rbd_create4(io, "probe-basic", 1ULL << 30, opts));
     CALL("rbd_create4 same name again (expect EEXIST)",
@@ -135,10 +154,14 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
     rbd_image_options_destroy(opts);
 
     MUST("rbd_open", rbd_open(io, "probe-basic", &img, NULL));
-    MUST("rbd_metadata_set safepool.owner", rbd_metadata_set(img, "safepool.owner", "vm1"));
-    MUST("rbd_metadata_set second key", rbd_metadata_set(img, "safepool.format", "raw"));
-    MUST("rbd_metadata_get", rbd_metadata_get(img, "safepool.owner", val, &vlen));
-    printf("  metadata safepool.owner = '%s' (val_len after success: %zu)\n", val, vlen);
+    MUST("rbd_metadata_set safepool.owner",
+         rbd_metadata_set(img, "safepool.owner", "vm1"));
+    MUST("rbd_metadata_set second key",
+         rbd_metadata_set(img, "safepool.format", "raw"));
+    MUST("rbd_metadata_get",
+         rbd_metadata_get(img, "safepool.owner", val, &vlen));
+    printf("  metadata safepool.owner = '%s' (val_len after success: %zu)\n",
+           val, vlen);
     vlen = 2;
     CALL("rbd_metadata_get small buf (expect ERANGE)",
          rbd_metadata_get(img, "safepool.owner", val, &vlen));
@@ -146,9 +169,10 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
     vlen = sizeof val;
     CALL("rbd_metadata_get missing (expect ENOENT)",
          rbd_metadata_get(img, "nope", val, &vlen));
-    MUST("rbd_metadata_list", rbd_metadata_list(img, "", 0, keys, &klen, vals, &vslen));
-    printf("  list: keys_len %zu vals_len %zu first key '%s' next '%s'\n", klen, vslen,
-           keys, keys + strlen(keys) + 1);
+    MUST("rbd_metadata_list",
+         rbd_metadata_list(img, "", 0, keys, &klen, vals, &vslen));
+    printf("  list: keys_len %zu vals_len %zu first key '%s' next '%s'\n", klen,
+           vslen, keys, keys + strlen(keys) + 1);
     CALL("rbd_metadata_set 'conf_rbd_cache' (a conf_ key)",
          rbd_metadata_set(img, "conf_rbd_cache", "false"));
     rbd_get_features(img, &features);
@@ -158,8 +182,10 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
     memset(buf, 0xab, sizeof buf);
     CALL("rbd_write 4 KiB", rbd_write(img, 0, sizeof buf, buf));
     CALL("rbd_discard 4 KiB", rbd_discard(img, 0, sizeof buf));
-    CALL("rbd_write_zeroes 1 MiB", rbd_write_zeroes(img, 1 << 20, 1 << 20, 0, 0));
-    CALL("rbd_resize2 grow 2 GiB", rbd_resize2(img, 2ULL << 30, false, no_progress, NULL));
+    CALL("rbd_write_zeroes 1 MiB",
+         rbd_write_zeroes(img, 1 << 20, 1 << 20, 0, 0));
+    CALL("rbd_resize2 grow 2 GiB",
+         rbd_resize2(img, 2ULL << 30, false, no_progress, NULL));
     CALL("rbd_resize2 shrink, allow_shrink=false (expect EINVAL)",
          rbd_resize2(img, 1ULL << 30, false, no_progress, NULL));
     if (getenv("PROBE_RESIZE_NULL_CB"))
@@ -169,16 +195,19 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
          rbd_resize2(img, 1ULL << 30, true, no_progress, NULL));
     rbd_get_size(img, &size);
     printf("  size now %llu\n", (unsigned long long)size);
-    CALL("rbd_rename while open", rbd_rename(io, "probe-basic", "probe-renamed"));
+    CALL("rbd_rename while open",
+         rbd_rename(io, "probe-basic", "probe-renamed"));
     CALL("rbd_close", rbd_close(img));
     CALL("rbd_rename to existing name (expect EEXIST)",
          (rbd_create2(io, "probe-other", 1 << 20, 1, &(int){22}),
           rbd_rename(io, "probe-renamed", "probe-other")));
     rbd_remove(io, "probe-other");
-    CALL("rbd_open old name (expect ENOENT)", rbd_open(io, "probe-basic", &img, NULL));
+    CALL("rbd_open old name (expect ENOENT)",
+         rbd_open(io, "probe-basic", &img, NULL));
     MUST("rbd_open new name", rbd_open(io, "probe-renamed", &img, NULL));
     vlen = sizeof val;
-    CALL("rbd_metadata_get after rename", rbd_metadata_get(img, "safepool.owner", val, &vlen));
+    CALL("rbd_metadata_get after rename",
+         rbd_metadata_get(img, "safepool.owner", val, &vlen));
     printf("  metadata kept: '%s'\n", val);
     rbd_close(img);
 
@@ -194,21 +223,26 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
         rbd_image_spec_list_cleanup(specs, n);
     }
     n = 0;
-    CALL("rbd_list2 max 0 (expect ERANGE, n = count)", rbd_list2(io, specs, &n));
+    CALL("rbd_list2 max 0 (expect ERANGE, n = count)",
+         rbd_list2(io, specs, &n));
     printf("  n = %zu\n", n);
 
     /* data pool */
     if (data_pool) {
         rbd_image_options_create(&opts);
-        rbd_image_options_set_string(opts, RBD_IMAGE_OPTION_DATA_POOL, data_pool);
+        rbd_image_options_set_string(opts, RBD_IMAGE_OPTION_DATA_POOL,
+                                     data_pool);
         rbd_remove(io, "probe-datapool");
-        CALL("rbd_create4 with DATA_POOL", rbd_create4(io, "probe-datapool", 64 << 20, opts));
+        CALL("rbd_create4 with DATA_POOL",
+             rbd_create4(io, "probe-datapool", 64 << 20, opts));
         rbd_image_options_destroy(opts);
         if (rbd_open(io, "probe-datapool", &img, NULL) == 0) {
             rbd_get_features(img, &features);
-            printf("  features 0x%llx (DATA_POOL bit 0x80 %s)\n", (unsigned long long)features,
+            printf("  features 0x%llx (DATA_POOL bit 0x80 %s)\n",
+                   (unsigned long long)features,
                    features & RBD_FEATURE_DATA_POOL ? "set" : "clear");
-            CALL("rbd_write into data-pool image", rbd_write(img, 0, sizeof buf, buf));
+            CALL("rbd_write into data-pool image",
+                 rbd_write(img, 0, sizeof buf, buf));
             rbd_close(img);
         }
         CALL("rbd_remove data-pool image", rbd_remove(io, "probe-datapool"));
@@ -219,7 +253,8 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
     rados_ioctx_set_namespace(io, "ns1");
     opts = NULL;
     rbd_image_options_create(&opts);
-    CALL("rbd_create4 in namespace ns1", rbd_create4(io, "in-ns", 16 << 20, opts));
+    CALL("rbd_create4 in namespace ns1",
+         rbd_create4(io, "in-ns", 16 << 20, opts));
     rbd_image_options_destroy(opts);
     n = 64;
     rc = CALL("rbd_list2 in ns1", rbd_list2(io, specs, &n));
@@ -232,7 +267,8 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
     CALL("rbd_namespace_remove ns1", rbd_namespace_remove(io, "ns1"));
     rados_ioctx_set_namespace(io, "no-such-ns");
     rbd_image_options_create(&opts);
-    CALL("rbd_create4 in missing namespace", rbd_create4(io, "x", 16 << 20, opts));
+    CALL("rbd_create4 in missing namespace",
+         rbd_create4(io, "x", 16 << 20, opts));
     rbd_image_options_destroy(opts);
     rados_ioctx_set_namespace(io, "");
 
@@ -240,7 +276,8 @@ static void cmd_basic(rados_t c, const char *pool, const char *data_pool)
     rados_ioctx_destroy(io);
 }
 
-static int count_children(rbd_image_t img)
+static int
+count_children(rbd_image_t img)
 {
     rbd_linked_image_spec_t kids[16];
     size_t n = 16;
@@ -255,7 +292,8 @@ static int count_children(rbd_image_t img)
     return (int)n;
 }
 
-static void cmd_clone(rados_t c, const char *pool)
+static void
+cmd_clone(rados_t c, const char *pool)
 {
     rados_ioctx_t io = open_pool(c, pool);
     rbd_image_options_t opts;
@@ -293,9 +331,12 @@ static void cmd_clone(rados_t c, const char *pool)
     MUST("rbd_snap_set base", rbd_snap_set(img, "base"));
     count_children(img);
     rbd_snap_set(img, NULL);
-    CALL("rbd_snap_unprotect with a child (expect EBUSY)", rbd_snap_unprotect(img, "base"));
-    CALL("rbd_snap_remove with a child (expect EBUSY)", rbd_snap_remove(img, "base"));
-    CALL("rbd_remove parent with snaps (expect ENOTEMPTY)", rbd_remove(io, "probe-parent"));
+    CALL("rbd_snap_unprotect with a child (expect EBUSY)",
+         rbd_snap_unprotect(img, "base"));
+    CALL("rbd_snap_remove with a child (expect EBUSY)",
+         rbd_snap_remove(img, "base"));
+    CALL("rbd_remove parent with snaps (expect ENOTEMPTY)",
+         rbd_remove(io, "probe-parent"));
 
     MUST("rbd_open child", rbd_open(io, "probe-child", &child, NULL));
     memset(buf, 0, sizeof buf);
@@ -309,7 +350,8 @@ static void cmd_clone(rados_t c, const char *pool)
         rbd_snap_spec_cleanup(&ps);
     }
     CALL("rbd_flatten", rbd_flatten(child));
-    CALL("rbd_get_parent after flatten (expect ENOENT)", rbd_get_parent(child, &p, &ps));
+    CALL("rbd_get_parent after flatten (expect ENOENT)",
+         rbd_get_parent(child, &p, &ps));
     rbd_close(child);
     rbd_snap_set(img, "base");
     count_children(img);
@@ -325,8 +367,10 @@ static void cmd_clone(rados_t c, const char *pool)
     CALL("rbd_clone3 CLONE_FORMAT=2 unprotected",
          rbd_clone3(io, "probe-parent", "v2", io, "probe-child2", opts));
     rbd_image_options_destroy(opts);
-    CALL("rbd_snap_remove v2 snap with child (goes to trash ns)", rbd_snap_remove(img, "v2"));
-    CALL("rbd_remove parent with child2 (expect EBUSY/ENOTEMPTY)", rbd_remove(io, "probe-parent"));
+    CALL("rbd_snap_remove v2 snap with child (goes to trash ns)",
+         rbd_snap_remove(img, "v2"));
+    CALL("rbd_remove parent with child2 (expect EBUSY/ENOTEMPTY)",
+         rbd_remove(io, "probe-parent"));
     CALL("rbd_remove child2", rbd_remove(io, "probe-child2"));
     rbd_close(img);
     CALL("rbd_remove child", rbd_remove(io, "probe-child"));
@@ -334,13 +378,15 @@ static void cmd_clone(rados_t c, const char *pool)
     rados_ioctx_destroy(io);
 }
 
-static void cmd_lock(rados_t c, const char *pool, const char *oid, const char *cookie,
-                     int duration, int hold)
+static void
+cmd_lock(rados_t c, const char *pool, const char *oid, const char *cookie,
+         int duration, int hold)
 {
     rados_ioctx_t io = open_pool(c, pool);
-    struct timeval tv = { .tv_sec = duration };
-    int rc = CALL("rados_lock_exclusive", rados_lock_exclusive(io, oid, "safepool", cookie,
-                                                               "probe", duration ? &tv : NULL, 0));
+    struct timeval tv = {.tv_sec = duration};
+    int rc = CALL("rados_lock_exclusive",
+                  rados_lock_exclusive(io, oid, "safepool", cookie, "probe",
+                                       duration ? &tv : NULL, 0));
     if (rc == 0 && hold > 0) {
         fflush(stdout);
         sleep(hold);
@@ -349,18 +395,22 @@ static void cmd_lock(rados_t c, const char *pool, const char *oid, const char *c
                                        duration ? &tv : NULL, 0));
         CALL("... with LIBRADOS_LOCK_FLAG_MAY_RENEW",
              rados_lock_exclusive(io, oid, "safepool", cookie, "probe",
-                                  duration ? &tv : NULL, LIBRADOS_LOCK_FLAG_MAY_RENEW));
+                                  duration ? &tv : NULL,
+                                  LIBRADOS_LOCK_FLAG_MAY_RENEW));
         CALL("rados_unlock", rados_unlock(io, oid, "safepool", cookie));
     } else if (rc == -EBUSY) {
         char tag[64], clients[256], cookies[256], addrs[256];
-        size_t tl = sizeof tag, cl = sizeof clients, kl = sizeof cookies, al = sizeof addrs;
+        size_t tl = sizeof tag, cl = sizeof clients, kl = sizeof cookies,
+               al = sizeof addrs;
         int excl = 0;
-        ssize_t n = CALL("rados_list_lockers", rados_list_lockers(io, oid, "safepool", &excl,
-                                                               tag, &tl, clients, &cl,
-                                                               cookies, &kl, addrs, &al));
+        ssize_t n =
+            CALL("rados_list_lockers",
+                 rados_list_lockers(io, oid, "safepool", &excl, tag, &tl,
+                                    clients, &cl, cookies, &kl, addrs, &al));
         if (n > 0)
-            printf("  %zd locker(s), exclusive=%d: client %s cookie %s addr %s\n", n, excl,
-                   clients, cookies, addrs);
+            printf(
+                "  %zd locker(s), exclusive=%d: client %s cookie %s addr %s\n",
+                n, excl, clients, cookies, addrs);
         CALL("rados_unlock someone else's (expect ENOENT)",
              rados_unlock(io, oid, "safepool", cookie));
     } else if (rc == 0 && hold < 0) {
@@ -369,7 +419,8 @@ static void cmd_lock(rados_t c, const char *pool, const char *oid, const char *c
     rados_ioctx_destroy(io);
 }
 
-static void cmd_watchers(rados_t c, const char *pool, const char *name)
+static void
+cmd_watchers(rados_t c, const char *pool, const char *name)
 {
     rados_ioctx_t io = open_pool(c, pool);
     rbd_image_t img;
@@ -378,7 +429,8 @@ static void cmd_watchers(rados_t c, const char *pool, const char *name)
 
     /* read-only open: does not register a watch of its own */
     MUST("rbd_open_read_only", rbd_open_read_only(io, name, &img, NULL));
-    int rc = CALL("rbd_watchers_list (read-only open)", rbd_watchers_list(img, w, &n));
+    int rc = CALL("rbd_watchers_list (read-only open)",
+                  rbd_watchers_list(img, w, &n));
     if (rc == 0) {
         for (size_t i = 0; i < n; i++)
             printf("  watcher addr %s id %lld cookie %llu\n", w[i].addr,
@@ -388,7 +440,8 @@ static void cmd_watchers(rados_t c, const char *pool, const char *name)
     rbd_close(img);
     MUST("rbd_open (read-write)", rbd_open(io, name, &img, NULL));
     n = 16;
-    rc = CALL("rbd_watchers_list (rw open: includes us)", rbd_watchers_list(img, w, &n));
+    rc = CALL("rbd_watchers_list (rw open: includes us)",
+              rbd_watchers_list(img, w, &n));
     if (rc == 0) {
         printf("  %zu watcher(s)\n", n);
         rbd_watchers_list_cleanup(w, n);
@@ -402,7 +455,8 @@ struct diffacc {
     unsigned long extents;
 };
 
-static int diff_cb(uint64_t off, size_t len, int exists, void *arg)
+static int
+diff_cb(uint64_t off, size_t len, int exists, void *arg)
 {
     struct diffacc *a = arg;
     (void)off;
@@ -414,25 +468,29 @@ static int diff_cb(uint64_t off, size_t len, int exists, void *arg)
     return 0;
 }
 
-static void diff_one(rbd_image_t img, uint64_t size, int whole_object, const char *label)
+static void
+diff_one(rbd_image_t img, uint64_t size, int whole_object, const char *label)
 {
-    struct diffacc a = { 0 };
+    struct diffacc a = {0};
     double t0 = now();
-    int rc = rbd_diff_iterate2(img, NULL, 0, size, 1, whole_object, diff_cb, &a);
-    printf("  diff_iterate2 %-28s whole_object=%d rc=%d: %lu extents, %llu MiB allocated, %.3f s\n",
+    int rc =
+        rbd_diff_iterate2(img, NULL, 0, size, 1, whole_object, diff_cb, &a);
+    printf("  diff_iterate2 %-28s whole_object=%d rc=%d: %lu extents, %llu MiB "
+           "allocated, %.3f s\n",
            label, whole_object, rc, a.extents,
            (unsigned long long)(a.exists_bytes >> 20), now() - t0);
 }
 
-static void cmd_diff(rados_t c, const char *pool)
+static void
+cmd_diff(rados_t c, const char *pool)
 {
     rados_ioctx_t io = open_pool(c, pool);
     static const struct {
         const char *name;
         uint64_t features;
     } kinds[] = {
-        { "probe-diff-fastdiff", RBD_FEATURES_DEFAULT },
-        { "probe-diff-layering", RBD_FEATURE_LAYERING },
+        {"probe-diff-fastdiff", RBD_FEATURES_DEFAULT},
+        {"probe-diff-layering", RBD_FEATURE_LAYERING},
     };
     const uint64_t size = 4ULL << 30, chunk = 4 << 20;
     char *buf = malloc(chunk);
@@ -443,7 +501,8 @@ static void cmd_diff(rados_t c, const char *pool)
         rbd_image_t img;
         rbd_remove(io, kinds[k].name);
         rbd_image_options_create(&opts);
-        rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES, kinds[k].features);
+        rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES,
+                                     kinds[k].features);
         MUST(kinds[k].name, rbd_create4(io, kinds[k].name, size, opts));
         rbd_image_options_destroy(opts);
         MUST("rbd_open", rbd_open(io, kinds[k].name, &img, NULL));
@@ -451,7 +510,8 @@ static void cmd_diff(rados_t c, const char *pool)
         /* 256 MiB in 64 chunks of 4 MiB, one every 64 MiB */
         double t0 = now();
         for (int i = 0; i < 64; i++)
-            if (rbd_write(img, (uint64_t)i * (64 << 20), chunk, buf) != (ssize_t)chunk) {
+            if (rbd_write(img, (uint64_t)i * (64 << 20), chunk, buf) !=
+                (ssize_t)chunk) {
                 fprintf(stderr, "write failed\n");
                 exit(1);
             }
@@ -474,8 +534,10 @@ static void cmd_diff(rados_t c, const char *pool)
     rados_ioctx_destroy(io);
 }
 
-/* With the OSD stopped: does an open or a read end after rados_osd_op_timeout? */
-static void cmd_opstimeout(rados_t c, const char *pool, const char *name)
+/* With the OSD stopped: does an open or a read end after rados_osd_op_timeout?
+ */
+static void
+cmd_opstimeout(rados_t c, const char *pool, const char *name)
 {
     rados_ioctx_t io = open_pool(c, pool);
     rbd_image_t img;
@@ -490,7 +552,8 @@ static void cmd_opstimeout(rados_t c, const char *pool, const char *name)
     rados_ioctx_destroy(io);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     rados_t c;
 
@@ -505,7 +568,8 @@ int main(int argc, char **argv)
         if (CALL("rados_cluster_stat", rados_cluster_stat(c, &st)) == 0)
             printf("  kb %llu kb_used %llu kb_avail %llu objects %llu\n",
                    (unsigned long long)st.kb, (unsigned long long)st.kb_used,
-                   (unsigned long long)st.kb_avail, (unsigned long long)st.num_objects);
+                   (unsigned long long)st.kb_avail,
+                   (unsigned long long)st.num_objects);
     } else if (!strcmp(argv[1], "basic") && argc >= 3) {
         cmd_basic(c, argv[2], argc > 3 ? argv[3] : NULL);
     } else if (!strcmp(argv[1], "clone") && argc == 3) {

@@ -166,8 +166,7 @@ sp_refuse_stream(virStoragePoolObj *obj G_GNUC_UNUSED,
 static int
 sp_refuse_wipe(virStoragePoolObj *obj G_GNUC_UNUSED,
                virStorageVolDef *vol G_GNUC_UNUSED,
-               unsigned int alg G_GNUC_UNUSED,
-               unsigned int flags G_GNUC_UNUSED)
+               unsigned int alg G_GNUC_UNUSED, unsigned int flags G_GNUC_UNUSED)
 {
     return sp_refuse();
 }
@@ -205,18 +204,16 @@ sp_backend_version_ok(const char *pools)
               "against this libvirt (tools/libvirt-source)",
               (unsigned long)SP_BUILT_FOR / 1000000,
               (unsigned long)SP_BUILT_FOR / 1000 % 1000,
-              (unsigned long)SP_BUILT_FOR % 1000,
-              running / 1000000, running / 1000 % 1000, running % 1000,
-              pools, pools);
+              (unsigned long)SP_BUILT_FOR % 1000, running / 1000000,
+              running / 1000 % 1000, running % 1000, pools, pools);
     g_snprintf(sp_refuse_reason, sizeof(sp_refuse_reason),
                "safepool: storage backend module built for libvirt "
                "%lu.%lu.%lu, libvirtd is %lu.%lu.%lu: %s pools are "
                "disabled until safepool is rebuilt for this libvirt",
                (unsigned long)SP_BUILT_FOR / 1000000,
                (unsigned long)SP_BUILT_FOR / 1000 % 1000,
-               (unsigned long)SP_BUILT_FOR % 1000,
-               running / 1000000, running / 1000 % 1000, running % 1000,
-               pools);
+               (unsigned long)SP_BUILT_FOR % 1000, running / 1000000,
+               running / 1000 % 1000, running % 1000, pools);
     return FALSE;
 }
 

@@ -71,7 +71,8 @@ sp_backend_volume_from_def(const virStorageVolDef *def, GError **error)
     v->capacity = t->capacity;
     v->has_allocation = t->has_allocation;
     v->allocation = t->allocation;
-    if (t->format == VIR_STORAGE_FILE_NONE || t->format == VIR_STORAGE_FILE_RAW) {
+    if (t->format == VIR_STORAGE_FILE_NONE ||
+        t->format == VIR_STORAGE_FILE_RAW) {
         v->format = SP_FORMAT_RAW;
     } else {
         v->format = sp_format_from_libvirt(t->format);
@@ -118,10 +119,10 @@ sp_backend_volume_from_def(const virStorageVolDef *def, GError **error)
     }
     v->compat = g_strdup(t->compat);
     if (t->features) {
-        v->lazy_refcounts =
-            virBitmapIsBitSet(t->features, VIR_STORAGE_FILE_FEATURE_LAZY_REFCOUNTS);
-        v->extended_l2 =
-            virBitmapIsBitSet(t->features, VIR_STORAGE_FILE_FEATURE_EXTENDED_L2);
+        v->lazy_refcounts = virBitmapIsBitSet(
+            t->features, VIR_STORAGE_FILE_FEATURE_LAZY_REFCOUNTS);
+        v->extended_l2 = virBitmapIsBitSet(
+            t->features, VIR_STORAGE_FILE_FEATURE_EXTENDED_L2);
     }
     v->cluster_size = t->clusterSize;
     v->nocow = t->nocow;
@@ -162,12 +163,15 @@ sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
         /* After a refresh (libvirtd restart) libvirt knows the volume only
          * from us: give back the secret it was created with, or resize and
          * clone could not fetch the passphrase. */
-        if (t->encryption->nsecrets == 0 && (info->secret_uuid || info->secret_usage)) {
-            virStorageEncryptionSecret *sec = g_new0(virStorageEncryptionSecret, 1);
+        if (t->encryption->nsecrets == 0 &&
+            (info->secret_uuid || info->secret_usage)) {
+            virStorageEncryptionSecret *sec =
+                g_new0(virStorageEncryptionSecret, 1);
 
             sec->type = VIR_STORAGE_ENCRYPTION_SECRET_TYPE_PASSPHRASE;
             if (info->secret_uuid &&
-                virUUIDParse(info->secret_uuid, sec->seclookupdef.u.uuid) == 0) {
+                virUUIDParse(info->secret_uuid, sec->seclookupdef.u.uuid) ==
+                    0) {
                 sec->seclookupdef.type = VIR_SECRET_LOOKUP_TYPE_UUID;
             } else {
                 sec->seclookupdef.type = VIR_SECRET_LOOKUP_TYPE_USAGE;
@@ -177,7 +181,8 @@ sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
                 !sec->seclookupdef.u.usage) {
                 g_free(sec);
             } else {
-                t->encryption->secrets = g_new0(virStorageEncryptionSecret *, 1);
+                t->encryption->secrets =
+                    g_new0(virStorageEncryptionSecret *, 1);
                 t->encryption->secrets[0] = sec;
                 t->encryption->nsecrets = 1;
             }
@@ -195,8 +200,8 @@ sp_backend_def_fill(virStorageVolDef *def, const SpVolInfo *info,
 
 gboolean
 sp_backend_secret_fetch(const virSecretLookupTypeDef *lookup, int usage,
-                        gboolean base64, const char *element,
-                        SpSecret **secret, GError **error)
+                        gboolean base64, const char *element, SpSecret **secret,
+                        GError **error)
 {
     VIR_IDENTITY_AUTORESTORE virIdentity *oldident = NULL;
     g_autoptr(virIdentity) current = virIdentityGetCurrent();
@@ -223,15 +228,14 @@ sp_backend_secret_fetch(const virSecretLookupTypeDef *lookup, int usage,
         virIdentitySetCurrent(NULL);
     if (!ok) {
         err = virGetLastError();
-        sp_set_error_element(error, SP_ERROR_INVALID, element,
-                             _("%s: %s"), element,
-                             err && err->message ? err->message
-                                                 : _("secret not available"));
+        sp_set_error_element(
+            error, SP_ERROR_INVALID, element, _("%s: %s"), element,
+            err && err->message ? err->message : _("secret not available"));
         virResetLastError();
         return FALSE;
     }
-    *secret = base64 ? sp_secret_new_base64(data, len)
-                     : sp_secret_new(data, len);
+    *secret =
+        base64 ? sp_secret_new_base64(data, len) : sp_secret_new(data, len);
     explicit_bzero(data, len);
     return TRUE;
 }

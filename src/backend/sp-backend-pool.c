@@ -48,7 +48,8 @@ sp_backend_start_pool(virStoragePoolObj *obj)
 static const SpFlagName sp_build_flags[] = {
     {VIR_STORAGE_POOL_BUILD_REPAIR, "VIR_STORAGE_POOL_BUILD_REPAIR"},
     {VIR_STORAGE_POOL_BUILD_RESIZE, "VIR_STORAGE_POOL_BUILD_RESIZE"},
-    {VIR_STORAGE_POOL_BUILD_NO_OVERWRITE, "VIR_STORAGE_POOL_BUILD_NO_OVERWRITE"},
+    {VIR_STORAGE_POOL_BUILD_NO_OVERWRITE,
+     "VIR_STORAGE_POOL_BUILD_NO_OVERWRITE"},
     {VIR_STORAGE_POOL_BUILD_OVERWRITE, "VIR_STORAGE_POOL_BUILD_OVERWRITE"},
     {0, NULL},
 };
@@ -64,9 +65,13 @@ sp_backend_build_pool(virStoragePoolObj *obj, unsigned int flags)
     virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
     g_autoptr(GError) error = NULL;
     g_autoptr(SpPolicy) policy = NULL;
-    gint64 mode = def->target.perms.mode == (mode_t)-1 ? -1 : (gint64)def->target.perms.mode;
-    gint64 uid = def->target.perms.uid == (uid_t)-1 ? -1 : (gint64)def->target.perms.uid;
-    gint64 gid = def->target.perms.gid == (gid_t)-1 ? -1 : (gint64)def->target.perms.gid;
+    gint64 mode = def->target.perms.mode == (mode_t)-1
+                      ? -1
+                      : (gint64)def->target.perms.mode;
+    gint64 uid =
+        def->target.perms.uid == (uid_t)-1 ? -1 : (gint64)def->target.perms.uid;
+    gint64 gid =
+        def->target.perms.gid == (gid_t)-1 ? -1 : (gint64)def->target.perms.gid;
 
     /* For a directory, building over an existing one changes nothing in
      * it: libvirt's own dir backend takes (and ignores) both. */
@@ -138,7 +143,7 @@ sp_backend_refresh_pool(virStoragePoolObj *obj)
     }
     def->capacity = (unsigned long long)sb.f_frsize * sb.f_blocks;
     def->available = (unsigned long long)sb.f_frsize * sb.f_bavail;
-    def->allocation = def->capacity -
-        (unsigned long long)sb.f_frsize * sb.f_bfree;
+    def->allocation =
+        def->capacity - (unsigned long long)sb.f_frsize * sb.f_bfree;
     return 0;
 }

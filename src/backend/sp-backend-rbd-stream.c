@@ -284,8 +284,8 @@ sp_rbd_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     c = g_new0(SpRbdStreamCtx, 1);
     c->name = g_strdup(vol->name);
     if (!sp_rbd_backend_open(obj, &c->policy, &c->pool, FALSE, &error) ||
-        !(c->down = sp_rbd_reader_open(c->pool, vol->name, offset, len,
-                                       &error))) {
+        !(c->down =
+              sp_rbd_reader_open(c->pool, vol->name, offset, len, &error))) {
         ctx_free(c);
         sp_backend_report(error);
         return -1;

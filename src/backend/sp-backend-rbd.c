@@ -13,8 +13,8 @@
 VIR_LOG_INIT("storage.safepool.rbd");
 
 gboolean
-sp_rbd_backend_open(virStoragePoolObj *obj, SpPolicy **policy,
-                    SpRbdPool **pool, gboolean sweep, GError **error)
+sp_rbd_backend_open(virStoragePoolObj *obj, SpPolicy **policy, SpRbdPool **pool,
+                    gboolean sweep, GError **error)
 {
     virStoragePoolDef *def = virStoragePoolObjGetDef(obj);
     virStorageAuthDef *auth = def->source.auth;
@@ -202,11 +202,12 @@ sp_rbd_create_vol(virStoragePoolObj *obj, virStorageVolDef *vol)
         return fail(error);
     if (vol->target.format != VIR_STORAGE_FILE_RAW &&
         vol->target.format != VIR_STORAGE_FILE_NONE) {
-        virReportError(VIR_ERR_CONFIG_UNSUPPORTED,
-                       _("volume '%s': format '%s': RBD pools hold raw "
-                         "images only"),
-                       vol->name,
-                       NULLSTR(virStorageFileFormatTypeToString(vol->target.format)));
+        virReportError(
+            VIR_ERR_CONFIG_UNSUPPORTED,
+            _("volume '%s': format '%s': RBD pools hold raw "
+              "images only"),
+            vol->name,
+            NULLSTR(virStorageFileFormatTypeToString(vol->target.format)));
         return -1;
     }
     vol->type = VIR_STORAGE_VOL_NETWORK;
@@ -322,10 +323,9 @@ sp_rbd_resize_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
 
     /* DELTA is resolved to an absolute size by the storage driver;
      * ALLOCATE means nothing for a thin RBD image: refused by name */
-    if (!sp_backend_check_flags(flags,
-                                VIR_STORAGE_VOL_RESIZE_DELTA |
-                                    VIR_STORAGE_VOL_RESIZE_SHRINK,
-                                sp_rbd_resize_flags, vol->name))
+    if (!sp_backend_check_flags(
+            flags, VIR_STORAGE_VOL_RESIZE_DELTA | VIR_STORAGE_VOL_RESIZE_SHRINK,
+            sp_rbd_resize_flags, vol->name))
         return -1;
     SP_RBD_OPEN(obj, policy, pool, FALSE);
     if (!sp_rbd_resize(pool, vol->name, capacity,

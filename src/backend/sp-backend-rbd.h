@@ -10,8 +10,7 @@ extern virStorageBackend sp_backend_rbd;
  * cephx key from libvirt's secret driver; stale temporaries are swept
  * with @sweep (pool start, refresh). */
 gboolean sp_rbd_backend_open(virStoragePoolObj *obj, SpPolicy **policy,
-                             SpRbdPool **pool, gboolean sweep,
-                             GError **error);
+                             SpRbdPool **pool, gboolean sweep, GError **error);
 
 static const SpFlagName sp_rbd_create_flags[] G_GNUC_UNUSED = {
     {VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA,

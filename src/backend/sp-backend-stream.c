@@ -43,8 +43,8 @@ typedef struct {
     SpPolicy *policy;
     SpPool *pool;
     SpUpload *upload;
-    guint64 sent;  /* data and holes the client sent that landed */
-    char *failed;  /* why a send or hole failed, or NULL */
+    guint64 sent; /* data and holes the client sent that landed */
+    char *failed; /* why a send or hole failed, or NULL */
 } SpUploadCtx;
 
 static void
@@ -52,7 +52,7 @@ sp_upload_ctx_free(SpUploadCtx *c)
 {
     if (!c)
         return;
-    sp_upload_free(c->upload);     /* removes an uncommitted temporary */
+    sp_upload_free(c->upload); /* removes an uncommitted temporary */
     g_free(c->failed);
     sp_pool_free(c->pool);
     sp_policy_free(c->policy);
@@ -72,8 +72,8 @@ static const SpFlagName sp_download_flags[] = {
 };
 
 static GMutex sp_uploads_lock;
-static GHashTable *sp_uploads;          /* virStreamPtr -> SpUploadCtx* */
-static virStreamDriver *sp_fd_driver;   /* libvirt's fd stream driver */
+static GHashTable *sp_uploads;        /* virStreamPtr -> SpUploadCtx* */
+static virStreamDriver *sp_fd_driver; /* libvirt's fd stream driver */
 static virStreamDriver sp_upload_driver;
 
 static SpUploadCtx *
@@ -124,9 +124,8 @@ sp_upload_note(virStreamPtr st, long long landed, const char *what)
     if (c && landed < 0 && !c->failed) {
         virErrorPtr err = virGetLastError();
 
-        c->failed = g_strdup_printf("%s: %s", what,
-                                    err && err->message ? err->message
-                                                        : _("failed"));
+        c->failed = g_strdup_printf(
+            "%s: %s", what, err && err->message ? err->message : _("failed"));
     }
     g_mutex_unlock(&sp_uploads_lock);
     virResetLastError();
@@ -246,7 +245,8 @@ sp_backend_upload_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
         virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
                        _("upload into volume '%s': --offset/--length are not "
                          "supported (safepool replaces and inspects whole "
-                         "images)"), vol->name);
+                         "images)"),
+                       vol->name);
         return -1;
     }
     c = g_new0(SpUploadCtx, 1);
@@ -302,8 +302,8 @@ sp_backend_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     if (!(policy = sp_backend_policy(&error)) ||
         !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         !sp_volume_check_name(vol->name, &error) ||
-        (fd = sp_fs_openat(sp_pool_fd(pool), vol->name, O_RDONLY, 0,
-                           &error)) < 0) {
+        (fd = sp_fs_openat(sp_pool_fd(pool), vol->name, O_RDONLY, 0, &error)) <
+            0) {
         sp_backend_report(error);
         return -1;
     }
@@ -325,7 +325,8 @@ sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     if (algorithm != VIR_STORAGE_VOL_WIPE_ALG_ZERO) {
         virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
                        _("wipe of volume '%s': only the zero algorithm is "
-                         "supported"), vol->name);
+                         "supported"),
+                       vol->name);
         return -1;
     }
     if (!(policy = sp_backend_policy(&error)) ||

@@ -53,8 +53,8 @@ sp_failed_add(virStoragePoolObj *obj, const char *name)
 {
     g_mutex_lock(&sp_failed_lock);
     if (!sp_failed_builds)
-        sp_failed_builds = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                 g_free, NULL);
+        sp_failed_builds =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_hash_table_add(sp_failed_builds, sp_failed_key(obj, name));
     g_mutex_unlock(&sp_failed_lock);
 }
@@ -162,7 +162,8 @@ sp_build(virStoragePoolObj *obj, virStorageVolDef *vol,
                             &error)) ||
         !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         (inputvol &&
-         !(src_pool = sp_source_pool(obj, inputvol, policy, &error)) && error)) {
+         !(src_pool = sp_source_pool(obj, inputvol, policy, &error)) &&
+         error)) {
         sp_backend_report(error);
         return -1;
     }

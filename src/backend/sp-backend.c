@@ -62,8 +62,8 @@ sp_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
 
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 /* Load the stock fs module and let it register dir (ignored: ours came
@@ -84,8 +84,9 @@ sp_chain_load_stock(void)
         g_free(path);
         path = g_build_filename(dir, SP_STOCK_MODULE ".libvirt-stock", NULL);
         if (sp_same_file(self.dli_fname, path)) {
-            VIR_ERROR("safepool: %s is this module; stock fs backend not loaded",
-                      path);
+            VIR_ERROR(
+                "safepool: %s is this module; stock fs backend not loaded",
+                path);
             return 0;
         }
     }

@@ -110,9 +110,9 @@ int sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
 /* The libvirt the modules are compiled against (a test build may claim
  * another one). Its internal structs are only valid for exactly this one. */
 #ifdef SP_LIBVIRT_VERSION_OVERRIDE
-# define SP_BUILT_FOR SP_LIBVIRT_VERSION_OVERRIDE
+#define SP_BUILT_FOR SP_LIBVIRT_VERSION_OVERRIDE
 #else
-# define SP_BUILT_FOR LIBVIR_VERSION_NUMBER
+#define SP_BUILT_FOR LIBVIR_VERSION_NUMBER
 #endif
 
 /* The identity `safepool status` reads in a module file a daemon has
@@ -122,4 +122,4 @@ int sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
 #define SP_MODULE_ID(built_for, types)                                         \
     __attribute__((used)) static const char sp_module_id[] =                   \
         SP_MODULE_ID_PREFIX "version=" SP_VERSION                              \
-        " libvirt=" G_STRINGIFY(built_for) " types=" types
+                            " libvirt=" G_STRINGIFY(built_for) " types=" types

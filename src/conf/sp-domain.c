@@ -35,15 +35,14 @@ static char *
 sp_domain_elem_text(xmlNode *n, const char *what, GError **error)
 {
     xmlChar *raw = xmlNodeGetContent(n);
-    g_autofree char *text = g_strdup(raw ? (const char *) raw : "");
+    g_autofree char *text = g_strdup(raw ? (const char *)raw : "");
 
     xmlFree(raw);
     g_strstrip(text);
     for (const char *p = text; *p; p++) {
-        if ((guchar) *p < 0x20 || *p == 0x7f) {
+        if ((guchar)*p < 0x20 || *p == 0x7f) {
             g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                        _("domain XML <%s>: control character in value"),
-                        what);
+                        _("domain XML <%s>: control character in value"), what);
             return NULL;
         }
     }
@@ -58,8 +57,8 @@ sp_domain_once(gboolean seen, const char *what, GError **error)
 {
     if (!seen)
         return TRUE;
-    g_set_error(error, SP_ERROR, SP_ERROR_XML, _("domain XML: more than one %s"),
-                what);
+    g_set_error(error, SP_ERROR, SP_ERROR_XML,
+                _("domain XML: more than one %s"), what);
     return FALSE;
 }
 
@@ -190,8 +189,7 @@ sp_domain_info_parse(const char *xml, gsize len, GError **error)
     if (!ok)
         return NULL;
     if (!d->uuid) {
-        g_set_error(error, SP_ERROR, SP_ERROR_XML,
-                    _("domain XML: no <uuid>"));
+        g_set_error(error, SP_ERROR, SP_ERROR_XML, _("domain XML: no <uuid>"));
         return NULL;
     }
     return g_steal_pointer(&d);

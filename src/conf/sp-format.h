@@ -9,13 +9,13 @@ typedef enum {
     SP_FORMAT_QCOW2,
     SP_FORMAT_QED,
     SP_FORMAT_VMDK,
-    SP_FORMAT_VPC,  /* VHD; libvirt's "vpc" (and alias "vhd") */
+    SP_FORMAT_VPC, /* VHD; libvirt's "vpc" (and alias "vhd") */
     SP_FORMAT_VHDX,
     SP_FORMAT_VDI,
     SP_FORMAT_ISO,
     SP_FORMAT_LUKS,
-    SP_FORMAT_GPT,  /* inspector only: raw disk with a GPT */
-    SP_FORMAT_MBR,  /* inspector only: raw disk with an MBR */
+    SP_FORMAT_GPT, /* inspector only: raw disk with a GPT */
+    SP_FORMAT_MBR, /* inspector only: raw disk with an MBR */
     SP_FORMAT_LAST
 } SpFormat;
 

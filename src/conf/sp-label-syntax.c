@@ -88,4 +88,3 @@ sp_label_is_valid(const char *label)
     }
     return *p == '\0';
 }
-

@@ -7,9 +7,9 @@
 #include "util/sp-i18n.h"
 
 const char *const sp_policy_rbd_keys[] = {
-    "features_allowed", "features", "data_pool", "namespaces",
-    "require_namespace", "timeout", "lock_lease", "lock_wait",
-    "flatten_clones", NULL};
+    "features_allowed",  "features", "data_pool",  "namespaces",
+    "require_namespace", "timeout",  "lock_lease", "lock_wait",
+    "flatten_clones",    NULL};
 
 static const struct {
     const char *name;
@@ -74,7 +74,8 @@ sp_rbd_features_parse(const char *const *names, guint64 *out, GError **error)
             }
         }
     }
-    if ((f & SP_RBD_FEATURE_OBJECT_MAP) && !(f & SP_RBD_FEATURE_EXCLUSIVE_LOCK)) {
+    if ((f & SP_RBD_FEATURE_OBJECT_MAP) &&
+        !(f & SP_RBD_FEATURE_EXCLUSIVE_LOCK)) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("RBD image feature object-map needs exclusive-lock"));
         return FALSE;
@@ -152,9 +153,9 @@ load_namespaces(const SpPolicyLoader *l, SpPolicy *p, GError **error)
         if (!rados_name_ok(parts[0]) || (parts[1] && parts[2]) ||
             (parts[1] && !g_str_equal(parts[1], "*") &&
              !rados_name_ok(parts[1])))
-            return sp_policy_bad_value(
-                l, "rbd", "namespaces", specs[i],
-                _("not POOL, POOL/NAMESPACE or POOL/*"), error);
+            return sp_policy_bad_value(l, "rbd", "namespaces", specs[i],
+                                       _("not POOL, POOL/NAMESPACE or POOL/*"),
+                                       error);
         g_ptr_array_add(out, g_strdup(specs[i]));
     }
     g_ptr_array_add(out, NULL);
@@ -183,8 +184,8 @@ sp_policy_load_rbd(const SpPolicyLoader *l, SpPolicy *p, GError **error)
         !load_features(l, "features", &p->rbd_features, error))
         return FALSE;
     if (p->rbd_features & ~p->rbd_features_allowed) {
-        g_autofree char *extra =
-            sp_rbd_features_to_string(p->rbd_features & ~p->rbd_features_allowed);
+        g_autofree char *extra = sp_rbd_features_to_string(
+            p->rbd_features & ~p->rbd_features_allowed);
 
         return sp_policy_bad_value(l, "rbd", "features", extra,
                                    _("not in features_allowed"), error);
@@ -201,8 +202,8 @@ sp_policy_load_rbd(const SpPolicyLoader *l, SpPolicy *p, GError **error)
         !load_seconds(l, "timeout", &p->rbd_timeout_sec, error) ||
         !load_seconds(l, "lock_lease", &p->rbd_lock_lease_sec, error) ||
         !load_seconds(l, "lock_wait", &p->rbd_lock_wait_sec, error) ||
-        !sp_policy_load_bool(l, "rbd", "flatten_clones",
-                             &p->rbd_flatten_clones, error))
+        !sp_policy_load_bool(l, "rbd", "flatten_clones", &p->rbd_flatten_clones,
+                             error))
         return FALSE;
     return TRUE;
 }

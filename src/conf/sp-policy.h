@@ -11,60 +11,60 @@
 
 typedef struct {
     /* [volumes] */
-    guint32 allowed_formats;   /* SP_FORMAT_BIT set; formats=raw;qcow2 */
-    guint64 max_capacity;      /* max_capacity=16T (bytes or K/M/G/T/P) */
-    guint32 default_mode;      /* default_mode=0600 */
-    GArray *allowed_owners;    /* uid_t; allowed_owners=root;libvirt-qemu */
-    GArray *allowed_groups;    /* gid_t; allowed_groups=root;kvm;libvirt-qemu */
-    char **backing_roots;      /* backing_roots= (absolute dirs; the pool
-                                  itself is always allowed) */
+    guint32 allowed_formats; /* SP_FORMAT_BIT set; formats=raw;qcow2 */
+    guint64 max_capacity;    /* max_capacity=16T (bytes or K/M/G/T/P) */
+    guint32 default_mode;    /* default_mode=0600 */
+    GArray *allowed_owners;  /* uid_t; allowed_owners=root;libvirt-qemu */
+    GArray *allowed_groups;  /* gid_t; allowed_groups=root;kvm;libvirt-qemu */
+    char **backing_roots;    /* backing_roots= (absolute dirs; the pool
+                                itself is always allowed) */
     /* [pools] */
     gboolean allow_shared_write; /* allow_shared_write=false: pool-build
                                     refuses modes writable by others */
     /* [inspector] */
-    gboolean allow_extended_l2;  /* allow_extended_l2=true */
-    guint32 luks_versions;       /* bit N = LUKS vN allowed; luks_versions=1;2 */
-    guint64 max_image_read;      /* bytes the inspector may read; 1M */
+    gboolean allow_extended_l2; /* allow_extended_l2=true */
+    guint32 luks_versions;      /* bit N = LUKS vN allowed; luks_versions=1;2 */
+    guint64 max_image_read;     /* bytes the inspector may read; 1M */
     /* [qemu-img] */
-    char *qemu_img;              /* qemu_img=/usr/bin/qemu-img */
-    guint timeout_sec;           /* timeout=3600 */
-    guint64 cpu_limit_sec;       /* cpu_limit=1800 */
-    guint64 as_limit_bytes;      /* address_space_limit=4G */
-    gboolean sandbox;            /* sandbox=true: every helper runs in a
-                                    bubblewrap sandbox; false runs them
-                                    unconfined (explicitly) */
+    char *qemu_img;         /* qemu_img=/usr/bin/qemu-img */
+    guint timeout_sec;      /* timeout=3600 */
+    guint64 cpu_limit_sec;  /* cpu_limit=1800 */
+    guint64 as_limit_bytes; /* address_space_limit=4G */
+    gboolean sandbox;       /* sandbox=true: every helper runs in a
+                               bubblewrap sandbox; false runs them
+                               unconfined (explicitly) */
     /* [luks] */
-    char *luks_cipher_alg;       /* cipher_alg=aes-256 */
-    char *luks_cipher_mode;      /* cipher_mode=xts */
-    char *luks_hash;             /* hash=sha256 */
-    char *luks_ivgen_alg;        /* ivgen_alg=plain64 */
-    char *luks_ivgen_hash;       /* ivgen_hash=sha256 */
-    guint luks_iter_time_ms;     /* iter_time=2000 */
+    char *luks_cipher_alg;   /* cipher_alg=aes-256 */
+    char *luks_cipher_mode;  /* cipher_mode=xts */
+    char *luks_hash;         /* hash=sha256 */
+    char *luks_ivgen_alg;    /* ivgen_alg=plain64 */
+    char *luks_ivgen_hash;   /* ivgen_hash=sha256 */
+    guint luks_iter_time_ms; /* iter_time=2000 */
     /* [vtpm] */
-    char *vtpm_root;             /* root=/var/lib/libvirt/swtpm */
-    char *swtpm_user;            /* swtpm_user= (unset: qemu.conf, tss, root) */
-    char *swtpm_group;           /* swtpm_group= (same rule) */
-    char *qemu_conf;             /* qemu_conf=/etc/libvirt/qemu.conf */
-    guint64 vtpm_archive_max;    /* archive_max_size=64M */
-    gboolean vtpm_require_sealed; /* require_sealed=true: no plain archive
-                                     is written or restored */
-    guint64 vtpm_argon2_memory;  /* argon2_memory=256M (passphrases) */
+    char *vtpm_root;          /* root=/var/lib/libvirt/swtpm */
+    char *swtpm_user;         /* swtpm_user= (unset: qemu.conf, tss, root) */
+    char *swtpm_group;        /* swtpm_group= (same rule) */
+    char *qemu_conf;          /* qemu_conf=/etc/libvirt/qemu.conf */
+    guint64 vtpm_archive_max; /* archive_max_size=64M */
+    gboolean vtpm_require_sealed;       /* require_sealed=true: no plain archive
+                                           is written or restored */
+    guint64 vtpm_argon2_memory;         /* argon2_memory=256M (passphrases) */
     guint64 vtpm_argon2_iterations;     /* argon2_iterations=3 */
     guint64 vtpm_argon2_max_memory;     /* argon2_max_memory=1G (restore) */
     guint64 vtpm_argon2_max_iterations; /* argon2_max_iterations=10 */
     /* [rbd] (RBD pools; names, formats and max_capacity come from
      * [volumes]) */
-    guint64 rbd_features_allowed; /* features_allowed=layering;exclusive-lock;
-                                     object-map;fast-diff;deep-flatten */
-    guint64 rbd_features;         /* features= (the same five by default) */
-    char *rbd_data_pool;          /* data_pool= (none) */
-    char **rbd_namespaces;        /* namespaces= POOL, POOL/NS or POOL/ *;
-                                     empty: any */
+    guint64 rbd_features_allowed;   /* features_allowed=layering;exclusive-lock;
+                                       object-map;fast-diff;deep-flatten */
+    guint64 rbd_features;           /* features= (the same five by default) */
+    char *rbd_data_pool;            /* data_pool= (none) */
+    char **rbd_namespaces;          /* namespaces= POOL, POOL/NS or POOL/ *;
+                                       empty: any */
     gboolean rbd_require_namespace; /* require_namespace=false */
-    guint rbd_timeout_sec;        /* timeout=30: connect, mon and osd ops */
-    guint rbd_lock_lease_sec;     /* lock_lease=30 */
-    guint rbd_lock_wait_sec;      /* lock_wait=60 */
-    gboolean rbd_flatten_clones;  /* flatten_clones=false */
+    guint rbd_timeout_sec;          /* timeout=30: connect, mon and osd ops */
+    guint rbd_lock_lease_sec;       /* lock_lease=30 */
+    guint rbd_lock_wait_sec;        /* lock_wait=60 */
+    gboolean rbd_flatten_clones;    /* flatten_clones=false */
 } SpPolicy;
 
 /* Built-in defaults. */

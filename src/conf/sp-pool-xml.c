@@ -49,8 +49,7 @@ child_text(const xmlNode *node, const char *name)
     return s;
 }
 
-static gboolean G_GNUC_PRINTF(2, 3)
-bad(GError **error, const char *fmt, ...)
+static gboolean G_GNUC_PRINTF(2, 3) bad(GError **error, const char *fmt, ...)
 {
     g_autofree char *msg = NULL;
     va_list ap;

@@ -41,4 +41,3 @@ bad:
                 _("uuid '%s': not 32 hexadecimal digits"), shown);
     return NULL;
 }
-

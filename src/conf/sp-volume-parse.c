@@ -442,7 +442,8 @@ parse_backing(const Walk *w, const xmlNode *node, SpVolume *v)
         return FALSE;
     if (!*v->backing_path)
         return walk_fail(w, c, _("must not be empty"));
-    if ((c = sp_walk_child(node, "format")) && !format_type(w, c, &v->backing_format))
+    if ((c = sp_walk_child(node, "format")) &&
+        !format_type(w, c, &v->backing_format))
         return FALSE;
     if ((c = sp_walk_child(node, "permissions"))) {
         /* The backing file's permissions are not ours to set. */
@@ -494,7 +495,8 @@ build_volume(const Walk *w, const xmlNode *root, SpVolume *v)
             return FALSE;
         v->has_allocation = TRUE;
     }
-    if ((c = sp_walk_child(root, "physical")) && !sp_walk_scaled(w, c, &ignored))
+    if ((c = sp_walk_child(root, "physical")) &&
+        !sp_walk_scaled(w, c, &ignored))
         return FALSE;
     if ((c = sp_walk_child(root, "target")) && !parse_target(w, c, v))
         return FALSE;

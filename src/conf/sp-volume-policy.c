@@ -255,11 +255,11 @@ sp_volume_check_policy(const SpVolume *v, const SpPolicy *policy,
                    v->mode);
     }
     if (v->owner != -1 && !id_allowed(policy->allowed_owners, v->owner))
-        report(&r, SP_EL_OWNER,
-               _("uid %" PRId64 " is not an allowed owner"), v->owner);
+        report(&r, SP_EL_OWNER, _("uid %" PRId64 " is not an allowed owner"),
+               v->owner);
     if (v->group != -1 && !id_allowed(policy->allowed_groups, v->group))
-        report(&r, SP_EL_GROUP,
-               _("gid %" PRId64 " is not an allowed group"), v->group);
+        report(&r, SP_EL_GROUP, _("gid %" PRId64 " is not an allowed group"),
+               v->group);
     if (v->label && !sp_label_is_valid(v->label)) {
         g_autofree char *shown = g_strescape(v->label, NULL);
         report(&r, SP_EL_LABEL, _("'%s' is not a valid SELinux context"),

@@ -208,11 +208,10 @@ sp_xml_read_safe(const char *kind, const char *xml, gsize len, gsize max,
     } else if (!ok || !doc || !xmlDocGetRootElement(doc)) {
         const char *el = sink.element ? sink.element : kind;
 
-        sp_set_error_element(error, SP_ERROR_XML, el,
-                             _("%s XML element '%s': malformed XML: %s"), kind,
-                             el,
-                             sink.message ? sink.message
-                                          : _("no root element"));
+        sp_set_error_element(
+            error, SP_ERROR_XML, el,
+            _("%s XML element '%s': malformed XML: %s"), kind, el,
+            sink.message ? sink.message : _("no root element"));
     }
     if (sink.saw_dtd || !ok || !doc || !xmlDocGetRootElement(doc)) {
         sink_clear(&sink);

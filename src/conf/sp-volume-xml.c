@@ -84,10 +84,9 @@ sp_volume_to_xml_type(const SpVolume *v, const char *path, const char *type)
             s, "  <capacity unit='bytes'>%" PRIu64 "</capacity>\n",
             v->capacity);
     if (v->has_allocation)
-        g_string_append_printf(s,
-                               "  <allocation unit='bytes'>%" PRIu64
-                               "</allocation>\n",
-                               v->allocation);
+        g_string_append_printf(
+            s, "  <allocation unit='bytes'>%" PRIu64 "</allocation>\n",
+            v->allocation);
 
     g_string_append(s, "  <target>\n");
     if (path)
@@ -99,11 +98,11 @@ sp_volume_to_xml_type(const SpVolume *v, const char *path, const char *type)
         if (v->has_mode)
             g_string_append_printf(s, "      <mode>%04o</mode>\n", v->mode);
         if (v->owner != -1)
-            g_string_append_printf(
-                s, "      <owner>%" PRId64 "</owner>\n", v->owner);
+            g_string_append_printf(s, "      <owner>%" PRId64 "</owner>\n",
+                                   v->owner);
         if (v->group != -1)
-            g_string_append_printf(
-                s, "      <group>%" PRId64 "</group>\n", v->group);
+            g_string_append_printf(s, "      <group>%" PRId64 "</group>\n",
+                                   v->group);
         if (v->label)
             append_escaped(s, "      <label>", v->label, "</label>\n");
         g_string_append(s, "    </permissions>\n");
@@ -112,9 +111,7 @@ sp_volume_to_xml_type(const SpVolume *v, const char *path, const char *type)
         append_escaped(s, "    <compat>", v->compat, "</compat>\n");
     if (v->cluster_size)
         g_string_append_printf(
-            s,
-            "    <clusterSize unit='bytes'>%" PRIu64
-            "</clusterSize>\n",
+            s, "    <clusterSize unit='bytes'>%" PRIu64 "</clusterSize>\n",
             v->cluster_size);
     if (v->nocow)
         g_string_append(s, "    <nocow/>\n");

@@ -19,8 +19,8 @@
 #define SP_ID_BUF 4096
 
 const char *const sp_identity_keys[] = {
-    SP_ID_FORMAT,  SP_ID_ENCRYPTION, SP_ID_BACKING, SP_ID_BACKING_FORMAT,
-    SP_ID_DEFINITION, NULL,
+    SP_ID_FORMAT,         SP_ID_ENCRYPTION, SP_ID_BACKING,
+    SP_ID_BACKING_FORMAT, SP_ID_DEFINITION, NULL,
 };
 
 SpIdentity *
@@ -179,8 +179,7 @@ too_big(int fd, const char *what, gsize total, int errsv, GError **error)
                       "extended attributes) do not fit: ext4 keeps all of a "
                       "file's extended attributes in one %lu-byte block (%s); "
                       "shorten the label or the volume XML"),
-                    what, total, (unsigned long)sfs.f_bsize,
-                    g_strerror(errsv));
+                    what, total, (unsigned long)sfs.f_bsize, g_strerror(errsv));
     else
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("%s: its recorded definition and label (%zu bytes of "
@@ -223,7 +222,8 @@ sp_identity_apply(const SpIdentity *id, int fd, const char *what,
         return FALSE;
     g_hash_table_iter_init(&it, id->attrs);
     while (g_hash_table_iter_next(&it, &key, &value))
-        total += strlen(SP_XATTR_PREFIX) + strlen(key) + g_bytes_get_size(value);
+        total +=
+            strlen(SP_XATTR_PREFIX) + strlen(key) + g_bytes_get_size(value);
     g_hash_table_iter_init(&it, id->attrs);
     while (g_hash_table_iter_next(&it, &key, &value)) {
         g_autofree char *name = g_strconcat(SP_XATTR_PREFIX, key, NULL);
@@ -269,7 +269,8 @@ sp_identity_for_volume(const SpVolume *vol, const char *path,
     if (vol->encryption.enabled)
         sp_identity_set(id, SP_ID_ENCRYPTION, "luks");
     if (vol->backing_path) {
-        g_autofree char *backing = sp_fs_normalize_abs(vol->backing_path, error);
+        g_autofree char *backing =
+            sp_fs_normalize_abs(vol->backing_path, error);
 
         if (!backing)
             return NULL;

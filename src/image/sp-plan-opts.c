@@ -36,25 +36,28 @@ sp_plan_or_default(const char *v, const char *policy_v, const char *builtin)
 
 /* LUKS creation options; @prefix is "encrypt." inside qcow2, "" for luks. */
 void
-sp_plan_opt_add_luks(GString *opts, const SpPolicy *policy, const SpEncryption *enc,
-             const char *prefix)
+sp_plan_opt_add_luks(GString *opts, const SpPolicy *policy,
+                     const SpEncryption *enc, const char *prefix)
 {
     g_autofree char *cipher = NULL;
     g_autofree char *iter = NULL;
-    const char *keys[] = {"cipher-alg", "cipher-mode", "ivgen-alg",
-                          "ivgen-hash-alg", "hash-alg", "iter-time"};
+    const char *keys[] = {"cipher-alg",     "cipher-mode", "ivgen-alg",
+                          "ivgen-hash-alg", "hash-alg",    "iter-time"};
     const char *vals[G_N_ELEMENTS(keys)];
 
     if (enc->cipher_name && enc->cipher_size)
         cipher = g_strdup_printf("%s-%u", enc->cipher_name, enc->cipher_size);
     else if (enc->cipher_name)
         cipher = g_strdup(enc->cipher_name);
-    iter = g_strdup_printf("%u", policy->luks_iter_time_ms ? policy->luks_iter_time_ms
-                                                            : 2000);
+    iter = g_strdup_printf(
+        "%u", policy->luks_iter_time_ms ? policy->luks_iter_time_ms : 2000);
     vals[0] = sp_plan_or_default(cipher, policy->luks_cipher_alg, "aes-256");
-    vals[1] = sp_plan_or_default(enc->cipher_mode, policy->luks_cipher_mode, "xts");
-    vals[2] = sp_plan_or_default(enc->ivgen_name, policy->luks_ivgen_alg, "plain64");
-    vals[3] = sp_plan_or_default(enc->ivgen_hash, policy->luks_ivgen_hash, "sha256");
+    vals[1] =
+        sp_plan_or_default(enc->cipher_mode, policy->luks_cipher_mode, "xts");
+    vals[2] =
+        sp_plan_or_default(enc->ivgen_name, policy->luks_ivgen_alg, "plain64");
+    vals[3] =
+        sp_plan_or_default(enc->ivgen_hash, policy->luks_ivgen_hash, "sha256");
     vals[4] = sp_plan_or_default(enc->cipher_hash, policy->luks_hash, "sha256");
     vals[5] = iter;
 
@@ -89,9 +92,10 @@ sp_plan_check_qcow2_only(const SpVolume *vol, SpFormat img, GError **error)
         el = "target/clusterSize";
     if (!el)
         return TRUE;
-    g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                _("volume '%s': element '%s' is only supported for qcow2, not %s"),
-                vol->name, el, sp_format_to_string(img));
+    g_set_error(
+        error, SP_ERROR, SP_ERROR_INVALID,
+        _("volume '%s': element '%s' is only supported for qcow2, not %s"),
+        vol->name, el, sp_format_to_string(img));
     return FALSE;
 }
 
@@ -99,16 +103,17 @@ sp_plan_check_qcow2_only(const SpVolume *vol, SpFormat img, GError **error)
  * libvirt's order. @prealloc: "falloc", "metadata" or NULL. */
 gboolean
 sp_plan_opt_add_qcow2(GString *opts, const SpVolume *vol, const char *prealloc,
-              GError **error)
+                      GError **error)
 {
     const char *compat = vol->compat;
 
     if ((vol->lazy_refcounts || vol->extended_l2) && compat &&
         !g_str_equal(compat, "1.1")) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("volume '%s': element 'target/compat': %s does not support "
-                      "lazy_refcounts or extended_l2 (needs 1.1)"),
-                    vol->name, compat);
+        g_set_error(
+            error, SP_ERROR, SP_ERROR_INVALID,
+            _("volume '%s': element 'target/compat': %s does not support "
+              "lazy_refcounts or extended_l2 (needs 1.1)"),
+            vol->name, compat);
         return FALSE;
     }
     /* qemu's default compat is already 1.1, but say so when a feature
@@ -131,4 +136,3 @@ sp_plan_opt_add_qcow2(GString *opts, const SpVolume *vol, const char *prealloc,
         sp_plan_opt_add(opts, "extended_l2", "on");
     return TRUE;
 }
-

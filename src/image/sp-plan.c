@@ -112,7 +112,8 @@ prealloc_mode(const SpVolume *vol, gboolean prealloc_metadata)
 {
     if (prealloc_metadata)
         return "metadata";
-    if (vol->has_allocation && vol->capacity && vol->allocation >= vol->capacity)
+    if (vol->has_allocation && vol->capacity &&
+        vol->allocation >= vol->capacity)
         return "falloc";
     return NULL;
 }
@@ -180,7 +181,8 @@ sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
     g_ptr_array_add(argv, g_strdup("-f"));
     g_ptr_array_add(argv, g_strdup(sp_format_to_string(img)));
     if (vol->backing_path) {
-        g_autofree char *backing = sp_fs_normalize_abs(vol->backing_path, error);
+        g_autofree char *backing =
+            sp_fs_normalize_abs(vol->backing_path, error);
 
         if (!backing)
             return FALSE;
@@ -195,7 +197,7 @@ sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
         g_ptr_array_add(argv, g_strdup("--object"));
         g_ptr_array_add(argv, secret_object());
         sp_plan_opt_add_luks(opts, policy, &vol->encryption,
-                     img == SP_FORMAT_QCOW2 ? "encrypt." : "");
+                             img == SP_FORMAT_QCOW2 ? "encrypt." : "");
     }
     op = plan_add(p, SP_OP_QEMU_IMG);
     op->needs_secret = vol->encryption.enabled;
@@ -206,8 +208,8 @@ sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
         if (!sp_plan_opt_add_qcow2(opts, vol, pm, error))
             return FALSE;
         /* an empty qcow2 of this shape: the same bytes every time */
-        op->reusable = !vol->backing_path && !vol->encryption.enabled &&
-                       !pm && !vol->nocow;
+        op->reusable = !vol->backing_path && !vol->encryption.enabled && !pm &&
+                       !vol->nocow;
     } else {
         if (img == SP_FORMAT_LUKS && pm)
             sp_plan_opt_add(opts, "preallocation", pm);
@@ -227,7 +229,8 @@ sp_plan_qemu_create(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
 
 static gboolean
 plan_create_new(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
-                const SpPlanCreateArgs *args, const char *target, GError **error)
+                const SpPlanCreateArgs *args, const char *target,
+                GError **error)
 {
     SpFormat img = sp_volume_image_format(vol);
     SpOperation *op;
@@ -333,8 +336,8 @@ sp_plan_convert(SpPlan *p, const SpPolicy *policy, const SpVolume *vol,
     sp_plan_files(op, target, src_path);
     sp_plan_files(op, NULL, src->backing_path);
     if (dst_img == SP_FORMAT_QCOW2) {
-        if (!sp_plan_opt_add_qcow2(opts, vol,
-                           prealloc_mode(vol, args->prealloc_metadata), error))
+        if (!sp_plan_opt_add_qcow2(
+                opts, vol, prealloc_mode(vol, args->prealloc_metadata), error))
             return FALSE;
     } else {
         op->nocow = vol->nocow;
@@ -399,7 +402,8 @@ sp_plan_create(const SpPolicy *policy, const SpVolume *vol,
     path = sp_fs_normalize_abs(joined, error);
     if (!path)
         return NULL;
-    target = sp_fs_normalize_abs(args->target_path ? args->target_path : path, error);
+    target = sp_fs_normalize_abs(args->target_path ? args->target_path : path,
+                                 error);
     if (!target)
         return NULL;
     p = plan_new(vol->name, path);
@@ -429,8 +433,7 @@ sp_plan_resize(const SpPolicy *policy, const SpVolume *vol, const char *path,
     if (capacity < current && !shrink) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("volume '%s': new capacity %" PRIu64
-                      " is smaller than current %" PRIu64
-                      "; pass --shrink"),
+                      " is smaller than current %" PRIu64 "; pass --shrink"),
                     vol->name, capacity, current);
         return NULL;
     }
@@ -472,13 +475,15 @@ sp_plan_resize(const SpPolicy *policy, const SpVolume *vol, const char *path,
         if (shrink)
             g_ptr_array_add(argv, g_strdup("--shrink"));
         if (img == SP_FORMAT_QCOW2)
-            g_ptr_array_add(argv, g_strdup_printf(
-                "driver=qcow2,encrypt.key-secret=%s,file.driver=file,file.filename=%s",
-                SP_PLAN_SECRET_ID, file));
+            g_ptr_array_add(
+                argv, g_strdup_printf("driver=qcow2,encrypt.key-secret=%s,file."
+                                      "driver=file,file.filename=%s",
+                                      SP_PLAN_SECRET_ID, file));
         else
-            g_ptr_array_add(argv, g_strdup_printf(
-                "driver=luks,key-secret=%s,file.driver=file,file.filename=%s",
-                SP_PLAN_SECRET_ID, file));
+            g_ptr_array_add(argv,
+                            g_strdup_printf("driver=luks,key-secret=%s,file."
+                                            "driver=file,file.filename=%s",
+                                            SP_PLAN_SECRET_ID, file));
     } else {
         g_ptr_array_add(argv, g_strdup("-f"));
         g_ptr_array_add(argv, g_strdup(sp_format_to_string(img)));

@@ -26,14 +26,16 @@ open_or_make(int dirfd, const char *path, const char *name, mode_t mode,
 
     *made = FALSE;
     for (int attempt = 0; attempt < 2; attempt++) {
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        fd = openat(dirfd, name,
+                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0)
             return fd;
         if (errno == ELOOP || errno == ENOTDIR) {
-            g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("pool path '%s': '%s' is a symlink or not a directory; "
-                          "safepool does not build pools through symlinks"),
-                        path, name);
+            g_set_error(
+                error, SP_ERROR, SP_ERROR_INVALID,
+                _("pool path '%s': '%s' is a symlink or not a directory; "
+                  "safepool does not build pools through symlinks"),
+                path, name);
             return -1;
         }
         if (errno != ENOENT)
@@ -65,11 +67,12 @@ check_mode(const char *path, gint64 mode, gint64 gid, const SpPolicy *policy,
         return FALSE;
     }
     if ((mode & S_IWGRP) && gid != 0) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("pool path '%s': mode %04o is writable by group %" G_GINT64_FORMAT
-                      " (not root's); safepool pools are writable by root "
-                      "only (policy key pools.allow_shared_write)"),
-                    path, (unsigned)mode, gid);
+        g_set_error(
+            error, SP_ERROR, SP_ERROR_INVALID,
+            _("pool path '%s': mode %04o is writable by group %" G_GINT64_FORMAT
+              " (not root's); safepool pools are writable by root "
+              "only (policy key pools.allow_shared_write)"),
+            path, (unsigned)mode, gid);
         return FALSE;
     }
     return TRUE;
@@ -143,7 +146,8 @@ sp_pool_build(const char *path, gint64 mode, gint64 uid, gint64 gid,
             attr |= FS_NOCOW_FL;
             if (ioctl(fd, FS_IOC_SETFLAGS, &attr) < 0 && errno != EOPNOTSUPP &&
                 errno != ENOTTY && errno != EINVAL) {
-                sp_error_set_errno(error, errno, _("pool path '%s': nocow"), path);
+                sp_error_set_errno(error, errno, _("pool path '%s': nocow"),
+                                   path);
                 return -1;
             }
         }

@@ -32,7 +32,10 @@ typedef struct {
     guint64 src_size;
 } SpCreateCtx;
 
-#define SP_CREATE_CTX_INIT {.src_fd = -1, .backing_fd = -1, .src_backing_fd = -1}
+#define SP_CREATE_CTX_INIT                                                     \
+    {                                                                          \
+        .src_fd = -1, .backing_fd = -1, .src_backing_fd = -1                   \
+    }
 
 static void
 sp_create_ctx_clear(SpCreateCtx *c)
@@ -71,7 +74,8 @@ sp_create_open_source(SpPool *pool, const SpCreateArgs *args, gboolean lock,
     c->src_fd = sp_pool_open_volume(src_pool, args->from, O_RDONLY, &st, error);
     if (c->src_fd < 0 || !sp_pool_check_single_link(&st, what, error))
         return FALSE;
-    c->source = sp_pool_read_volume(src_pool, args->from, c->src_fd, &st, error);
+    c->source =
+        sp_pool_read_volume(src_pool, args->from, c->src_fd, &st, error);
     if (!c->source)
         return FALSE;
     if (c->source->format == SP_FORMAT_UNKNOWN) {
@@ -182,8 +186,8 @@ sp_pool_open_backing(SpPool *pool, const SpVolume *vol, SpLock **lock,
 
     if (!path)
         return -1;
-    what = g_strdup_printf(_("volume '%s': backing store '%s'"), vol->name,
-                           path);
+    what =
+        g_strdup_printf(_("volume '%s': backing store '%s'"), vol->name, path);
     rel = sp_fs_relative_to(pool->path, path);
     fd = rel ? sp_open_pool_backing(pool, vol, rel, what, lock, error)
              : sp_open_root_backing(pool, path, what, error);
@@ -420,8 +424,7 @@ sp_create_build(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
 /* What was built must be what was asked for, within the policy (raw
  * volumes carry guest data that nothing will probe: only their size). */
 static gboolean
-sp_create_check_built(SpPool *pool, const SpVolume *vol, int fd,
-                      GError **error)
+sp_create_check_built(SpPool *pool, const SpVolume *vol, int fd, GError **error)
 {
     g_autofree char *what = g_strdup_printf(_("volume '%s'"), vol->name);
     g_autoptr(SpVolume) built = NULL;
@@ -430,9 +433,9 @@ sp_create_check_built(SpPool *pool, const SpVolume *vol, int fd,
     if (sp_volume_image_format(vol) != SP_FORMAT_RAW) {
         built = sp_volume_copy(vol);
         g_free(built->backing_path);
-        built->backing_path =
-            vol->backing_path ? sp_fs_normalize_abs(vol->backing_path, NULL)
-                              : NULL;
+        built->backing_path = vol->backing_path
+                                  ? sp_fs_normalize_abs(vol->backing_path, NULL)
+                                  : NULL;
         return sp_pool_check_image(pool, fd, built, what, NULL, NULL, error);
     }
     if (fstat(fd, &st) < 0)
@@ -461,8 +464,8 @@ sp_pool_create(SpPool *pool, const SpVolume *vol, const SpCreateArgs *args,
     if (!sp_create_prepare(pool, vol, args, TRUE, &c, error))
         return NULL;
     if (vol->backing_path &&
-        ((c.backing_fd = sp_pool_open_backing(pool, vol, &c.backing_lock,
-                                              error)) < 0 ||
+        ((c.backing_fd =
+              sp_pool_open_backing(pool, vol, &c.backing_lock, error)) < 0 ||
          !(c.backing_path = sp_fs_normalize_abs(vol->backing_path, error))))
         return NULL;
     if (!sp_create_check_source(pool, vol, &c, error))

@@ -47,8 +47,8 @@ sp_raw_size(int fd, const char *name, guint64 size, guint64 allocation,
             GError **error)
 {
     if (ftruncate(fd, (off_t)size) < 0)
-        return sp_error_set_errno(error, errno, _("volume '%s': resize to %" PRIu64),
-                                  name, size);
+        return sp_error_set_errno(
+            error, errno, _("volume '%s': resize to %" PRIu64), name, size);
     if (allocation) {
         int r = fallocate(fd, 0, 0, (off_t)allocation);
 
@@ -60,9 +60,9 @@ sp_raw_size(int fd, const char *name, guint64 size, guint64 allocation,
             r = e ? -1 : 0;
         }
         if (r < 0)
-            return sp_error_set_errno(error, errno,
-                                      _("volume '%s': allocate %" PRIu64 " bytes"),
-                                      name, allocation);
+            return sp_error_set_errno(
+                error, errno, _("volume '%s': allocate %" PRIu64 " bytes"),
+                name, allocation);
     }
     return TRUE;
 }
@@ -230,9 +230,8 @@ sp_run_raw_clone(const SpPlan *plan, const SpOperation *op, int target_fd,
         return FALSE;
     }
     g_debug("volume '%s': cloned with %s", plan->volume, method);
-    return op->size <= src_size ||
-           sp_raw_size(target_fd, plan->volume, op->size, op->allocation,
-                       error);
+    return op->size <= src_size || sp_raw_size(target_fd, plan->volume,
+                                               op->size, op->allocation, error);
 }
 
 gboolean
@@ -329,9 +328,8 @@ sp_pool_check_skipped(int fd, SpFormat img, SpInspectResult **result,
 #endif
 
 gboolean
-sp_pool_check_image(SpPool *pool, int fd, const SpVolume *vol,
-                    const char *what, SpInspectResult **result,
-                    int *backing_fd, GError **error)
+sp_pool_check_image(SpPool *pool, int fd, const SpVolume *vol, const char *what,
+                    SpInspectResult **result, int *backing_fd, GError **error)
 {
     SpFormat img = sp_volume_image_format(vol);
     g_autoptr(SpInspectResult) r = NULL;

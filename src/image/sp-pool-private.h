@@ -59,17 +59,20 @@ gboolean sp_pool_check_image(SpPool *pool, int fd, const SpVolume *vol,
  * by fd (the sandbox): the path it writes, and each path it reads. */
 #define SP_RUN_MAX_INPUTS 4
 typedef struct {
-    int target_fd;          /* what the plan writes (raw ops work on it) */
-    int src_fd;             /* the clone source for SP_OP_RAW_CLONE, or -1 */
+    int target_fd; /* what the plan writes (raw ops work on it) */
+    int src_fd;    /* the clone source for SP_OP_RAW_CLONE, or -1 */
     guint64 src_size;
-    const SpSecret *secret; /* LUKS passphrase, or NULL */
+    const SpSecret *secret;     /* LUKS passphrase, or NULL */
     const SpProgress *progress; /* a clone's copy (raw or qemu-img), or NULL */
     const char *in_paths[SP_RUN_MAX_INPUTS]; /* inputs by the plan's path */
     int in_fds[SP_RUN_MAX_INPUTS];
     guint n_in;
 } SpRun;
 
-#define SP_RUN_INIT {.target_fd = -1, .src_fd = -1}
+#define SP_RUN_INIT                                                            \
+    {                                                                          \
+        .target_fd = -1, .src_fd = -1                                          \
+    }
 
 /* Let qemu-img read @fd at @path (normalised, as the plan names it). */
 void sp_run_add_input(SpRun *run, const char *path, int fd);

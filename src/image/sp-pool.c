@@ -185,9 +185,9 @@ volume_from_identity(const SpIdentity *id, const char *name)
     g_free(vol->backing_path);
     vol->backing_path = g_strdup(backing);
     vol->backing_format =
-        backing ? sp_format_from_string(
-                      sp_identity_get(id, SP_ID_BACKING_FORMAT))
-                : SP_FORMAT_UNKNOWN;
+        backing
+            ? sp_format_from_string(sp_identity_get(id, SP_ID_BACKING_FORMAT))
+            : SP_FORMAT_UNKNOWN;
     vol->label = vol->label ? vol->label : g_strdup(id->label);
     return g_steal_pointer(&vol);
 }
@@ -239,8 +239,7 @@ sp_pool_read_volume(SpPool *pool, const char *name, int fd,
     }
     vol = volume_from_identity(id, name);
     vol->has_capacity = TRUE;
-    vol->capacity =
-        volume_capacity(fd, sp_volume_image_format(vol), st, name);
+    vol->capacity = volume_capacity(fd, sp_volume_image_format(vol), st, name);
     vol->has_allocation = TRUE;
     vol->allocation = volume_allocation(sp_volume_image_format(vol), st);
     vol->has_mode = TRUE;
@@ -285,20 +284,22 @@ info_read(SpPool *pool, const char *name, GError **error)
     i->name = g_strdup(name);
     i->recorded = fmt != NULL;
     i->format = fmt ? sp_format_from_string(fmt) : SP_FORMAT_UNKNOWN;
-    i->encrypted = g_strcmp0(sp_identity_get(id, SP_ID_ENCRYPTION), "luks") == 0;
-    img = i->encrypted && i->format == SP_FORMAT_RAW ? SP_FORMAT_LUKS
-                                                     : i->format;
+    i->encrypted =
+        g_strcmp0(sp_identity_get(id, SP_ID_ENCRYPTION), "luks") == 0;
+    img =
+        i->encrypted && i->format == SP_FORMAT_RAW ? SP_FORMAT_LUKS : i->format;
     i->capacity = volume_capacity(fd, img, &st, name);
     i->allocation = volume_allocation(img, &st);
     i->backing_path = g_strdup(backing);
     i->backing_format =
-        backing ? sp_format_from_string(
-                      sp_identity_get(id, SP_ID_BACKING_FORMAT))
-                : SP_FORMAT_UNKNOWN;
+        backing
+            ? sp_format_from_string(sp_identity_get(id, SP_ID_BACKING_FORMAT))
+            : SP_FORMAT_UNKNOWN;
     i->mode = st.st_mode & 07777;
     i->owner = st.st_uid;
     i->group = st.st_gid;
-    if (i->encrypted && (enc = sp_pool_read_volume(pool, name, fd, &st, NULL))) {
+    if (i->encrypted &&
+        (enc = sp_pool_read_volume(pool, name, fd, &st, NULL))) {
         i->secret_uuid = g_strdup(enc->encryption.secret_uuid);
         i->secret_usage = g_strdup(enc->encryption.secret_usage);
     }
@@ -391,9 +392,10 @@ sp_pool_check_unused(SpPool *pool, const char *name, GError **error)
     g_autofree char *user = NULL;
 
     if (sp_pool_find_user(pool, name, &user, &local)) {
-        g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
-                    _("volume '%s': in use as the backing store of volume '%s'"),
-                    name, user);
+        g_set_error(
+            error, SP_ERROR, SP_ERROR_IN_USE,
+            _("volume '%s': in use as the backing store of volume '%s'"), name,
+            user);
         return FALSE;
     }
     if (local) {

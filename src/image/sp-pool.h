@@ -17,17 +17,17 @@ typedef struct SpPool SpPool;
 
 typedef struct {
     char *name;
-    gboolean recorded;       /* FALSE: not made by safepool, format unknown */
-    SpFormat format;         /* recorded (UNKNOWN when not recorded) */
+    gboolean recorded; /* FALSE: not made by safepool, format unknown */
+    SpFormat format;   /* recorded (UNKNOWN when not recorded) */
     gboolean encrypted;
-    guint64 capacity;        /* virtual size of the recorded format */
-    guint64 allocation;      /* st_blocks * 512 */
+    guint64 capacity;   /* virtual size of the recorded format */
+    guint64 allocation; /* st_blocks * 512 */
     char *backing_path;
     SpFormat backing_format;
     guint32 mode;
     uid_t owner;
     gid_t group;
-    char *secret_uuid;       /* LUKS secret of the recorded definition */
+    char *secret_uuid; /* LUKS secret of the recorded definition */
     char *secret_usage;
 } SpVolInfo;
 
@@ -65,13 +65,13 @@ gboolean sp_pool_sweep(SpPool *pool, GError **error);
 guint sp_pool_swept(const SpPool *pool);
 
 typedef struct {
-    const char *from;          /* clone source volume name, or NULL */
-    SpPool *from_pool;         /* the source's pool (NULL: this pool) */
-    const SpSecret *secret;    /* LUKS passphrase of the new volume */
+    const char *from;            /* clone source volume name, or NULL */
+    SpPool *from_pool;           /* the source's pool (NULL: this pool) */
+    const SpSecret *secret;      /* LUKS passphrase of the new volume */
     const SpSecret *from_secret; /* of an encrypted source, if any */
     gboolean prealloc_metadata;  /* PREALLOC_METADATA: qcow2 only */
-    gboolean reflink;          /* REFLINK: reflink the clone or fail */
-    const SpProgress *progress; /* bytes of a clone copied, or NULL */
+    gboolean reflink;            /* REFLINK: reflink the clone or fail */
+    const SpProgress *progress;  /* bytes of a clone copied, or NULL */
 } SpCreateArgs;
 
 /* Check (policy, backing store resolved beneath the pool or a backing root

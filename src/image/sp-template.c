@@ -16,7 +16,7 @@
 #define SP_TEMPLATE_MAX_SHAPES 16
 
 static GMutex lock;
-static GHashTable *templates; /* key -> GBytes */
+static GHashTable *templates;       /* key -> GBytes */
 static GQueue order = G_QUEUE_INIT; /* keys, oldest first (owned by table) */
 
 /* What the output depends on: the qemu-img binary (by identity, so an
@@ -32,11 +32,10 @@ sp_template_shape(const SpOperation *op)
         op->reads || op->needs_secret || stat(op->argv[0], &st) < 0)
         return NULL;
     key = g_string_new(NULL);
-    g_string_append_printf(key, "%ju:%ju:%jd:%jd.%09ld:%jd.%09ld",
-                           (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
-                           (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
-                           st.st_mtim.tv_nsec, (intmax_t)st.st_ctim.tv_sec,
-                           st.st_ctim.tv_nsec);
+    g_string_append_printf(
+        key, "%ju:%ju:%jd:%jd.%09ld:%jd.%09ld", (uintmax_t)st.st_dev,
+        (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+        st.st_mtim.tv_nsec, (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
     for (char **a = op->argv; *a; a++) {
         g_string_append_c(key, '\n');
         g_string_append(key, g_str_equal(*a, op->writes) ? "\x01OUTPUT" : *a);
@@ -77,8 +76,8 @@ sp_template_store(const char *shape, int fd)
     g_autofree guint8 *buf = NULL;
     struct stat st;
 
-    if (!key || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        st.st_size <= 0 || st.st_size > SP_TEMPLATE_MAX_BYTES)
+    if (!key || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        st.st_size > SP_TEMPLATE_MAX_BYTES)
         return;
     buf = g_malloc(st.st_size);
     if (sp_fs_pread_full(fd, buf, st.st_size, 0, NULL) != st.st_size)
@@ -91,9 +90,9 @@ sp_template_store(const char *shape, int fd)
         if (g_queue_get_length(&order) >= SP_TEMPLATE_MAX_SHAPES)
             g_hash_table_remove(templates, g_queue_pop_head(&order));
         g_queue_push_tail(&order, key);
-        g_hash_table_insert(templates, g_steal_pointer(&key),
-                            g_bytes_new_take(g_steal_pointer(&buf),
-                                             st.st_size));
+        g_hash_table_insert(
+            templates, g_steal_pointer(&key),
+            g_bytes_new_take(g_steal_pointer(&buf), st.st_size));
     }
     g_mutex_unlock(&lock);
 }

@@ -120,7 +120,8 @@ sp_upload_commit(SpUpload *u, GError **error)
     if (fdatasync(u->tmp.fd) < 0)
         return sp_error_set_errno(error, errno, _("upload into volume '%s'"),
                                   u->name);
-    if ((old = sp_pool_open_volume(u->pool, u->name, O_RDONLY, &st, error)) < 0 ||
+    if ((old = sp_pool_open_volume(u->pool, u->name, O_RDONLY, &st, error)) <
+            0 ||
         !(vol = sp_pool_read_volume(u->pool, u->name, old, &st, error)) ||
         !(id = sp_identity_read(old, SP_IDENTITY_ALL, error)) ||
         !sp_upload_check(u, vol, &has_backing, error))

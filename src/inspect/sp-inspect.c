@@ -452,8 +452,7 @@ sp_inspect_check_reader(const SpInspReader *reader, SpFormat expected,
 }
 
 gboolean
-sp_inspect_virtual_size(int fd, SpFormat format, guint64 *size,
-                        GError **error)
+sp_inspect_virtual_size(int fd, SpFormat format, guint64 *size, GError **error)
 {
     g_autoptr(SpInspectResult) r = NULL;
     guint8 h[32];

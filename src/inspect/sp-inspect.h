@@ -8,18 +8,18 @@
 #include "conf/sp-policy.h"
 
 typedef struct {
-    SpFormat format;        /* detected (or, with an expected format whose
-                               header is present, that one) */
-    guint32 formats;        /* SP_FORMAT_BIT of every format whose signature
-                               matched (more than one is ambiguous unless
-                               it is an ISO with a partition table) */
-    guint64 virtual_size;   /* guest-visible size in bytes */
+    SpFormat format;      /* detected (or, with an expected format whose
+                             header is present, that one) */
+    guint32 formats;      /* SP_FORMAT_BIT of every format whose signature
+                             matched (more than one is ambiguous unless
+                             it is an ISO with a partition table) */
+    guint64 virtual_size; /* guest-visible size in bytes */
     gboolean safe;
-    GPtrArray *violations;  /* char*: stable names, e.g. "qcow2-backing-file" */
-    guint64 bytes_read;     /* how much of the file was read */
-    char *backing_name;     /* the backing file a qcow2 header names, as
-                               stored (NULL: none) */
-    char *backing_format;   /* its backing format extension (NULL: none) */
+    GPtrArray *violations; /* char*: stable names, e.g. "qcow2-backing-file" */
+    guint64 bytes_read;    /* how much of the file was read */
+    char *backing_name;    /* the backing file a qcow2 header names, as
+                              stored (NULL: none) */
+    char *backing_format;  /* its backing format extension (NULL: none) */
 } SpInspectResult;
 
 void sp_inspect_result_free(SpInspectResult *r);

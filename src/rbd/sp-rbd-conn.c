@@ -47,8 +47,7 @@ sp_rbd_source_set_name(SpRbdSource *s, const char *name, GError **error)
 char *
 sp_rbd_source_name(const SpRbdSource *s)
 {
-    return s->ns ? g_strdup_printf("%s/%s", s->pool, s->ns)
-                 : g_strdup(s->pool);
+    return s->ns ? g_strdup_printf("%s/%s", s->pool, s->ns) : g_strdup(s->pool);
 }
 
 /* A RADOS pool or RBD namespace name: printable, no separators. */
@@ -220,8 +219,8 @@ conn_expire(GPtrArray *dead)
         SpRbdConn *c = v;
 
         if (c->refs == 0 &&
-            (c->broken ||
-             now - c->last_used > (gint64)sp_conn_idle_sec * G_TIME_SPAN_SECOND)) {
+            (c->broken || now - c->last_used >
+                              (gint64)sp_conn_idle_sec * G_TIME_SPAN_SECOND)) {
             g_hash_table_iter_remove(&it);
             g_ptr_array_add(dead, c);
         }

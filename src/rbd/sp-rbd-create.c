@@ -53,11 +53,12 @@ check_volume(const SpVolume *vol, const SpPolicy *policy, GError **error)
         return FALSE;
     }
     if (vol->capacity > policy->max_capacity) {
-        sp_set_error_element(error, SP_ERROR_INVALID, "capacity",
-                             _("volume '%s': %" G_GUINT64_FORMAT " bytes is "
-                               "more than the policy's max_capacity of %"
-                               G_GUINT64_FORMAT " bytes"),
-                             vol->name, vol->capacity, policy->max_capacity);
+        sp_set_error_element(
+            error, SP_ERROR_INVALID, "capacity",
+            _("volume '%s': %" G_GUINT64_FORMAT " bytes is "
+              "more than the policy's max_capacity of %" G_GUINT64_FORMAT
+              " bytes"),
+            vol->name, vol->capacity, policy->max_capacity);
         return FALSE;
     }
     return TRUE;
@@ -117,8 +118,9 @@ record_identity(SpRbdPool *pool, const char *tmp, const SpVolume *vol,
         return FALSE;
     if ((rc = rbd_metadata_set(img, SP_RBD_KEY_FORMAT, "raw")) < 0 ||
         (rc = rbd_metadata_set(img, SP_RBD_KEY_XML, xml)) < 0)
-        return sp_rbd_fail(pool, error, rc, _("volume '%s': recording its "
-                                              "identity"),
+        return sp_rbd_fail(pool, error, rc,
+                           _("volume '%s': recording its "
+                             "identity"),
                            vol->name);
     return TRUE;
 }
@@ -126,8 +128,8 @@ record_identity(SpRbdPool *pool, const char *tmp, const SpVolume *vol,
 /* Snapshot + protect the clone source, clone it into @tmp. On success
  * the snapshot's name is in *snap (it belongs to the clone). */
 static gboolean
-clone_into(SpRbdPool *pool, const char *from, const char *tmp,
-           guint64 features, guint64 want, char **snap, GError **error)
+clone_into(SpRbdPool *pool, const char *from, const char *tmp, guint64 features,
+           guint64 want, char **snap, GError **error)
 {
     g_auto(SpRbdImage) src = NULL;
     g_autofree char *uuid = g_uuid_string_random();
@@ -150,11 +152,11 @@ clone_into(SpRbdPool *pool, const char *from, const char *tmp,
     if ((rc = rbd_get_size(src, &size)) < 0)
         return sp_rbd_fail(pool, error, rc, _("clone source '%s'"), from);
     if (want < size) {
-        sp_set_error_element(error, SP_ERROR_INVALID, "capacity",
-                             _("clone of '%s': capacity %" G_GUINT64_FORMAT
-                               " is smaller than the source's %"
-                               G_GUINT64_FORMAT " bytes"),
-                             from, want, size);
+        sp_set_error_element(
+            error, SP_ERROR_INVALID, "capacity",
+            _("clone of '%s': capacity %" G_GUINT64_FORMAT
+              " is smaller than the source's %" G_GUINT64_FORMAT " bytes"),
+            from, want, size);
         return FALSE;
     }
     /* A snapshot of its own for every clone: whatever was written to the
@@ -196,10 +198,9 @@ finish_clone(SpRbdPool *pool, const char *tmp, const SpVolume *vol,
         (vol->capacity > size &&
          (rc = rbd_resize2(img, vol->capacity, false, sp_rbd_no_progress,
                            NULL)) < 0))
-        return sp_rbd_fail(pool, error, rc, _("clone '%s': resize"),
-                           vol->name);
-    if (flatten && (rc = rbd_flatten_with_progress(img, sp_rbd_no_progress,
-                                                   NULL)) < 0)
+        return sp_rbd_fail(pool, error, rc, _("clone '%s': resize"), vol->name);
+    if (flatten &&
+        (rc = rbd_flatten_with_progress(img, sp_rbd_no_progress, NULL)) < 0)
         return sp_rbd_fail(pool, error, rc, _("clone '%s': flatten"),
                            vol->name);
     return TRUE;
@@ -210,12 +211,14 @@ sp_rbd_create(SpRbdPool *pool, const SpVolume *vol, const SpRbdCreateArgs *args,
               GError **error)
 {
     const SpPolicy *p = pool->policy;
-    guint64 features = args && args->features ? args->features : p->rbd_features;
+    guint64 features =
+        args && args->features ? args->features : p->rbd_features;
     const char *from = args ? args->from : NULL;
     gboolean flatten = (args && args->flatten) || p->rbd_flatten_clones;
     g_autoptr(SpRbdLock) lock = NULL;
     g_autoptr(SpRbdLock) from_lock = NULL;
-    g_autofree char *tmp = sp_rbd_tmp_name(from ? "clone" : "create", vol->name);
+    g_autofree char *tmp =
+        sp_rbd_tmp_name(from ? "clone" : "create", vol->name);
     g_autofree char *snap = NULL;
     g_autoptr(GError) local = NULL;
     gboolean made = FALSE;
@@ -261,8 +264,7 @@ sp_rbd_create(SpRbdPool *pool, const SpVolume *vol, const SpRbdCreateArgs *args,
             g_set_error(&local, SP_ERROR, SP_ERROR_EXISTS,
                         _("volume '%s' exists already"), vol->name);
         else if (rc < 0)
-            sp_rbd_fail(pool, &local, rc, _("volume '%s': publish"),
-                        vol->name);
+            sp_rbd_fail(pool, &local, rc, _("volume '%s': publish"), vol->name);
         else
             made = FALSE; /* published: nothing to take back */
     }

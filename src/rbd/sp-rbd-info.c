@@ -38,8 +38,8 @@ allocation_of(SpRbdImage img, guint64 size, guint64 features, guint64 *out)
         flags = RBD_FLAG_FAST_DIFF_INVALID;
     fast = (features & RBD_FEATURE_FAST_DIFF) &&
            !(flags & RBD_FLAG_FAST_DIFF_INVALID);
-    return rbd_diff_iterate2(img, NULL, 0, size, 0, fast ? 1 : 0,
-                             count_extent, out);
+    return rbd_diff_iterate2(img, NULL, 0, size, 0, fast ? 1 : 0, count_extent,
+                             out);
 }
 
 static char *
@@ -331,10 +331,10 @@ sp_rbd_children(SpRbdPool *pool, SpRbdImage img, const char *name,
     for (size_t i = 0; i < max; i++) {
         if (c[i].trash)
             continue;
-        g_ptr_array_add(out, g_strdup_printf(
-                                 "%s%s%s/%s", c[i].pool_name,
-                                 *c[i].pool_namespace ? "/" : "",
-                                 c[i].pool_namespace, c[i].image_name));
+        g_ptr_array_add(out,
+                        g_strdup_printf("%s%s%s/%s", c[i].pool_name,
+                                        *c[i].pool_namespace ? "/" : "",
+                                        c[i].pool_namespace, c[i].image_name));
     }
     rbd_linked_image_spec_list_cleanup(c, max);
     return out;

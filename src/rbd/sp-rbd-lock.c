@@ -42,8 +42,8 @@ lock_call(SpRbdLock *l, guint8 flags)
 {
     struct timeval tv = {.tv_sec = l->pool->policy->rbd_lock_lease_sec};
 
-    return rados_lock_exclusive(l->pool->io, l->oid, l->lockname,
-                                l->cookie, l->desc, &tv, flags);
+    return rados_lock_exclusive(l->pool->io, l->oid, l->lockname, l->cookie,
+                                l->desc, &tv, flags);
 }
 
 static gpointer
@@ -51,8 +51,8 @@ renew_thread(gpointer data)
 {
     SpRbdLock *l = data;
     /* a third of the lease: two renewals may fail before it ends */
-    gint64 period = MAX(1, l->pool->policy->rbd_lock_lease_sec) *
-                    G_TIME_SPAN_SECOND / 3;
+    gint64 period =
+        MAX(1, l->pool->policy->rbd_lock_lease_sec) * G_TIME_SPAN_SECOND / 3;
 
     g_mutex_lock(&l->mu);
     while (!l->stop) {

@@ -42,8 +42,8 @@ sp_rbd_release_clone_snap(SpRbdPool *pool, const char *name, const char *snap,
                            name, snap);
     rc = rbd_snap_remove(img, snap);
     if (rc < 0 && rc != -ENOENT)
-        return sp_rbd_fail(pool, error, rc, _("volume '%s': remove '%s'"),
-                           name, snap);
+        return sp_rbd_fail(pool, error, rc, _("volume '%s': remove '%s'"), name,
+                           snap);
     return TRUE;
 }
 
@@ -82,8 +82,8 @@ remove_snaps(SpRbdPool *pool, SpRbdImage img, const char *name,
         int rc = rbd_snap_unprotect(img, snaps[i].name);
 
         if (rc < 0 && rc != -EINVAL) {
-            sp_rbd_fail(pool, error, rc, _("volume '%s': unprotect '%s'"),
-                        name, snaps[i].name);
+            sp_rbd_fail(pool, error, rc, _("volume '%s': unprotect '%s'"), name,
+                        snaps[i].name);
             rbd_snap_list_end(snaps);
             return FALSE;
         }
@@ -114,9 +114,9 @@ sp_rbd_remove_image(SpRbdPool *pool, const char *name, gboolean other_snaps,
         !remove_snaps(pool, img, name, other_snaps, error))
         return FALSE;
     if (rbd_get_parent(img, &parent, &psnap) == 0) {
-        local_parent = g_str_equal(parent.pool_name, pool->rados_pool) &&
-                       g_str_equal(parent.pool_namespace,
-                                   pool->ns ? pool->ns : "");
+        local_parent =
+            g_str_equal(parent.pool_name, pool->rados_pool) &&
+            g_str_equal(parent.pool_namespace, pool->ns ? pool->ns : "");
         pimage = g_strdup(parent.image_name);
         pname = g_strdup(psnap.name);
         rbd_linked_image_spec_cleanup(&parent);
@@ -157,8 +157,8 @@ flatten_children(SpRbdPool *pool, GPtrArray *children, const char *name,
                         name, pool->name, c);
             return FALSE;
         }
-        if (!(lock = sp_rbd_lock(pool, child, sp_rbd_lock_wait_ms(pool),
-                                 error)) ||
+        if (!(lock =
+                  sp_rbd_lock(pool, child, sp_rbd_lock_wait_ms(pool), error)) ||
             !sp_rbd_open(pool, child, TRUE, &img, error))
             return FALSE;
         if ((rc = rbd_flatten_with_progress(img, sp_rbd_no_progress, NULL)) < 0)
@@ -191,10 +191,12 @@ sp_rbd_delete(SpRbdPool *pool, const char *name, SpRbdDeleteFlags flags,
         list = g_strjoinv(", ", (char **)children->pdata);
         g_ptr_array_remove_index(children, children->len - 1);
         if (!(flags & SP_RBD_DELETE_FLATTEN_CHILDREN)) {
-            g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
-                        _("delete of volume '%s' refused: it has clones (%s); "
-                          "flatten them first (safepool vol-delete --flatten-clones, or virsh vol-delete --delete-snapshots)"),
-                        name, list);
+            g_set_error(
+                error, SP_ERROR, SP_ERROR_IN_USE,
+                _("delete of volume '%s' refused: it has clones (%s); "
+                  "flatten them first (safepool vol-delete --flatten-clones, "
+                  "or virsh vol-delete --delete-snapshots)"),
+                name, list);
             return FALSE;
         }
         if (!flatten_children(pool, children, name, error))
@@ -230,11 +232,12 @@ sp_rbd_resize(SpRbdPool *pool, const char *name, guint64 capacity,
     if (!sp_rbd_check_name(name, error))
         return FALSE;
     if (capacity == 0 || capacity > pool->policy->max_capacity) {
-        sp_set_error_element(error, SP_ERROR_INVALID, "capacity",
-                             _("volume '%s': capacity %" G_GUINT64_FORMAT
-                               " is 0 or above the policy's max_capacity of %"
-                               G_GUINT64_FORMAT " bytes"),
-                             name, capacity, pool->policy->max_capacity);
+        sp_set_error_element(
+            error, SP_ERROR_INVALID, "capacity",
+            _("volume '%s': capacity %" G_GUINT64_FORMAT
+              " is 0 or above the policy's max_capacity of %" G_GUINT64_FORMAT
+              " bytes"),
+            name, capacity, pool->policy->max_capacity);
         return FALSE;
     }
     if (!(lock = sp_rbd_lock(pool, name, sp_rbd_lock_wait_ms(pool), error)) ||

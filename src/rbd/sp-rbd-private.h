@@ -27,8 +27,8 @@ struct SpRbdPool {
 
 /* Set @error from librados/librbd's @rc (a negative errno) as
  * "<what>: <why>"; a time-out says what it may mean. Returns FALSE. */
-gboolean sp_rbd_fail(SpRbdPool *pool, GError **error, int rc,
-                     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+gboolean sp_rbd_fail(SpRbdPool *pool, GError **error, int rc, const char *fmt,
+                     ...) G_GNUC_PRINTF(4, 5);
 
 /* rbd_image_t that closes itself: g_auto(SpRbdImage) img = NULL; */
 typedef rbd_image_t SpRbdImage;

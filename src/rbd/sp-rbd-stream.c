@@ -104,8 +104,8 @@ make_tmp(SpRbdUpload *u, SpRbdImage old, GError **error)
     rbd_image_options_t opts;
     int rc;
 
-    if (!(fmt = sp_rbd_meta_get(pool, old, u->name, SP_RBD_KEY_FORMAT,
-                                error))) {
+    if (!(fmt =
+              sp_rbd_meta_get(pool, old, u->name, SP_RBD_KEY_FORMAT, error))) {
         if (error && !*error)
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                         _("volume '%s': no recorded format (not created by "
@@ -150,8 +150,8 @@ sp_rbd_upload_begin(SpRbdPool *pool, const char *name, GError **error)
     u->name = g_strdup(name);
     u->tmp = sp_rbd_tmp_name("upload", name);
     if (!sp_rbd_check_name(name, error) ||
-        !(u->lock = sp_rbd_lock(pool, name, sp_rbd_lock_wait_ms(pool),
-                                error)) ||
+        !(u->lock =
+              sp_rbd_lock(pool, name, sp_rbd_lock_wait_ms(pool), error)) ||
         !sp_rbd_open(pool, name, FALSE, &old, error) ||
         !sp_rbd_check_unwatched(pool, old, name, _("upload into"), error) ||
         !(children = sp_rbd_children(pool, old, name, error)))
@@ -163,8 +163,7 @@ sp_rbd_upload_begin(SpRbdPool *pool, const char *name, GError **error)
                     name);
         return NULL;
     }
-    if (!only_ours_snaps(pool, old, name, error) ||
-        !make_tmp(u, old, error))
+    if (!only_ours_snaps(pool, old, name, error) || !make_tmp(u, old, error))
         return NULL;
     return g_steal_pointer(&u);
 }
@@ -329,7 +328,8 @@ replace(SpRbdUpload *u, GError **error)
         sp_rbd_fail(pool, error, rc, _("upload into volume '%s'"), u->name);
         if (rbd_rename(pool->io, old, u->name) < 0)
             g_warning("volume '%s': its content is kept as '%s' (the sweeper "
-                      "puts it back)", u->name, old);
+                      "puts it back)",
+                      u->name, old);
         return FALSE;
     }
     u->committed = TRUE;
@@ -426,8 +426,7 @@ sp_rbd_reader_open(SpRbdPool *pool, const char *name, guint64 offset,
         !sp_rbd_open(pool, name, FALSE, &r->img, error))
         return NULL;
     if ((rc = rbd_get_size(r->img, &size)) < 0 ||
-        (rc = rbd_get_features(r->img, &features)) < 0)
-    {
+        (rc = rbd_get_features(r->img, &features)) < 0) {
         sp_rbd_fail(pool, error, rc, _("volume '%s'"), name);
         return NULL;
     }
@@ -439,8 +438,7 @@ sp_rbd_reader_open(SpRbdPool *pool, const char *name, guint64 offset,
     r->end = length && length < size - r->pos ? r->pos + length : size;
     /* a clone's parent data is the clone's data too */
     if ((rc = rbd_diff_iterate2(r->img, NULL, 0, size, 1, fast ? 1 : 0,
-                                add_extent, r->extents)) < 0)
-    {
+                                add_extent, r->extents)) < 0) {
         sp_rbd_fail(pool, error, rc, _("volume '%s': extents"), name);
         return NULL;
     }
@@ -486,14 +484,16 @@ sp_rbd_reader_in_data(SpRbdReader *r, gboolean *in_data, guint64 *length,
     } else if (r->ext < n &&
                g_array_index(r->extents, guint64, 2 * r->ext) <= r->pos) {
         *in_data = TRUE;
-        *length = MIN(g_array_index(r->extents, guint64, 2 * r->ext + 1),
-                      r->end) - r->pos;
+        *length =
+            MIN(g_array_index(r->extents, guint64, 2 * r->ext + 1), r->end) -
+            r->pos;
     } else {
         *in_data = FALSE;
-        *length = (r->ext < n ? MIN(g_array_index(r->extents, guint64,
-                                                  2 * r->ext),
-                                    r->end)
-                              : r->end) - r->pos;
+        *length =
+            (r->ext < n
+                 ? MIN(g_array_index(r->extents, guint64, 2 * r->ext), r->end)
+                 : r->end) -
+            r->pos;
     }
     return TRUE;
 }
@@ -519,8 +519,7 @@ sp_rbd_reader_free(SpRbdReader *r)
 /* -- adopt --------------------------------------------------------------- */
 
 gboolean
-sp_rbd_adopt(SpRbdPool *pool, const char *name, SpFormat format,
-             GError **error)
+sp_rbd_adopt(SpRbdPool *pool, const char *name, SpFormat format, GError **error)
 {
     g_autoptr(SpRbdLock) lock = NULL;
     g_auto(SpRbdImage) img = NULL;

@@ -99,9 +99,9 @@ SpRbdVolInfo *sp_rbd_info(SpRbdPool *pool, const char *name, GError **error);
 SpVolume *sp_rbd_lookup(SpRbdPool *pool, const char *name, GError **error);
 
 typedef struct {
-    const char *from;  /* clone source (an image of the same pool) */
-    guint64 features;  /* 0: the policy's default set */
-    gboolean flatten;  /* flatten the clone (also by policy) */
+    const char *from; /* clone source (an image of the same pool) */
+    guint64 features; /* 0: the policy's default set */
+    gboolean flatten; /* flatten the clone (also by policy) */
 } SpRbdCreateArgs;
 
 /* Create (or clone) a raw image under a hidden name, record its identity,
@@ -150,11 +150,9 @@ typedef struct SpRbdReader SpRbdReader;
 
 /* Open @name for reading from @offset, @length bytes (0: to the end). */
 SpRbdReader *sp_rbd_reader_open(SpRbdPool *pool, const char *name,
-                                guint64 offset, guint64 length,
-                                GError **error);
+                                guint64 offset, guint64 length, GError **error);
 /* Read at the current position; 0 at the end. */
-gssize sp_rbd_reader_read(SpRbdReader *r, void *buf, gsize len,
-                          GError **error);
+gssize sp_rbd_reader_read(SpRbdReader *r, void *buf, gsize len, GError **error);
 /* Whether the current position is in data, and how long that data or
  * hole runs (0 and FALSE at the end). */
 gboolean sp_rbd_reader_in_data(SpRbdReader *r, gboolean *in_data,

@@ -114,8 +114,9 @@ sp_cmd_inspect(SpCli *cli, int argc, char **argv)
             g_autofree char *list = sp_inspect_violations_string(r);
             g_autofree char *formats = sp_inspect_formats_string(r);
             printf("%s: %s, virtual size %" PRIu64 ", %s%s%s\n", argv[i],
-                   r->format == SP_FORMAT_UNKNOWN ? formats
-                                                  : sp_format_to_string(r->format),
+                   r->format == SP_FORMAT_UNKNOWN
+                       ? formats
+                       : sp_format_to_string(r->format),
                    r->virtual_size, r->safe ? "safe" : "unsafe",
                    r->safe ? "" : ": ", list);
         }

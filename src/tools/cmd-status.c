@@ -19,19 +19,19 @@ static const char *const st_level_names[] = {"ok", "note", "problem"};
 
 typedef struct {
     SpCli *cli;
-    JsonBuilder *b;          /* the --json document, built as we go */
-    GPtrArray *findings;     /* "level\tmessage" */
+    JsonBuilder *b;      /* the --json document, built as we go */
+    GPtrArray *findings; /* "level\tmessage" */
     gboolean problem;
     SpStatusDaemon *daemon;
-    gulong running;          /* libvirt version libvirtd runs, 0: unknown */
-    char **served;           /* pool types safepool serves in the daemon */
-    char **shipped;          /* pool types safepool has modules for */
+    gulong running; /* libvirt version libvirtd runs, 0: unknown */
+    char **served;  /* pool types safepool serves in the daemon */
+    char **shipped; /* pool types safepool has modules for */
     SpPolicy *policy;
     char *policy_path;
 } Status;
 
 static void G_GNUC_PRINTF(3, 4)
-finding(Status *s, StLevel level, const char *fmt, ...)
+    finding(Status *s, StLevel level, const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *msg = NULL;
@@ -96,7 +96,8 @@ check_modules(Status *s)
     json_builder_begin_array(s->b);
     for (guint i = 0; i < d->modules->len; i++) {
         SpStatusModule *m = g_ptr_array_index(d->modules, i);
-        g_autofree char *built = m->safepool ? version_string(m->built_for) : NULL;
+        g_autofree char *built =
+            m->safepool ? version_string(m->built_for) : NULL;
         g_autofree char *types = m->types ? g_strjoinv(",", m->types) : NULL;
 
         json_builder_begin_object(s->b);
@@ -340,7 +341,8 @@ check_sandbox(Status *s)
                   "%s"),
                 why ? why : _("the qemu-img sandbox cannot be set up"));
     else
-        finding(s, ST_OK, _("qemu-img runs in a bubblewrap sandbox (policy: %s)"),
+        finding(s, ST_OK,
+                _("qemu-img runs in a bubblewrap sandbox (policy: %s)"),
                 s->policy_path ? s->policy_path : _("built-in defaults"));
 }
 
@@ -350,7 +352,8 @@ report(Status *s)
     json_builder_set_member_name(s->b, "findings");
     json_builder_begin_array(s->b);
     for (guint i = 0; i < s->findings->len; i++) {
-        g_auto(GStrv) f = g_strsplit(g_ptr_array_index(s->findings, i), "\t", 2);
+        g_auto(GStrv) f =
+            g_strsplit(g_ptr_array_index(s->findings, i), "\t", 2);
 
         json_builder_begin_object(s->b);
         sp_json_str(s->b, "level", f[0]);
@@ -394,8 +397,9 @@ sp_cmd_status(SpCli *cli, int argc, char **argv)
         return sp_cli_usage(cli, "status", _("unexpected argument '%s'"),
                             argv[1]);
     if (!uri)
-        uri = g_strdup(g_getenv("LIBVIRT_DEFAULT_URI") ? g_getenv("LIBVIRT_DEFAULT_URI")
-                                                      : "storage:///system");
+        uri = g_strdup(g_getenv("LIBVIRT_DEFAULT_URI")
+                           ? g_getenv("LIBVIRT_DEFAULT_URI")
+                           : "storage:///system");
     json_builder_begin_object(b);
     daemon = s.daemon = sp_status_daemon_find();
     if (daemon) {

@@ -22,7 +22,8 @@ sp_cmd_vol_resize(SpCli *cli, int argc, char **argv)
     int rc;
     GOptionEntry entries[] = {
         {"shrink", 0, 0, G_OPTION_ARG_NONE, &shrink,
-         N_("Allow making the volume smaller (data past the end is lost)"), NULL},
+         N_("Allow making the volume smaller (data past the end is lost)"),
+         NULL},
         {"allocate", 0, 0, G_OPTION_ARG_NONE, &allocate,
          N_("Allocate the whole new size (raw volumes only)"), NULL},
         {NULL},
@@ -47,21 +48,22 @@ sp_cmd_vol_resize(SpCli *cli, int argc, char **argv)
         return sp_cli_fail(cli, error);
 #endif
     if (t.dir) {
-    vol = sp_pool_lookup(t.dir, argv[1], &error);
-    if (!vol)
-        return sp_cli_fail(cli, error);
-    if (vol->encryption.enabled && !po.secret_file && po.secret_fd < 0)
-        return sp_cli_usage(cli, "vol-resize",
-                            _("volume '%s' is encrypted: --secret-file FILE is required"),
-                            argv[1]);
-    secret = sp_cmd_load_secret(cli, &po, &rc);
-    if (rc)
-        return rc;
-    if (!sp_pool_resize(t.dir, argv[1], capacity,
-                        (shrink ? SP_RESIZE_SHRINK : 0) |
-                            (allocate ? SP_RESIZE_ALLOCATE : 0),
-                        secret, &error))
-        return sp_cli_fail(cli, error);
+        vol = sp_pool_lookup(t.dir, argv[1], &error);
+        if (!vol)
+            return sp_cli_fail(cli, error);
+        if (vol->encryption.enabled && !po.secret_file && po.secret_fd < 0)
+            return sp_cli_usage(
+                cli, "vol-resize",
+                _("volume '%s' is encrypted: --secret-file FILE is required"),
+                argv[1]);
+        secret = sp_cmd_load_secret(cli, &po, &rc);
+        if (rc)
+            return rc;
+        if (!sp_pool_resize(t.dir, argv[1], capacity,
+                            (shrink ? SP_RESIZE_SHRINK : 0) |
+                                (allocate ? SP_RESIZE_ALLOCATE : 0),
+                            secret, &error))
+            return sp_cli_fail(cli, error);
     }
     if (cli->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
@@ -90,11 +92,12 @@ sp_cmd_vol_delete(SpCli *cli, int argc, char **argv)
         {NULL},
     };
 
-    if (!sp_cmd_vol_parse(cli, "vol-delete", "NAME",
-                          _("Delete a volume (refused while another volume uses "
-                            "it as its backing store, or while an RBD image is "
-                            "open anywhere or has clones)."),
-                          entries, 1, &po, &argc, &argv, &rc) ||
+    if (!sp_cmd_vol_parse(
+            cli, "vol-delete", "NAME",
+            _("Delete a volume (refused while another volume uses "
+              "it as its backing store, or while an RBD image is "
+              "open anywhere or has clones)."),
+            entries, 1, &po, &argc, &argv, &rc) ||
         !sp_cmd_open_target(cli, "vol-delete", &po, &t, &rc))
         return rc;
 #ifdef SP_HAVE_RBD
@@ -152,8 +155,8 @@ sp_cmd_list_row(const char *name, const char *format, guint64 capacity,
     g_autofree char *cap = NULL, *alloc = NULL;
 
     if (!name) {
-        printf("%-32s %-10s %20s %20s\n", _("Name"), _("Format"),
-               _("Capacity"), _("Allocation"));
+        printf("%-32s %-10s %20s %20s\n", _("Name"), _("Format"), _("Capacity"),
+               _("Allocation"));
         return;
     }
     cap = bytes ? g_strdup_printf("%" PRIu64, capacity) : sp_cli_size(capacity);
@@ -202,8 +205,9 @@ sp_cmd_vol_list(SpCli *cli, int argc, char **argv)
     sp_cmd_list_row(NULL, NULL, 0, 0, bytes);
     for (guint i = 0; i < vols->len; i++) {
         const SpVolInfo *v = g_ptr_array_index(vols, i);
-        g_autofree char *fmt = g_strdup_printf("%s%s", sp_format_to_string(v->format),
-                                               v->encrypted ? "+luks" : "");
+        g_autofree char *fmt =
+            g_strdup_printf("%s%s", sp_format_to_string(v->format),
+                            v->encrypted ? "+luks" : "");
 
         sp_cmd_list_row(v->name, fmt, v->capacity, v->allocation, bytes);
     }
@@ -222,10 +226,11 @@ sp_cmd_vol_dumpxml(SpCli *cli, int argc, char **argv)
     g_autofree char *xml = NULL;
     int rc;
 
-    if (!sp_cmd_vol_parse(cli, "vol-dumpxml", "NAME",
-                          _("Print a volume as libvirt volume XML (its recorded "
-                            "definition and current size)."),
-                          NULL, 1, &po, &argc, &argv, &rc) ||
+    if (!sp_cmd_vol_parse(
+            cli, "vol-dumpxml", "NAME",
+            _("Print a volume as libvirt volume XML (its recorded "
+              "definition and current size)."),
+            NULL, 1, &po, &argc, &argv, &rc) ||
         !sp_cmd_open_target(cli, "vol-dumpxml", &po, &t, &rc))
         return rc;
     if (t.rbd)
@@ -279,8 +284,8 @@ sp_cmd_vol_adopt(SpCli *cli, int argc, char **argv)
         return sp_cli_usage(cli, "vol-adopt", _("--format FORMAT is required"));
     f = sp_format_from_string(format);
     if (f == SP_FORMAT_UNKNOWN)
-        return sp_cli_usage(cli, "vol-adopt", _("--format '%s': unknown format"),
-                            format);
+        return sp_cli_usage(cli, "vol-adopt",
+                            _("--format '%s': unknown format"), format);
     if (!sp_cmd_open_target(cli, "vol-adopt", &po, &t, &rc))
         return rc;
 #ifdef SP_HAVE_RBD
@@ -296,7 +301,8 @@ sp_cmd_vol_adopt(SpCli *cli, int argc, char **argv)
     if (!sp_pool_adopt(t.dir, argv[1], f, &error))
         return sp_cli_fail(cli, error);
     {
-        g_autofree char *path = g_build_filename(sp_pool_path(t.dir), argv[1], NULL);
+        g_autofree char *path =
+            g_build_filename(sp_pool_path(t.dir), argv[1], NULL);
         sp_cmd_print_volume_path(cli, argv[1], path);
     }
     return 0;

@@ -72,7 +72,8 @@ feed(int fd, const char *what, SpPutData put, SpPutHole hole, gpointer dst,
         off_t h;
 
         if (d < 0) { /* only a hole up to the end */
-            if (seekable && st.st_size > off && !hole(dst, (guint64)(st.st_size - off), error))
+            if (seekable && st.st_size > off &&
+                !hole(dst, (guint64)(st.st_size - off), error))
                 return FALSE;
             return TRUE;
         }
@@ -81,7 +82,8 @@ feed(int fd, const char *what, SpPutData put, SpPutHole hole, gpointer dst,
         off = d;
         h = seekable ? lseek(fd, off, SEEK_HOLE) : G_MAXINT64;
         while (off < h) {
-            ssize_t n = pread(fd, buf, (size_t)MIN((off_t)SP_COPY_CHUNK, h - off), off);
+            ssize_t n =
+                pread(fd, buf, (size_t)MIN((off_t)SP_COPY_CHUNK, h - off), off);
 
             if (n < 0 && errno == EINTR)
                 continue;
@@ -173,8 +175,9 @@ sp_cmd_vol_upload(SpCli *cli, int argc, char **argv)
     {
         g_autoptr(SpUpload) u = sp_upload_begin(t.dir, argv[1], &error);
 
-        if (!u || !feed(in, argv[2], put_fd, hole_fd,
-                        GINT_TO_POINTER(sp_upload_fd(u)), &error) ||
+        if (!u ||
+            !feed(in, argv[2], put_fd, hole_fd,
+                  GINT_TO_POINTER(sp_upload_fd(u)), &error) ||
             !sp_upload_commit(u, &error))
             return sp_cli_fail(cli, error);
     }
@@ -211,11 +214,11 @@ open_out(const char *path, gboolean *seekable, GError **error)
     struct stat st;
     int fd;
 
-    fd = g_str_equal(path, "-")
-             ? dup(STDOUT_FILENO)
-             : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW |
-                              O_NOCTTY,
-                    0600);
+    fd = g_str_equal(path, "-") ? dup(STDOUT_FILENO)
+                                : open(path,
+                                       O_WRONLY | O_CREAT | O_TRUNC |
+                                           O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+                                       0600);
     if (fd < 0 || fstat(fd, &st) < 0) {
         sp_error_set_errno(error, errno, _("download target '%s'"), path);
         if (fd >= 0)
@@ -260,8 +263,8 @@ sp_cmd_vol_download(SpCli *cli, int argc, char **argv)
                 continue;
             }
             while (len > 0) {
-                gssize n = sp_rbd_reader_read(r, buf, (gsize)MIN(len, SP_COPY_CHUNK),
-                                              &error);
+                gssize n = sp_rbd_reader_read(
+                    r, buf, (gsize)MIN(len, SP_COPY_CHUNK), &error);
 
                 if (n <= 0 || !sp_fs_write_all(out, buf, (gsize)n, &error)) {
                     if (n == 0)

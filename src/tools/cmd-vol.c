@@ -51,13 +51,15 @@ sp_cmd_vol_parse(SpCli *cli, const char *command, const char *params,
     g_array_append_vals(entries, common, G_N_ELEMENTS(common));
     for (; extra && extra->long_name; extra++)
         g_array_append_vals(entries, extra, 1);
-    if (!sp_cli_parse(cli, command, params, summary, (GOptionEntry *)entries->data,
-                      argc, argv, exit_code))
+    if (!sp_cli_parse(cli, command, params, summary,
+                      (GOptionEntry *)entries->data, argc, argv, exit_code))
         return FALSE;
     if ((guint)*argc != n_args + 1) {
-        *exit_code = n_args == 0
-            ? sp_cli_usage(cli, command, _("unexpected argument '%s'"), (*argv)[1])
-            : sp_cli_usage(cli, command, _("expected %s"), params);
+        *exit_code =
+            n_args == 0
+                ? sp_cli_usage(cli, command, _("unexpected argument '%s'"),
+                               (*argv)[1])
+                : sp_cli_usage(cli, command, _("expected %s"), params);
         return FALSE;
     }
     if (!po->pool_dir == !po->pool_xml) {
@@ -85,7 +87,8 @@ sp_cmd_load_secret(SpCli *cli, const SpCmdPoolOpts *po, int *exit_code)
     if (po->secret_file)
         s = sp_secret_new_from_file(po->secret_file, &error);
     else if (po->secret_fd >= 0) {
-        g_autofree char *what = g_strdup_printf("--secret-fd %d", po->secret_fd);
+        g_autofree char *what =
+            g_strdup_printf("--secret-fd %d", po->secret_fd);
 
         s = sp_secret_new_from_fd(po->secret_fd, what, TRUE, &error);
     }
@@ -195,8 +198,8 @@ add_problem_from_error(GPtrArray *problems, const GError *error)
     SpProblem *p = g_new0(SpProblem, 1);
 
     p->code = error->domain == SP_ERROR ? error->code : SP_ERROR_FAILED;
-    p->element = g_strdup(sp_error_element(error) ? sp_error_element(error)
-                                                  : "volume");
+    p->element =
+        g_strdup(sp_error_element(error) ? sp_error_element(error) : "volume");
     p->message = g_strdup(error->message);
     g_ptr_array_add(problems, p);
 }
@@ -206,8 +209,8 @@ add_problem_json(JsonBuilder *b, const SpProblem *p)
 {
     g_autoptr(GError) e = NULL;
 
-    sp_set_error_element(&e, p->code, p->element ? p->element : "volume",
-                         "%s", p->message);
+    sp_set_error_element(&e, p->code, p->element ? p->element : "volume", "%s",
+                         p->message);
     sp_json_error(b, NULL, e);
 }
 
@@ -284,7 +287,8 @@ sp_cmd_plan(SpCli *cli, int argc, char **argv)
     SpCreateArgs args = {0};
     int rc;
     GOptionEntry entries[] = {
-        {"from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Clone from volume NAME"), "NAME"},
+        {"from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Clone from volume NAME"),
+         "NAME"},
         {"prealloc-metadata", 0, 0, G_OPTION_ARG_NONE, &prealloc_metadata,
          N_("Preallocate qcow2 metadata"), NULL},
         {NULL},
@@ -297,8 +301,9 @@ sp_cmd_plan(SpCli *cli, int argc, char **argv)
         !sp_cmd_open_target(cli, "plan", &po, &t, &rc))
         return rc;
     if (!t.dir)
-        return sp_cli_usage(cli, "plan", _("plan is for dir pools (an rbd "
-                                           "pool runs no program)"));
+        return sp_cli_usage(cli, "plan",
+                            _("plan is for dir pools (an rbd "
+                              "pool runs no program)"));
     vol = sp_volume_parse_file(argv[1], &error);
     if (!vol)
         return sp_cli_fail(cli, error);
@@ -383,14 +388,16 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
     SpCreateArgs args = {0};
     int rc;
     GOptionEntry entries[] = {
-        {"from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Clone from volume NAME"), "NAME"},
+        {"from", 0, 0, G_OPTION_ARG_STRING, &from, N_("Clone from volume NAME"),
+         "NAME"},
         {"from-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &from_secret_file,
          N_("LUKS passphrase of the source volume"), "FILE"},
         {"prealloc-metadata", 0, 0, G_OPTION_ARG_NONE, &prealloc_metadata,
          N_("Preallocate qcow2 metadata"), NULL},
         {"features", 0, 0, G_OPTION_ARG_STRING, &features,
          N_("rbd pools: the image features (a ','-separated list among the "
-            "policy's features_allowed)"), "LIST"},
+            "policy's features_allowed)"),
+         "LIST"},
         {"flatten", 0, 0, G_OPTION_ARG_NONE, &flatten,
          N_("rbd pools: flatten the clone (a full copy)"), NULL},
         {NULL},
@@ -406,9 +413,10 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
     if (!vol)
         return sp_cli_fail(cli, error);
     if (vol->encryption.enabled && !po.secret_file && po.secret_fd < 0)
-        return sp_cli_usage(cli, "vol-create",
-                            _("volume '%s' is encrypted: --secret-file FILE is required"),
-                            vol->name);
+        return sp_cli_usage(
+            cli, "vol-create",
+            _("volume '%s' is encrypted: --secret-file FILE is required"),
+            vol->name);
     if (!sp_cmd_open_target(cli, "vol-create", &po, &t, &rc))
         return rc;
 #ifdef SP_HAVE_RBD
@@ -421,7 +429,8 @@ sp_cmd_vol_create(SpCli *cli, int argc, char **argv)
     secret = sp_cmd_load_secret(cli, &po, &rc);
     if (rc)
         return rc;
-    if (from_secret_file && !(from_secret = load_secret(cli, from_secret_file, &rc)))
+    if (from_secret_file &&
+        !(from_secret = load_secret(cli, from_secret_file, &rc)))
         return rc;
     args.from = from;
     args.secret = secret;

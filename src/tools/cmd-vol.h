@@ -16,7 +16,10 @@ typedef struct {
     gint secret_fd;
 } SpCmdPoolOpts;
 
-#define SP_CMD_POOL_OPTS_INIT {.secret_fd = -1}
+#define SP_CMD_POOL_OPTS_INIT                                                  \
+    {                                                                          \
+        .secret_fd = -1                                                        \
+    }
 void sp_cmd_pool_opts_clear(SpCmdPoolOpts *po);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpCmdPoolOpts, sp_cmd_pool_opts_clear)
 

@@ -31,9 +31,8 @@ domain_info(virDomainPtr d, gboolean *active, GError **error)
 }
 
 gboolean
-sp_vtpm_domain_open(VtpmDomain *vd, const char *domain_xml,
-                    const char *connect, const char *domain, gboolean rw,
-                    GError **error)
+sp_vtpm_domain_open(VtpmDomain *vd, const char *domain_xml, const char *connect,
+                    const char *domain, gboolean rw, GError **error)
 {
     g_autofree char *as_uuid = NULL;
     virDomainPtr d;
@@ -72,8 +71,8 @@ sp_vtpm_domain_open(VtpmDomain *vd, const char *domain_xml,
 SpDomainInfo *
 sp_vtpm_domain_by_uuid(VtpmDomain *vd, const char *uuid, gboolean *active)
 {
-    virDomainPtr d = vd->conn ? sp_virt.DomainLookupByUUIDString(vd->conn, uuid)
-                              : NULL;
+    virDomainPtr d =
+        vd->conn ? sp_virt.DomainLookupByUUIDString(vd->conn, uuid) : NULL;
     SpDomainInfo *info;
 
     if (!d)
@@ -91,4 +90,3 @@ sp_vtpm_domain_clear(VtpmDomain *vd)
         sp_virt.ConnectClose(vd->conn);
     vd->conn = NULL;
 }
-

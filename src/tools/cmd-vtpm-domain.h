@@ -7,9 +7,9 @@
 #include "conf/sp-domain.h"
 
 typedef struct {
-    virConnectPtr conn;  /* with --connect */
-    SpDomainInfo *dom;   /* the domain named on the command line */
-    gboolean active;     /* whether libvirt says it runs */
+    virConnectPtr conn; /* with --connect */
+    SpDomainInfo *dom;  /* the domain named on the command line */
+    gboolean active;    /* whether libvirt says it runs */
 } VtpmDomain;
 
 /* Read the domain from @domain_xml, or with @connect from libvirt (by

@@ -69,7 +69,7 @@ print_notices(SpVtpmRoot *root)
 {
     for (guint i = 0; root && i < root->notices->len; i++)
         fprintf(stderr, "safepool: notice: %s\n",
-                (const char *) g_ptr_array_index(root->notices, i));
+                (const char *)g_ptr_array_index(root->notices, i));
 }
 
 /* ---- list ---- */
@@ -116,7 +116,7 @@ do_list(SpCli *cli, SpVtpmRoot *root, VtpmDomain *vd, const SpVtpmSpec *base,
             sp_json_str(b, "uuid", e->uuid);
             sp_json_str(b, "name", dom ? dom->name : NULL);
             sp_json_str(b, "tpm_dir", e->tpm_dir);
-            sp_json_int(b, "size", (gint64) e->size);
+            sp_json_int(b, "size", (gint64)e->size);
             sp_json_int(b, "uid", e->uid);
             sp_json_int(b, "gid", e->gid);
             sp_json_str(b, "mode", mode);
@@ -125,11 +125,10 @@ do_list(SpCli *cli, SpVtpmRoot *root, VtpmDomain *vd, const SpVtpmSpec *base,
             sp_json_bool(b, "matches_policy", match);
             json_builder_end_object(b);
         } else {
-            printf("%s  %s  %s  %" PRIu64 "  %u:%u  %s  %s  %s\n",
-                   e->uuid, dom && dom->name ? dom->name : "-",
-                   e->tpm_dir ? e->tpm_dir : "-", e->size, e->uid, e->gid,
-                   mode, e->label ? e->label : "-",
-                   match ? "ok" : "differs");
+            printf("%s  %s  %s  %" PRIu64 "  %u:%u  %s  %s  %s\n", e->uuid,
+                   dom && dom->name ? dom->name : "-",
+                   e->tpm_dir ? e->tpm_dir : "-", e->size, e->uid, e->gid, mode,
+                   e->label ? e->label : "-", match ? "ok" : "differs");
         }
     }
     json_builder_end_array(b);
@@ -207,8 +206,8 @@ sp_vtpm_cli_refuse_running(VtpmCtx *c, GError **error)
 {
     if (c->vd->conn && c->vd->dom && c->vd->active) {
         g_set_error(error, SP_ERROR, SP_ERROR_IN_USE,
-                    _("vTPM state '%s': domain '%s' is running"),
-                    c->spec->uuid, c->vd->dom->name);
+                    _("vTPM state '%s': domain '%s' is running"), c->spec->uuid,
+                    c->vd->dom->name);
         return FALSE;
     }
     return TRUE;
@@ -336,11 +335,11 @@ vtpm_cmd_delete(VtpmCtx *c, GError **error)
 }
 
 typedef enum {
-    VTPM_NEEDS_UUID = 1 << 0,   /* which state: --uuid or a domain */
-    VTPM_MAKES = 1 << 1,        /* may create the root */
-    VTPM_READS = 1 << 2,        /* works on a read-only root, unlocked */
-    VTPM_COPIES = 1 << 3,       /* --progress / --no-progress (a volume's
-                                   stream through libvirt) */
+    VTPM_NEEDS_UUID = 1 << 0, /* which state: --uuid or a domain */
+    VTPM_MAKES = 1 << 1,      /* may create the root */
+    VTPM_READS = 1 << 2,      /* works on a read-only root, unlocked */
+    VTPM_COPIES = 1 << 3,     /* --progress / --no-progress (a volume's
+                                 stream through libvirt) */
 } VtpmFlags;
 
 typedef struct {
@@ -356,11 +355,13 @@ static const VtpmCommand vtpm_commands[] = {
     {"list", N_("List the states under the root"), vtpm_cmd_list, VTPM_READS},
     {"create", N_("Create a state directory with owner, mode and label"),
      vtpm_cmd_create, VTPM_NEEDS_UUID | VTPM_MAKES},
-    {"save", N_("Save a state to a new sealed archive (--output FILE or "
-                "--to-volume POOL/NAME)"),
+    {"save",
+     N_("Save a state to a new sealed archive (--output FILE or "
+        "--to-volume POOL/NAME)"),
      vtpm_cmd_save, VTPM_NEEDS_UUID | VTPM_COPIES, sp_vtpm_cli_prepare_save},
-    {"restore", N_("Restore a state from an archive (--input FILE or "
-                   "--from-volume POOL/NAME)"),
+    {"restore",
+     N_("Restore a state from an archive (--input FILE or "
+        "--from-volume POOL/NAME)"),
      vtpm_cmd_restore, VTPM_MAKES | VTPM_COPIES, sp_vtpm_cli_prepare_restore},
     {"verify", N_("Report owner, mode and label differences (exit 1)"),
      vtpm_cmd_verify, VTPM_NEEDS_UUID | VTPM_READS},
@@ -425,8 +426,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VtpmCtx, vtpm_ctx_clear)
 
 /* The domain, the spec and the root; then the subcommand. */
 static int
-vtpm_run(SpCli *cli, const VtpmCommand *cmd, const VtpmOpts *o,
-         VtpmDomain *vd, GError **error)
+vtpm_run(SpCli *cli, const VtpmCommand *cmd, const VtpmOpts *o, VtpmDomain *vd,
+         GError **error)
 {
     g_auto(SpVtpmSpec) spec = {0};
     g_autoptr(SpVtpmRoot) root = NULL;
@@ -464,8 +465,7 @@ sp_cmd_vtpm(SpCli *cli, int argc, char **argv)
     GOptionEntry entries[] = {
         {"root", 0, 0, G_OPTION_ARG_FILENAME, &o.root,
          N_("State root (default: the policy's [vtpm] root)"), "DIR"},
-        {"uuid", 0, 0, G_OPTION_ARG_STRING, &o.uuid, N_("Domain uuid"),
-         "UUID"},
+        {"uuid", 0, 0, G_OPTION_ARG_STRING, &o.uuid, N_("Domain uuid"), "UUID"},
         {"domain-xml", 0, 0, G_OPTION_ARG_FILENAME, &o.domain_xml,
          N_("Domain XML file (uuid, TPM version, labels)"), "FILE"},
         {"connect", 0, 0, G_OPTION_ARG_STRING, &o.connect,
@@ -518,8 +518,8 @@ sp_cmd_vtpm(SpCli *cli, int argc, char **argv)
     argc--;
     argv++;
     cli->progress_options = (cmd->flags & VTPM_COPIES) != 0;
-    if (!sp_cli_parse(cli, command, "", _(cmd->summary), entries, &argc,
-                      &argv, &rc) ||
+    if (!sp_cli_parse(cli, command, "", _(cmd->summary), entries, &argc, &argv,
+                      &rc) ||
         (rc = vtpm_check_usage(cli, cmd, command, &o, argc, argv)) != 0) {
         vtpm_opts_clear(&o);
         return rc;

@@ -13,20 +13,26 @@ typedef struct {
 } SpCommand;
 
 static const SpCommand commands[] = {
-    {"validate", sp_cmd_validate, N_("Check volume XML against schema and policy")},
+    {"validate", sp_cmd_validate,
+     N_("Check volume XML against schema and policy")},
     {"plan", sp_cmd_plan, N_("Print the operations vol-create would run")},
     {"vol-create", sp_cmd_vol_create, N_("Create (or clone) a volume")},
     {"vol-resize", sp_cmd_vol_resize, N_("Resize a volume")},
     {"vol-delete", sp_cmd_vol_delete, N_("Delete a volume")},
     {"vol-list", sp_cmd_vol_list, N_("List the volumes of a pool")},
     {"vol-dumpxml", sp_cmd_vol_dumpxml, N_("Print a volume as libvirt XML")},
-    {"vol-adopt", sp_cmd_vol_adopt, N_("Record the format of a file copied into a pool")},
+    {"vol-adopt", sp_cmd_vol_adopt,
+     N_("Record the format of a file copied into a pool")},
     {"vol-wipe", sp_cmd_vol_wipe, N_("Zero a volume in place")},
-    {"vol-upload", sp_cmd_vol_upload, N_("Replace a volume's content with a file")},
-    {"vol-download", sp_cmd_vol_download, N_("Write a volume's content to a file")},
-    {"inspect", sp_cmd_inspect, N_("Identify image files and check their safety")},
+    {"vol-upload", sp_cmd_vol_upload,
+     N_("Replace a volume's content with a file")},
+    {"vol-download", sp_cmd_vol_download,
+     N_("Write a volume's content to a file")},
+    {"inspect", sp_cmd_inspect,
+     N_("Identify image files and check their safety")},
     {"vtpm", sp_cmd_vtpm, N_("Manage vTPM (swtpm) state directories")},
-    {"status", sp_cmd_status, N_("Tell whether safepool serves libvirt's storage")},
+    {"status", sp_cmd_status,
+     N_("Tell whether safepool serves libvirt's storage")},
 };
 
 /* Core warnings and notices in the CLI's one-line shape. */
@@ -34,7 +40,8 @@ static void
 cli_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
         gpointer data)
 {
-    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    if (level &
+        (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
         fprintf(stderr, "safepool: %s: %s\n", _("warning"), message);
     else if (level & G_LOG_LEVEL_MESSAGE)
         fprintf(stderr, "safepool: %s: %s\n", _("notice"), message);
@@ -43,13 +50,15 @@ cli_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
 static void
 print_help(FILE *out)
 {
-    fprintf(out, "%s", _("Usage: safepool [--config FILE] [--json] COMMAND [ARGS...]\n\n"
-                         "Commands:\n"));
+    fprintf(out, "%s",
+            _("Usage: safepool [--config FILE] [--json] COMMAND [ARGS...]\n\n"
+              "Commands:\n"));
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, _(commands[i].summary));
-    fprintf(out, "%s", _("\nRun 'safepool COMMAND --help' for a command's options.\n"
-                         "Exit status: 0 done, 1 input rejected, 2 usage error,\n"
-                         "3 operation failed, 4 conflict.\n"));
+    fprintf(out, "%s",
+            _("\nRun 'safepool COMMAND --help' for a command's options.\n"
+              "Exit status: 0 done, 1 input rejected, 2 usage error,\n"
+              "3 operation failed, 4 conflict.\n"));
 }
 
 int
@@ -74,7 +83,8 @@ main(int argc, char **argv)
             cli.config_path = argv[++i];
         } else if (g_str_has_prefix(argv[i], "--config=")) {
             cli.config_path = argv[i] + strlen("--config=");
-        } else if (g_str_equal(argv[i], "--help") || g_str_equal(argv[i], "-h")) {
+        } else if (g_str_equal(argv[i], "--help") ||
+                   g_str_equal(argv[i], "-h")) {
             print_help(stdout);
             return 0;
         } else if (g_str_equal(argv[i], "--version")) {

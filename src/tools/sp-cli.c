@@ -63,11 +63,12 @@ sp_cli_parse(SpCli *cli, const char *command, const char *params,
     gboolean json = FALSE;
     gboolean progress = FALSE, no_progress = FALSE;
     GOptionEntry common[] = {
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json,
-         N_("Machine-readable output"), NULL},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Machine-readable output"),
+         NULL},
         {"progress", 0, 0, G_OPTION_ARG_NONE, &progress,
          N_("Show bytes, rate and time left on stderr (default: when "
-            "stdout is a terminal)"), NULL},
+            "stdout is a terminal)"),
+         NULL},
         {"no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress,
          N_("Never show progress"), NULL},
         {NULL},
@@ -129,8 +130,8 @@ progress_draw(guint64 done, guint64 total, gpointer data)
         return;
     p->last = now;
     eta = done >= total ? progress_time(secs)
-                        : rate > 0 ? progress_time((double)(total - done) / rate)
-                                   : g_strdup("-:--");
+          : rate > 0    ? progress_time((double)(total - done) / rate)
+                        : g_strdup("-:--");
     line = g_strdup_printf("%s: %s / %s (%3.0f%%), %s/s, %s %s", p->what, d, t,
                            total ? 100.0 * (double)done / (double)total : 100.0,
                            r, eta, done >= total ? _("total") : _("left"));
@@ -163,7 +164,7 @@ char *
 sp_cli_size(guint64 bytes)
 {
     /* virsh's vshPrettyCapacity: the largest unit the value reaches */
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB",
+    static const char *const units[] = {"B",   "KiB", "MiB", "GiB",
                                         "TiB", "PiB", "EiB"};
     double v = (double)bytes;
     guint u = 0;

@@ -27,7 +27,7 @@ typedef struct {
     const char *what;
     gint64 start;
     gint64 last;
-    int width;     /* of the last line drawn, 0: none yet */
+    int width; /* of the last line drawn, 0: none yet */
     SpProgress progress;
 } SpCliProgress;
 

@@ -11,11 +11,11 @@
 
 /* A storage backend module file: safepool's (with its identity) or not. */
 typedef struct {
-    char *path;          /* as the daemon sees it */
-    gboolean safepool;   /* it carries safepool's identity */
-    char *version;       /* safepool's version */
-    gulong built_for;    /* libvirt version number it was built for */
-    char **types;        /* pool types it serves */
+    char *path;        /* as the daemon sees it */
+    gboolean safepool; /* it carries safepool's identity */
+    char *version;     /* safepool's version */
+    gulong built_for;  /* libvirt version number it was built for */
+    char **types;      /* pool types it serves */
 } SpStatusModule;
 
 void sp_status_module_free(SpStatusModule *m);
@@ -26,12 +26,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpStatusModule, sp_status_module_free)
 gboolean sp_status_module_read(SpStatusModule *m, const char *file);
 
 typedef struct {
-    char *name;          /* "libvirtd" or "virtstoraged" */
+    char *name; /* "libvirtd" or "virtstoraged" */
     pid_t pid;
-    char *root;          /* prefix for its paths: "" or "/proc/PID/root" */
-    char *backend_dir;   /* LIBVIRT_STORAGE_BACKEND_DIR, or NULL */
-    char *config;        /* SAFEPOOL_CONFIG, or NULL */
-    GPtrArray *modules;  /* SpStatusModule: storage backends it mapped */
+    char *root;         /* prefix for its paths: "" or "/proc/PID/root" */
+    char *backend_dir;  /* LIBVIRT_STORAGE_BACKEND_DIR, or NULL */
+    char *config;       /* SAFEPOOL_CONFIG, or NULL */
+    GPtrArray *modules; /* SpStatusModule: storage backends it mapped */
 } SpStatusDaemon;
 
 void sp_status_daemon_free(SpStatusDaemon *d);

@@ -1,5 +1,6 @@
-/* libvirt's public client library for the CLI (cmd-vtpm*.c, cmd-status.c): loaded with
- * GModule only when a command is given --connect, never linked in. */
+/* libvirt's public client library for the CLI (cmd-vtpm*.c, cmd-status.c):
+ * loaded with GModule only when a command is given --connect, never linked in.
+ */
 #pragma once
 
 #include <glib.h>

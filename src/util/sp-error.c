@@ -176,16 +176,26 @@ sp_error_code_name(const GError *error)
     if (error->domain != SP_ERROR)
         return "failed";
     switch ((SpErrorCode)error->code) {
-    case SP_ERROR_INVALID: return "invalid";
-    case SP_ERROR_XML: return "xml";
-    case SP_ERROR_UNSAFE_IMAGE: return "unsafe-image";
-    case SP_ERROR_FORMAT_MISMATCH: return "format-mismatch";
-    case SP_ERROR_NOT_FOUND: return "not-found";
-    case SP_ERROR_USAGE: return "usage";
-    case SP_ERROR_FAILED: return "failed";
-    case SP_ERROR_EXISTS: return "exists";
-    case SP_ERROR_LOCKED: return "locked";
-    case SP_ERROR_IN_USE: return "in-use";
+    case SP_ERROR_INVALID:
+        return "invalid";
+    case SP_ERROR_XML:
+        return "xml";
+    case SP_ERROR_UNSAFE_IMAGE:
+        return "unsafe-image";
+    case SP_ERROR_FORMAT_MISMATCH:
+        return "format-mismatch";
+    case SP_ERROR_NOT_FOUND:
+        return "not-found";
+    case SP_ERROR_USAGE:
+        return "usage";
+    case SP_ERROR_FAILED:
+        return "failed";
+    case SP_ERROR_EXISTS:
+        return "exists";
+    case SP_ERROR_LOCKED:
+        return "locked";
+    case SP_ERROR_IN_USE:
+        return "in-use";
     }
     return "failed";
 }

@@ -52,6 +52,7 @@ int sp_error_exit_code(const GError *error);
 const char *sp_error_code_name(const GError *error);
 
 /* Set @error from errno with "<what>: <strerror>"; ENOSPC etc. -> FAILED,
- * EEXIST -> EXISTS, ENOENT -> NOT_FOUND, ELOOP/EXDEV -> INVALID. Returns FALSE. */
+ * EEXIST -> EXISTS, ENOENT -> NOT_FOUND, ELOOP/EXDEV -> INVALID. Returns FALSE.
+ */
 gboolean sp_error_set_errno(GError **error, int errsv, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);

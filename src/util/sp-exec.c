@@ -222,8 +222,7 @@ sp_exec_fds_map(SpExecFds *f, const GArray *pairs, const char *prog,
 
         if (child < 3) {
             g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                        _("%s: child fd %d: must be 3 or above"), prog,
-                        child);
+                        _("%s: child fd %d: must be 3 or above"), prog, child);
             return FALSE;
         }
         f->src[i] = fcntl(parent, F_DUPFD_CLOEXEC, SP_EXEC_FD_BASE);

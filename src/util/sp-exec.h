@@ -16,12 +16,12 @@ typedef struct {
 } SpExecFd;
 
 typedef struct {
-    guint timeout_sec;        /* 0 = no timeout */
-    guint64 cpu_limit_sec;    /* RLIMIT_CPU, 0 = unlimited */
-    guint64 as_limit_bytes;   /* RLIMIT_AS, 0 = unlimited */
-    const SpExecFd *fds;      /* extra fds to hand to the child */
+    guint timeout_sec;      /* 0 = no timeout */
+    guint64 cpu_limit_sec;  /* RLIMIT_CPU, 0 = unlimited */
+    guint64 as_limit_bytes; /* RLIMIT_AS, 0 = unlimited */
+    const SpExecFd *fds;    /* extra fds to hand to the child */
     gsize n_fds;
-    int stdin_fd;             /* -1 = /dev/null */
+    int stdin_fd; /* -1 = /dev/null */
     /* Run the program inside this sandbox (NULL: unconfined). Its
      * secret and files are the sandbox's, not in @fds. */
     SpSandbox *sandbox;
@@ -36,7 +36,10 @@ typedef struct {
 
 /* Start from this so an unset stdin is /dev/null, not the caller's fd 0:
  * SpExecOptions o = SP_EXEC_OPTIONS_INIT; o.timeout_sec = 60; */
-#define SP_EXEC_OPTIONS_INIT { .stdin_fd = -1 }
+#define SP_EXEC_OPTIONS_INIT                                                   \
+    {                                                                          \
+        .stdin_fd = -1                                                         \
+    }
 
 /* Run @argv (argv[0] an absolute path). On non-zero exit, signal or timeout,
  * returns FALSE with SP_ERROR_FAILED "<argv0 basename> failed: <stderr first

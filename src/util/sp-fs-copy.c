@@ -57,9 +57,9 @@ sp_copy_range_rw(int in, int out, guint64 off, guint64 end,
             if (w < 0) {
                 if (errno == EINTR)
                     continue;
-                return sp_error_set_errno(
-                    error, errno, _("copy: write at offset %" PRIu64),
-                    off + done);
+                return sp_error_set_errno(error, errno,
+                                          _("copy: write at offset %" PRIu64),
+                                          off + done);
             }
             done += (gsize)w;
         }
@@ -87,8 +87,8 @@ sp_copy_range(int in, int out, guint64 off, guint64 end, gboolean *use_cfr,
                 break;
             }
             return sp_error_set_errno(
-                error, errno,
-                _("copy: copy_file_range at offset %" PRIu64), off);
+                error, errno, _("copy: copy_file_range at offset %" PRIu64),
+                off);
         }
         if (n == 0)
             return TRUE; /* source shrank */
@@ -127,7 +127,8 @@ sp_fs_copy_sparse(int in, int out, guint64 len, SpFsReflink reflink,
     } else if (reflink == SP_FS_REFLINK_ONLY) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("copy: reflink: the source is not %" PRIu64 " bytes "
-                      "long"), len);
+                      "long"),
+                    len);
         return FALSE;
     }
 
@@ -151,8 +152,8 @@ sp_fs_copy_sparse(int in, int out, guint64 len, SpFsReflink reflink,
             break;
         if ((guint64)hole > len)
             hole = (off_t)len;
-        if (!sp_copy_range(in, out, (guint64)data, (guint64)hole, &use_cfr,
-                           &r, error))
+        if (!sp_copy_range(in, out, (guint64)data, (guint64)hole, &use_cfr, &r,
+                           error))
             return FALSE;
         off = (guint64)hole;
         sp_copy_report(&r, off); /* a hole is done at once */

@@ -35,8 +35,7 @@ sp_fs_tmp_name(const char *tag)
 static gboolean
 sp_fs_tmp_check_tag(const char *tag, GError **error)
 {
-    if (!tag || !*tag || strlen(tag) > SP_FS_TMP_TAG_MAX ||
-        strchr(tag, '/')) {
+    if (!tag || !*tag || strlen(tag) > SP_FS_TMP_TAG_MAX || strchr(tag, '/')) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("temporary tag '%s': must be a short name without '/'"),
                     tag ? tag : "");
@@ -97,13 +96,12 @@ sp_fs_tmp_claim(SpFsTmp *t, int dirfd, const char *tag, SpFsTmpFlags flags,
 }
 
 static SpFsTmpMake
-sp_fs_tmp_make_file(SpFsTmp *t, const char *name, gpointer data,
-                    GError **error)
+sp_fs_tmp_make_file(SpFsTmp *t, const char *name, gpointer data, GError **error)
 {
     g_autoptr(GError) local = NULL;
 
-    t->fd = sp_fs_openat(t->dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0600,
-                         &local);
+    t->fd =
+        sp_fs_openat(t->dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0600, &local);
     if (t->fd >= 0)
         return SP_FS_TMP_MADE;
     if (g_error_matches(local, SP_ERROR, SP_ERROR_EXISTS))
@@ -116,13 +114,12 @@ gboolean
 sp_fs_tmp_file(SpFsTmp *t, int dirfd, const char *tag, GError **error)
 {
     t->is_dir = FALSE;
-    return sp_fs_tmp_claim(t, dirfd, tag, SP_FS_TMP_NONE,
-                           sp_fs_tmp_make_file, NULL, error);
+    return sp_fs_tmp_claim(t, dirfd, tag, SP_FS_TMP_NONE, sp_fs_tmp_make_file,
+                           NULL, error);
 }
 
 static SpFsTmpMake
-sp_fs_tmp_make_dir(SpFsTmp *t, const char *name, gpointer data,
-                   GError **error)
+sp_fs_tmp_make_dir(SpFsTmp *t, const char *name, gpointer data, GError **error)
 {
     /* A single component: mkdirat cannot leave @dirfd. */
     if (mkdirat(t->dirfd, name, 0700) < 0) {
@@ -254,8 +251,7 @@ sp_fs_tmp_clear(SpFsTmp *t)
     g_autofree char *name = g_strdup(t->name);
 
     if (!sp_fs_tmp_discard(t, &local))
-        g_warning(_("cannot remove temporary '%s': %s"), name,
-                  local->message);
+        g_warning(_("cannot remove temporary '%s': %s"), name, local->message);
 }
 
 /* The hidden temporaries of @dirfd whose makers are gone, removed when
@@ -271,8 +267,8 @@ sp_fs_stale_walk(int dirfd, const char *what, gboolean remove, GPtrArray *out,
 
     if (!names)
         return FALSE;
-    no_lock_file = !remove && fstatat(dirfd, SP_LOCK_FILE, &st,
-                                      AT_SYMLINK_NOFOLLOW) < 0 &&
+    no_lock_file = !remove &&
+                   fstatat(dirfd, SP_LOCK_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
                    errno == ENOENT;
     for (guint i = 0; i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);

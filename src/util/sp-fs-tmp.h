@@ -13,14 +13,17 @@
  * directory's lock file (SP_LOCK_FILE) is held: a sweeper that can take
  * the byte knows the entry's maker is dead. */
 typedef struct {
-    int dirfd;       /* borrowed: the directory holding the entry */
-    char *name;      /* hidden name; NULL once published or removed */
-    int fd;          /* the entry: O_RDWR file, or O_DIRECTORY directory */
+    int dirfd;  /* borrowed: the directory holding the entry */
+    char *name; /* hidden name; NULL once published or removed */
+    int fd;     /* the entry: O_RDWR file, or O_DIRECTORY directory */
     gboolean is_dir;
-    SpLock *lock;    /* NULL only for SP_FS_TMP_UNLOCKED */
+    SpLock *lock; /* NULL only for SP_FS_TMP_UNLOCKED */
 } SpFsTmp;
 
-#define SP_FS_TMP_INIT {.dirfd = -1, .fd = -1}
+#define SP_FS_TMP_INIT                                                         \
+    {                                                                          \
+        .dirfd = -1, .fd = -1                                                  \
+    }
 
 typedef enum {
     SP_FS_TMP_NONE = 0,
@@ -31,19 +34,16 @@ typedef enum {
 
 /* A new empty file (0600) under a fresh hidden name "<prefix><tag>-XXXXXX"
  * in @dirfd. @t must be cleared (SP_FS_TMP_INIT). */
-gboolean sp_fs_tmp_file(SpFsTmp *t, int dirfd, const char *tag,
-                        GError **error);
+gboolean sp_fs_tmp_file(SpFsTmp *t, int dirfd, const char *tag, GError **error);
 
 /* A new empty directory (0700), likewise. */
-gboolean sp_fs_tmp_dir(SpFsTmp *t, int dirfd, const char *tag,
-                       GError **error);
+gboolean sp_fs_tmp_dir(SpFsTmp *t, int dirfd, const char *tag, GError **error);
 
 /* Take the existing entry @name of @from_dirfd away, in one rename, to a
  * fresh hidden name in @dirfd (deleting a tree starts so: a crash then
  * leaves only a temporary for the sweeper). NOT_FOUND if @name is gone. */
-gboolean sp_fs_tmp_take(SpFsTmp *t, int from_dirfd, const char *name,
-                        int dirfd, const char *tag, SpFsTmpFlags flags,
-                        GError **error);
+gboolean sp_fs_tmp_take(SpFsTmp *t, int from_dirfd, const char *name, int dirfd,
+                        const char *tag, SpFsTmpFlags flags, GError **error);
 
 /* Whether the hidden name still holds the inode @t->fd refers to (a
  * program that writes the temporary by path, like qemu-img, may have

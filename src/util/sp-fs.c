@@ -472,8 +472,7 @@ sp_fs_pread_full(int fd, void *buf, gsize len, guint64 off, GError **error)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            sp_error_set_errno(error, errno,
-                               _("read at offset %" PRIu64),
+            sp_error_set_errno(error, errno, _("read at offset %" PRIu64),
                                off + done);
             return -1;
         }

@@ -18,7 +18,8 @@ int sp_fs_open_dir(const char *path, GError **error);
 
 /* openat2 beneath @dirfd. @relpath must be relative; symlinks, magic links
  * and ".." escapes anywhere in it are refused (ELOOP/EXDEV -> SP_ERROR_INVALID,
- * ENOENT -> SP_ERROR_NOT_FOUND). @flags always get O_CLOEXEC|O_NOFOLLOW added. */
+ * ENOENT -> SP_ERROR_NOT_FOUND). @flags always get O_CLOEXEC|O_NOFOLLOW added.
+ */
 int sp_fs_openat(int dirfd, const char *relpath, int flags, mode_t mode,
                  GError **error);
 
@@ -66,8 +67,8 @@ gssize sp_fs_pread_full(int fd, void *buf, gsize len, guint64 off,
 gboolean sp_fs_write_all(int fd, const void *buf, gsize len, GError **error);
 
 /* xattr helpers on fds. get returns NULL + SP_ERROR_NOT_FOUND if absent. */
-gboolean sp_fs_fsetxattr(int fd, const char *name, const void *value,
-                         gsize len, GError **error);
+gboolean sp_fs_fsetxattr(int fd, const char *name, const void *value, gsize len,
+                         GError **error);
 char *sp_fs_fgetxattr(int fd, const char *name, gsize *len, GError **error);
 
 /* Open a file the user named as an input (volume XML, policy, domain XML,

@@ -16,8 +16,7 @@ is_unsupported(int errsv)
 }
 
 gboolean
-sp_label_fd_get(int fd, char **label, gboolean *unsupported,
-                  GError **error)
+sp_label_fd_get(int fd, char **label, gboolean *unsupported, GError **error)
 {
     char *con = NULL;
 
@@ -41,7 +40,7 @@ sp_label_fd_get(int fd, char **label, gboolean *unsupported,
 
 gboolean
 sp_label_fd_set(int fd, const char *label, gboolean *unsupported,
-                  const char *what, GError **error)
+                const char *what, GError **error)
 {
     *unsupported = FALSE;
     /* The fd was opened with O_NOFOLLOW: we label the entry itself. */
@@ -52,8 +51,8 @@ sp_label_fd_set(int fd, const char *label, gboolean *unsupported,
             *unsupported = TRUE;
             return TRUE;
         }
-        return sp_error_set_errno(error, errsv, _("'%s': set label '%s'"),
-                                  what, label);
+        return sp_error_set_errno(error, errsv, _("'%s': set label '%s'"), what,
+                                  label);
     }
     return TRUE;
 }

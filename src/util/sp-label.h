@@ -8,6 +8,6 @@
  * access when SELinux is disabled). *label = NULL when there is none;
  * *unsupported = TRUE when the filesystem has no such xattrs. */
 gboolean sp_label_fd_get(int fd, char **label, gboolean *unsupported,
-                           GError **error);
+                         GError **error);
 gboolean sp_label_fd_set(int fd, const char *label, gboolean *unsupported,
-                           const char *what, GError **error);
+                         const char *what, GError **error);

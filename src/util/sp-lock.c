@@ -110,8 +110,8 @@ sp_lock_remove_file(int dirfd, GError **error)
         return sp_error_set_errno(error, errno, _("'%s': lock"), SP_LOCK_FILE);
     }
     /* Only the very file we hold. */
-    if (fstat(fd, &a) < 0 || fstatat(dirfd, SP_LOCK_FILE, &b,
-                                     AT_SYMLINK_NOFOLLOW) < 0 ||
+    if (fstat(fd, &a) < 0 ||
+        fstatat(dirfd, SP_LOCK_FILE, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
         a.st_ino != b.st_ino || a.st_dev != b.st_dev)
         return TRUE;
     return sp_fs_unlink(dirfd, SP_LOCK_FILE, FALSE, TRUE, error);

@@ -26,12 +26,12 @@ typedef struct {
 } SpSandboxFile;
 
 struct SpSandbox {
-    GArray *files;        /* SpSandboxFile */
-    int secret_child_fd;  /* /dev/fd/N in the sandbox, or -1 */
-    int secret_fd;        /* its content (borrowed), or -1 */
+    GArray *files;         /* SpSandboxFile */
+    int secret_child_fd;   /* /dev/fd/N in the sandbox, or -1 */
+    int secret_fd;         /* its content (borrowed), or -1 */
     gboolean dac_override; /* a file the program must open is not root's */
-    int seccomp_fd;       /* the filter, made by wrap */
-    GArray *owned;        /* fds to close with the sandbox */
+    int seccomp_fd;        /* the filter, made by wrap */
+    GArray *owned;         /* fds to close with the sandbox */
 };
 
 static void
@@ -113,19 +113,55 @@ sp_sandbox_set_secret(SpSandbox *sb, int child_fd, int fd)
  * nothing here needs one). Each is answered EPERM, so a program reports
  * a clear failure rather than dying. */
 static const char *const sp_sandbox_denied[] = {
-    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2",
-    "pivot_root", "move_mount", "open_tree", "fsopen", "fsmount", "fspick",
-    "mount_setattr", "unshare", "setns", "bpf", "kexec_load",
-    "kexec_file_load", "add_key", "request_key", "keyctl", "init_module",
-    "finit_module", "delete_module", "swapon", "swapoff", "reboot", "acct",
-    "quotactl", "open_by_handle_at", "name_to_handle_at", "userfaultfd",
-    "perf_event_open", "iopl", "ioperm", "socket", "socketpair", "connect",
-    "lookup_dcookie", "vhangup", "chroot",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "unshare",
+    "setns",
+    "bpf",
+    "kexec_load",
+    "kexec_file_load",
+    "add_key",
+    "request_key",
+    "keyctl",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "acct",
+    "quotactl",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "userfaultfd",
+    "perf_event_open",
+    "iopl",
+    "ioperm",
+    "socket",
+    "socketpair",
+    "connect",
+    "lookup_dcookie",
+    "vhangup",
+    "chroot",
     /* io_uring makes sockets (IORING_OP_SOCKET) and opens files without
      * the syscalls above; no helper needs it */
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
     /* another process's fds and memory, through a pidfd or by comparing */
-    "pidfd_getfd", "process_madvise", "kcmp",
+    "pidfd_getfd",
+    "process_madvise",
+    "kcmp",
 };
 
 /* clone() flags that make a new namespace: unshare() by another name. A
@@ -158,9 +194,10 @@ sp_sandbox_seccomp(GError **error)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
     }
     for (gsize i = 0; rc == 0 && i < G_N_ELEMENTS(sp_sandbox_clone_ns); i++)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                              SCMP_A0(SCMP_CMP_MASKED_EQ, sp_sandbox_clone_ns[i],
-                                      sp_sandbox_clone_ns[i]));
+        rc =
+            seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, sp_sandbox_clone_ns[i],
+                                     sp_sandbox_clone_ns[i]));
     /* clone3's flags are behind a pointer no filter can read: ENOSYS, and
      * glibc falls back to clone() for its threads */
     if (rc == 0)
@@ -204,14 +241,46 @@ static void
 sp_sandbox_base(GPtrArray *argv, gboolean dac_override)
 {
     static const char *const base[] = {
-        SP_SANDBOX_BWRAP, "--unshare-ipc", "--unshare-pid", "--unshare-net",
-        "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent",
-        "--new-session", "--cap-drop", "ALL", "--tmpfs", "/", "--ro-bind",
-        "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink",
-        "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin", "--symlink",
-        "usr/sbin", "/sbin", "--tmpfs", "/dev", "--dev-bind", "/dev/null",
-        "/dev/null", "--dev-bind", "/dev/zero", "/dev/zero", "--dev-bind",
-        "/dev/urandom", "/dev/urandom", "--chdir", "/",
+        SP_SANDBOX_BWRAP,
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--tmpfs",
+        "/",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/sbin",
+        "/sbin",
+        "--tmpfs",
+        "/dev",
+        "--dev-bind",
+        "/dev/null",
+        "/dev/null",
+        "--dev-bind",
+        "/dev/zero",
+        "/dev/zero",
+        "--dev-bind",
+        "/dev/urandom",
+        "/dev/urandom",
+        "--chdir",
+        "/",
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(base); i++)

@@ -150,8 +150,7 @@ sp_secret_new_from_fd(int fd, const char *what, gboolean text, GError **error)
     if (text && s->len && s->data[s->len - 1] == '\n')
         s->data[--s->len] = 0;
     if (text && s->len == 0) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("%s: is empty"),
-                    what);
+        g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("%s: is empty"), what);
         return NULL;
     }
     return g_steal_pointer(&s);

@@ -130,8 +130,7 @@ sp_vtpm_root_open(const char *path, gboolean create, gboolean may_skip_lock,
         }
         root->fd = sp_fs_open_dir(root->path, &local);
         /* mkdir's mode went through the umask; libvirt's is 0711. */
-        if (root->fd >= 0 &&
-            !sp_fs_fset_perms(root->fd, 0711, 0, 0, &local)) {
+        if (root->fd >= 0 && !sp_fs_fset_perms(root->fd, 0711, 0, 0, &local)) {
             close(root->fd);
             root->fd = -1;
         }
@@ -204,7 +203,7 @@ check_not_running_in(SpVtpmRoot *root, const char *uuid, const char *tpm_dir,
     if (fl.l_type != F_UNLCK) {
         g_set_error(error, SP_ERROR, SP_ERROR_LOCKED,
                     _("vTPM state '%s': in use by a running swtpm (pid %d)"),
-                    uuid, (int) fl.l_pid);
+                    uuid, (int)fl.l_pid);
         return FALSE;
     }
     return TRUE;
@@ -249,8 +248,9 @@ sp_vtpm_create_fill(SpVtpmRoot *root, const SpVtpmSpec *spec, SpFsTmp *t,
         !sp_label_fd_set(sfd, spec->label, &unsupported, spec->tpm_dir, error))
         return FALSE;
     if (unsupported)
-        sp_vtpm_root_notice(root, _("'%s': filesystem has no SELinux labels, "
-                                    "label '%s' skipped"),
+        sp_vtpm_root_notice(root,
+                            _("'%s': filesystem has no SELinux labels, "
+                              "label '%s' skipped"),
                             root->path, spec->label);
     return sp_vtpm_fsync(sfd, spec->tpm_dir, error) &&
            sp_vtpm_fsync(t->fd, t->name, error);
@@ -298,8 +298,8 @@ sp_vtpm_delete(SpVtpmRoot *root, const char *uuid, GError **error)
     }
     /* One rename takes the whole state away; a crash afterwards leaves a
      * temporary the next command sweeps. */
-    if (!sp_fs_tmp_take(&t, root->fd, uuid, root->fd, "delete",
-                        SP_FS_TMP_NONE, error)) {
+    if (!sp_fs_tmp_take(&t, root->fd, uuid, root->fd, "delete", SP_FS_TMP_NONE,
+                        error)) {
         g_prefix_error(error, _("vTPM state '%s': "), uuid);
         return FALSE;
     }
@@ -323,7 +323,7 @@ static gboolean
 add_size(const SpVtpmEntry *e, gpointer data, GError **error)
 {
     if (S_ISREG(e->st.st_mode))
-        *(guint64 *) data += (guint64) e->st.st_size;
+        *(guint64 *)data += (guint64)e->st.st_size;
     return TRUE;
 }
 
@@ -336,8 +336,8 @@ sp_vtpm_list(SpVtpmRoot *root, GError **error)
 
     if (!names)
         return NULL;
-    out = g_ptr_array_new_with_free_func(
-        (GDestroyNotify) sp_vtpm_list_entry_free);
+    out =
+        g_ptr_array_new_with_free_func((GDestroyNotify)sp_vtpm_list_entry_free);
     for (guint i = 0; i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
         SpVtpmListEntry *e;

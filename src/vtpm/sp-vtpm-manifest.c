@@ -27,7 +27,7 @@ sp_vtpm_manifest_new(const char *uuid, const char *tpm_dir)
 
     m->uuid = g_strdup(uuid);
     m->tpm_dir = g_strdup(tpm_dir);
-    m->entries = g_ptr_array_new_with_free_func((GDestroyNotify) entry_free);
+    m->entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
     m->by_path = g_hash_table_new(g_str_hash, g_str_equal);
     return m;
 }
@@ -95,7 +95,7 @@ sp_vtpm_manifest_to_json(const SpVtpmManifest *m, gsize *len)
         json_builder_add_int_value(b, e->mode);
         if (!e->is_dir) {
             json_builder_set_member_name(b, "size");
-            json_builder_add_int_value(b, (gint64) e->size);
+            json_builder_add_int_value(b, (gint64)e->size);
             json_builder_set_member_name(b, "sha256");
             json_builder_add_string_value(b, e->sha256);
         }
@@ -119,7 +119,7 @@ sp_vtpm_check_relpath(const char *path, GError **error)
     else if (strlen(path) > 1024)
         why = _("path longer than 1024 bytes");
     for (const char *p = path; !why && *p; p++)
-        if ((guchar) *p < 0x20 || *p == 0x7f)
+        if ((guchar)*p < 0x20 || *p == 0x7f)
             why = _("control character in path");
     if (!why) {
         parts = g_strsplit(path, "/", -1);
@@ -188,8 +188,8 @@ sp_manifest_bad(GError **error, const char *path, const char *why)
 static gboolean
 parse_entry(SpVtpmManifest *m, JsonNode *node, guint64 max, GError **error)
 {
-    JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
-                                                  : NULL;
+    JsonObject *o =
+        JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
     const char *path = get_str(o, "path");
     const char *type = get_str(o, "type");
     gint64 mode = get_int(o, "mode");
@@ -204,29 +204,34 @@ parse_entry(SpVtpmManifest *m, JsonNode *node, guint64 max, GError **error)
     if (!sp_vtpm_check_relpath(path, error))
         return FALSE;
     if (!is_dir && g_strcmp0(type, "file") != 0)
-        return sp_manifest_bad(error, path, _("type is neither 'file' nor 'dir'"));
+        return sp_manifest_bad(error, path,
+                               _("type is neither 'file' nor 'dir'"));
     if (mode < 0 || mode > 0777)
         return sp_manifest_bad(error, path, _("mode is not permission bits"));
     if (g_hash_table_contains(m->by_path, path))
         return sp_manifest_bad(error, path, _("listed twice"));
     if (strcmp(path, m->tpm_dir) == 0) {
         if (!is_dir || m->entries->len != 0)
-            return sp_manifest_bad(error, path, _("the tpm directory must come first"));
+            return sp_manifest_bad(error, path,
+                                   _("the tpm directory must come first"));
     } else {
         parent = g_path_get_dirname(path);
         pe = g_hash_table_lookup(m->by_path, parent);
         if (!pe || !pe->is_dir)
-            return sp_manifest_bad(error, path, _("parent directory not listed before it"));
+            return sp_manifest_bad(error, path,
+                                   _("parent directory not listed before it"));
     }
     if (!is_dir) {
         size = get_int(o, "size");
         sha = get_str(o, "sha256");
-        if (size < 0 || (guint64) size > max)
-            return sp_manifest_bad(error, path, _("size missing or above the limit"));
+        if (size < 0 || (guint64)size > max)
+            return sp_manifest_bad(error, path,
+                                   _("size missing or above the limit"));
         if (!is_sha256_hex(sha))
-            return sp_manifest_bad(error, path, _("sha256 is not 64 lowercase hex digits"));
+            return sp_manifest_bad(error, path,
+                                   _("sha256 is not 64 lowercase hex digits"));
     }
-    sp_vtpm_manifest_add(m, path, is_dir, (guint32) mode, (guint64) size,
+    sp_vtpm_manifest_add(m, path, is_dir, (guint32)mode, (guint64)size,
                          g_strdup(sha));
     if (m->total_size > max)
         return sp_manifest_bad(error, path, _("total size above the limit"));
@@ -234,8 +239,7 @@ parse_entry(SpVtpmManifest *m, JsonNode *node, guint64 max, GError **error)
 }
 
 SpVtpmManifest *
-sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
-                       GError **error)
+sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max, GError **error)
 {
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) local = NULL;
@@ -253,7 +257,7 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
                     len == 0 ? _("empty") : _("too large"));
         return NULL;
     }
-    if (!json_parser_load_from_data(parser, data, (gssize) len, &local)) {
+    if (!json_parser_load_from_data(parser, data, (gssize)len, &local)) {
         /* json-glib quotes the token it stopped at */
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID, _("manifest: %s"),
                     sp_error_one_line(local->message));
@@ -262,11 +266,9 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
     root = json_parser_get_root(parser);
     o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root)
                                              : NULL;
-    if (!o || g_strcmp0(get_str(o, "format"),
-                        SP_VTPM_MANIFEST_FORMAT) != 0) {
+    if (!o || g_strcmp0(get_str(o, "format"), SP_VTPM_MANIFEST_FORMAT) != 0) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("manifest: format is not '%s'"),
-                    SP_VTPM_MANIFEST_FORMAT);
+                    _("manifest: format is not '%s'"), SP_VTPM_MANIFEST_FORMAT);
         return NULL;
     }
     uuid = get_str(o, "uuid") ? get_str(o, "uuid") : "";
@@ -288,18 +290,20 @@ sp_vtpm_manifest_parse(const char *data, gsize len, guint64 max,
     }
     m = sp_vtpm_manifest_new(uuid, tpm_dir);
     label = get_str(o, "source_label");
-    m->source_label = label && sp_label_is_valid(label) ? g_strdup(label)
-                                                        : NULL;
+    m->source_label =
+        label && sp_label_is_valid(label) ? g_strdup(label) : NULL;
     m->source_host = g_strdup(get_str(o, "source_host"));
-    entries = json_object_get_member(o, "entries") &&
-                      JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "entries"))
-                  ? json_object_get_array_member(o, "entries")
-                  : NULL;
+    entries =
+        json_object_get_member(o, "entries") &&
+                JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "entries"))
+            ? json_object_get_array_member(o, "entries")
+            : NULL;
     if (!entries || json_array_get_length(entries) == 0 ||
         json_array_get_length(entries) > SP_VTPM_MAX_ENTRIES) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("manifest: 'entries' missing, empty or more "
-                      "than %d"), SP_VTPM_MAX_ENTRIES);
+                      "than %d"),
+                    SP_VTPM_MAX_ENTRIES);
         return NULL;
     }
     for (guint i = 0; i < json_array_get_length(entries); i++)

@@ -27,7 +27,8 @@ typedef struct {
 } RestoreCtx;
 
 static gboolean
-sp_restore_refuse(RestoreCtx *c, GError **error, const char *path, const char *why)
+sp_restore_refuse(RestoreCtx *c, GError **error, const char *path,
+                  const char *why)
 {
     g_autofree char *shown = g_strescape(path ? path : "", NULL);
 
@@ -51,11 +52,12 @@ sp_restore_corrupt(RestoreCtx *c, GError **error)
 static gboolean
 check_budget(RestoreCtx *c, GError **error)
 {
-    if ((guint64) archive_filter_bytes(c->a, -1) >
+    if ((guint64)archive_filter_bytes(c->a, -1) >
         c->max + SP_VTPM_ARCHIVE_SLACK) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("archive '%s': larger than the limit of %" PRIu64
-                      " bytes"), c->input, c->max);
+        g_set_error(
+            error, SP_ERROR, SP_ERROR_INVALID,
+            _("archive '%s': larger than the limit of %" PRIu64 " bytes"),
+            c->input, c->max);
         return FALSE;
     }
     return TRUE;
@@ -78,9 +80,10 @@ read_data(RestoreCtx *c, const char *path, int fd, guint64 want,
             return sp_restore_corrupt(c, error);
         if (n == 0)
             break;
-        got += (guint64) n;
+        got += (guint64)n;
         if (got > want)
-            return sp_restore_refuse(c, error, path, _("more data than the manifest says"));
+            return sp_restore_refuse(c, error, path,
+                                     _("more data than the manifest says"));
         g_checksum_update(sum, buf, n);
         if (mem)
             g_byte_array_append(mem, buf, n);
@@ -90,9 +93,11 @@ read_data(RestoreCtx *c, const char *path, int fd, guint64 want,
             return FALSE;
     }
     if (got != want)
-        return sp_restore_refuse(c, error, path, _("size disagrees with the manifest"));
+        return sp_restore_refuse(c, error, path,
+                                 _("size disagrees with the manifest"));
     if (sha256 && strcmp(g_checksum_get_string(sum), sha256) != 0)
-        return sp_restore_refuse(c, error, path, _("sha256 disagrees with the manifest"));
+        return sp_restore_refuse(c, error, path,
+                                 _("sha256 disagrees with the manifest"));
     return TRUE;
 }
 
@@ -123,10 +128,11 @@ read_manifest(RestoreCtx *c, SpVtpmManifest **out, GError **error)
         return FALSE;
     }
     if (size < 0 || size > SP_VTPM_MANIFEST_MAX)
-        return sp_restore_refuse(c, error, path, _("manifest size out of bounds"));
-    if (!read_data(c, path, -1, (guint64) size, NULL, mem, error))
+        return sp_restore_refuse(c, error, path,
+                                 _("manifest size out of bounds"));
+    if (!read_data(c, path, -1, (guint64)size, NULL, mem, error))
         return FALSE;
-    *out = sp_vtpm_manifest_parse((const char *) mem->data, mem->len, c->max,
+    *out = sp_vtpm_manifest_parse((const char *)mem->data, mem->len, c->max,
                                   error);
     if (!*out)
         g_prefix_error(error, _("archive '%s': "), c->input);
@@ -150,16 +156,18 @@ unpack_entry(RestoreCtx *c, struct archive_entry *e, GError **error)
     if (!raw)
         return sp_restore_refuse(c, error, "", _("no path name"));
     if (archive_entry_hardlink(e))
-        return sp_restore_refuse(c, error, raw, _("hard links are not allowed"));
+        return sp_restore_refuse(c, error, raw,
+                                 _("hard links are not allowed"));
     if (type == AE_IFLNK || archive_entry_symlink(e))
         return sp_restore_refuse(c, error, raw, _("symlinks are not allowed"));
     if (type != AE_IFREG && type != AE_IFDIR)
         return sp_restore_refuse(c, error, raw,
-                      type == AE_IFCHR || type == AE_IFBLK
-                          ? _("device nodes are not allowed")
-                      : type == AE_IFIFO  ? _("fifos are not allowed")
-                      : type == AE_IFSOCK ? _("sockets are not allowed")
-                                          : _("unknown entry type"));
+                                 type == AE_IFCHR || type == AE_IFBLK
+                                     ? _("device nodes are not allowed")
+                                 : type == AE_IFIFO ? _("fifos are not allowed")
+                                 : type == AE_IFSOCK
+                                     ? _("sockets are not allowed")
+                                     : _("unknown entry type"));
     path = g_strdup(raw);
     if (type == AE_IFDIR && g_str_has_suffix(path, "/") && strlen(path) > 1)
         path[strlen(path) - 1] = '\0';
@@ -168,17 +176,21 @@ unpack_entry(RestoreCtx *c, struct archive_entry *e, GError **error)
         return FALSE;
     }
     if (type == AE_IFREG && (!archive_entry_size_is_set(e) ||
-                             (guint64) archive_entry_size(e) > c->max))
-        return sp_restore_refuse(c, error, path, _("size above the archive limit"));
+                             (guint64)archive_entry_size(e) > c->max))
+        return sp_restore_refuse(c, error, path,
+                                 _("size above the archive limit"));
     me = g_hash_table_lookup(c->m->by_path, path);
     if (!me)
-        return sp_restore_refuse(c, error, path, _("not listed in the manifest"));
+        return sp_restore_refuse(c, error, path,
+                                 _("not listed in the manifest"));
     if (me->seen)
         return sp_restore_refuse(c, error, path, _("appears twice"));
     if (me->is_dir != (type == AE_IFDIR))
-        return sp_restore_refuse(c, error, path, _("type disagrees with the manifest"));
-    if (type == AE_IFREG && (guint64) archive_entry_size(e) != me->size)
-        return sp_restore_refuse(c, error, path, _("size disagrees with the manifest"));
+        return sp_restore_refuse(c, error, path,
+                                 _("type disagrees with the manifest"));
+    if (type == AE_IFREG && (guint64)archive_entry_size(e) != me->size)
+        return sp_restore_refuse(c, error, path,
+                                 _("size disagrees with the manifest"));
     me->seen = TRUE;
     /* The manifest lists parents first and we create in archive order:
      * a parent we did not create yet is refused by the open below. */
@@ -188,7 +200,8 @@ unpack_entry(RestoreCtx *c, struct archive_entry *e, GError **error)
                                    : sp_fs_open_subdir(c->tfd, parent, error);
     if (pfd < 0) {
         g_clear_error(error);
-        return sp_restore_refuse(c, error, path, _("parent directory not unpacked yet"));
+        return sp_restore_refuse(c, error, path,
+                                 _("parent directory not unpacked yet"));
     }
     if (type == AE_IFDIR) {
         if (mkdirat(pfd, leaf, 0700) < 0)
@@ -219,7 +232,7 @@ unpack_all(RestoreCtx *c, GError **error)
 
         if (!me->seen)
             return sp_restore_refuse(c, error, me->path,
-                          _("listed in the manifest but missing"));
+                                     _("listed in the manifest but missing"));
     }
     return TRUE;
 }
@@ -238,8 +251,8 @@ static gboolean
 apply_entry(const SpVtpmEntry *e, gpointer data, GError **error)
 {
     ApplyCtx *c = data;
-    SpVtpmManifestEntry *me = g_hash_table_lookup(c->m->by_path,
-                                                  e->relpath + c->skip);
+    SpVtpmManifestEntry *me =
+        g_hash_table_lookup(c->m->by_path, e->relpath + c->skip);
     g_autofd int fd = sp_vtpm_entry_open(e, error);
     gboolean unsupported = FALSE;
     mode_t mode;
@@ -255,12 +268,12 @@ apply_entry(const SpVtpmEntry *e, gpointer data, GError **error)
     if (!sp_fs_fset_perms(fd, mode, c->spec->uid, c->spec->gid, error))
         return FALSE;
     if (c->spec->label &&
-        !sp_label_fd_set(fd, c->spec->label, &unsupported, e->relpath,
-                           error))
+        !sp_label_fd_set(fd, c->spec->label, &unsupported, e->relpath, error))
         return FALSE;
     if (unsupported && !c->notice) {
-        sp_vtpm_root_notice(c->root, _("'%s': filesystem has no SELinux "
-                                       "labels, label '%s' skipped"),
+        sp_vtpm_root_notice(c->root,
+                            _("'%s': filesystem has no SELinux "
+                              "labels, label '%s' skipped"),
                             c->root->path, c->spec->label);
         c->notice = TRUE;
     }

@@ -18,9 +18,9 @@
 
 typedef struct {
     SpVtpmManifest *m;
-    GPtrArray *data;   /* SpSecret per manifest entry (NULL for dirs) */
+    GPtrArray *data; /* SpSecret per manifest entry (NULL for dirs) */
     guint64 max;
-    gsize skip;        /* strlen("<uuid>/") */
+    gsize skip; /* strlen("<uuid>/") */
 } SaveCtx;
 
 static gboolean
@@ -36,8 +36,8 @@ read_entry(const SpVtpmEntry *e, gpointer data, GError **error)
     if (!S_ISDIR(e->st.st_mode) && !S_ISREG(e->st.st_mode)) {
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("'%s': is a %s; a vTPM state holds only files and "
-                      "directories"), e->relpath,
-                    sp_vtpm_type_name(e->st.st_mode));
+                      "directories"),
+                    e->relpath, sp_vtpm_type_name(e->st.st_mode));
         return FALSE;
     }
     fd = sp_vtpm_entry_open(e, error);
@@ -48,11 +48,12 @@ read_entry(const SpVtpmEntry *e, gpointer data, GError **error)
         g_ptr_array_add(c->data, NULL);
         return TRUE;
     }
-    if ((guint64) e->st.st_size > c->max ||
-        c->m->total_size + (guint64) e->st.st_size > c->max) {
-        g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
-                    _("'%s': state larger than the archive limit of %" PRIu64
-                      " bytes"), e->relpath, c->max);
+    if ((guint64)e->st.st_size > c->max ||
+        c->m->total_size + (guint64)e->st.st_size > c->max) {
+        g_set_error(
+            error, SP_ERROR, SP_ERROR_INVALID,
+            _("'%s': state larger than the archive limit of %" PRIu64 " bytes"),
+            e->relpath, c->max);
         return FALSE;
     }
     /* One read serves the hash and the archive: they cannot disagree. */
@@ -68,10 +69,9 @@ read_entry(const SpVtpmEntry *e, gpointer data, GError **error)
                     _("'%s': changed size while being saved"), e->relpath);
         return FALSE;
     }
-    sp_vtpm_manifest_add(c->m, rel, FALSE, e->st.st_mode, (guint64) n,
-                         g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-                                                     sp_secret_data(buf),
-                                                     (gsize) n));
+    sp_vtpm_manifest_add(c->m, rel, FALSE, e->st.st_mode, (guint64)n,
+                         g_compute_checksum_for_data(
+                             G_CHECKSUM_SHA256, sp_secret_data(buf), (gsize)n));
     g_ptr_array_add(c->data, g_steal_pointer(&buf));
     return TRUE;
 }
@@ -79,9 +79,9 @@ read_entry(const SpVtpmEntry *e, gpointer data, GError **error)
 static gboolean
 ar_fail(struct archive *a, const char *output, GError **error)
 {
-    g_set_error(error, SP_ERROR, SP_ERROR_FAILED, _("archive of '%s': %s"),
-                output, archive_error_string(a) ? archive_error_string(a)
-                                                : _("write failed"));
+    g_set_error(
+        error, SP_ERROR, SP_ERROR_FAILED, _("archive of '%s': %s"), output,
+        archive_error_string(a) ? archive_error_string(a) : _("write failed"));
     return FALSE;
 }
 
@@ -103,14 +103,14 @@ write_one(struct archive *a, const char *output, const char *path,
     archive_entry_set_pathname(e, path);
     archive_entry_set_filetype(e, is_dir ? AE_IFDIR : AE_IFREG);
     archive_entry_set_perm(e, mode & 0777);
-    archive_entry_set_size(e, is_dir ? 0 : (la_int64_t) len);
+    archive_entry_set_size(e, is_dir ? 0 : (la_int64_t)len);
     /* Owner comes from the destination's policy, not the archive. */
     archive_entry_set_uid(e, 0);
     archive_entry_set_gid(e, 0);
     archive_entry_set_mtime(e, 0, 0);
     ok = archive_write_header(a, e) == ARCHIVE_OK &&
          (is_dir || len == 0 ||
-          archive_write_data(a, buf, len) == (la_ssize_t) len);
+          archive_write_data(a, buf, len) == (la_ssize_t)len);
     archive_entry_free(e);
     return ok ? TRUE : ar_fail(a, output, error);
 }
@@ -150,10 +150,10 @@ SpSecret *
 sp_vtpm_save(SpVtpmRoot *root, const SpVtpmSpec *spec, guint64 max,
              GError **error)
 {
-    g_autoptr(SpVtpmManifest) m = sp_vtpm_manifest_new(spec->uuid,
-                                                       spec->tpm_dir);
+    g_autoptr(SpVtpmManifest) m =
+        sp_vtpm_manifest_new(spec->uuid, spec->tpm_dir);
     g_autoptr(GPtrArray) data =
-        g_ptr_array_new_with_free_func((GDestroyNotify) sp_secret_free);
+        g_ptr_array_new_with_free_func((GDestroyNotify)sp_secret_free);
     SaveCtx c = {m, data, max, strlen(spec->uuid) + 1};
     g_autofree char *rel = g_strdup_printf("%s/%s", spec->uuid, spec->tpm_dir);
     g_autoptr(SpSecret) out = sp_secret_new_size(0);
@@ -167,8 +167,7 @@ sp_vtpm_save(SpVtpmRoot *root, const SpVtpmSpec *spec, guint64 max,
     if (ufd < 0)
         return NULL;
     sfd = sp_fs_open_subdir(ufd, spec->tpm_dir, error);
-    if (sfd < 0 ||
-        !sp_label_fd_get(sfd, &m->source_label, &unsupported, error))
+    if (sfd < 0 || !sp_label_fd_get(sfd, &m->source_label, &unsupported, error))
         return NULL;
     m->source_host = g_strdup(g_get_host_name());
     if (!sp_vtpm_walk(ufd, spec->tpm_dir, rel, read_entry, &c, error) ||

@@ -15,14 +15,22 @@ const char *
 sp_vtpm_type_name(mode_t mode)
 {
     switch (mode & S_IFMT) {
-    case S_IFREG: return "regular file";
-    case S_IFDIR: return "directory";
-    case S_IFLNK: return "symlink";
-    case S_IFIFO: return "fifo";
-    case S_IFSOCK: return "socket";
-    case S_IFCHR: return "character device";
-    case S_IFBLK: return "block device";
-    default: return "unknown file type";
+    case S_IFREG:
+        return "regular file";
+    case S_IFDIR:
+        return "directory";
+    case S_IFLNK:
+        return "symlink";
+    case S_IFIFO:
+        return "fifo";
+    case S_IFSOCK:
+        return "socket";
+    case S_IFCHR:
+        return "character device";
+    case S_IFBLK:
+        return "block device";
+    default:
+        return "unknown file type";
     }
 }
 
@@ -117,7 +125,7 @@ sp_vtpm_entry_open(const SpVtpmEntry *e, GError **error)
         close(fd);
         g_set_error(error, SP_ERROR, SP_ERROR_INVALID,
                     _("'%s': has %ju hard links; a vTPM state file has one"),
-                    e->relpath, (uintmax_t) st.st_nlink);
+                    e->relpath, (uintmax_t)st.st_nlink);
         return -1;
     }
     return fd;

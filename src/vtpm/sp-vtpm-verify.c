@@ -59,29 +59,27 @@ check_fd(CheckCtx *c, int fd, const char *path, const char *name,
     mode_t fixed_mode = top ? 0711 : sp_vtpm_mode_fix(name, st->st_mode);
 
     if (st->st_uid != uid || st->st_gid != gid) {
-        SpVtpmDiff *d = add_diff(
-            c, path, "owner", g_strdup_printf("%u:%u", uid, gid),
-            g_strdup_printf("%u:%u", st->st_uid, st->st_gid));
+        SpVtpmDiff *d =
+            add_diff(c, path, "owner", g_strdup_printf("%u:%u", uid, gid),
+                     g_strdup_printf("%u:%u", st->st_uid, st->st_gid));
 
         if (c->fix) {
             if (fchown(fd, uid, gid) < 0)
-                return sp_error_set_errno(error, errno, _("'%s': chown"),
-                                          path);
+                return sp_error_set_errno(error, errno, _("'%s': chown"), path);
             d->fixed = TRUE;
         }
     }
     if (!mode_ok) {
         SpVtpmDiff *d = add_diff(
             c, path, "mode",
-            g_strdup(top || S_ISDIR(st->st_mode) ? (top ? "0711" : "0700")
+            g_strdup(top || S_ISDIR(st->st_mode)  ? (top ? "0711" : "0700")
                      : strcmp(name, ".lock") == 0 ? "0640 or stricter"
                                                   : "0600 or stricter"),
             g_strdup_printf("%04o", mode));
 
         if (c->fix) {
             if (fchmod(fd, fixed_mode) < 0)
-                return sp_error_set_errno(error, errno, _("'%s': chmod"),
-                                          path);
+                return sp_error_set_errno(error, errno, _("'%s': chmod"), path);
             d->fixed = TRUE;
         }
     } else if (c->fix && (st->st_mode & (S_ISUID | S_ISGID)) &&
@@ -104,13 +102,12 @@ check_fd(CheckCtx *c, int fd, const char *path, const char *name,
                                     path);
             c->label_notice = TRUE;
         } else if (g_strcmp0(label, c->spec->label) != 0) {
-            SpVtpmDiff *d = add_diff(c, path, "label",
-                                     g_strdup(c->spec->label),
+            SpVtpmDiff *d = add_diff(c, path, "label", g_strdup(c->spec->label),
                                      g_strdup(label ? label : "(none)"));
 
             if (c->fix) {
-                if (!sp_label_fd_set(fd, c->spec->label, &unsupported,
-                                       path, error))
+                if (!sp_label_fd_set(fd, c->spec->label, &unsupported, path,
+                                     error))
                     return FALSE;
                 d->fixed = TRUE;
             }
@@ -136,7 +133,7 @@ check_entry(const SpVtpmEntry *e, gpointer data, GError **error)
         /* Owner, mode and label belong to the other link's file too:
          * reported, never changed. */
         add_diff(c, e->relpath, "links", g_strdup("1"),
-                 g_strdup_printf("%ju", (uintmax_t) e->st.st_nlink));
+                 g_strdup_printf("%ju", (uintmax_t)e->st.st_nlink));
         return TRUE;
     }
     fd = sp_vtpm_entry_open(e, error);
@@ -151,7 +148,7 @@ sp_vtpm_check(SpVtpmRoot *root, const SpVtpmSpec *spec, gboolean fix,
               GError **error)
 {
     g_autoptr(GPtrArray) diffs =
-        g_ptr_array_new_with_free_func((GDestroyNotify) sp_vtpm_diff_free);
+        g_ptr_array_new_with_free_func((GDestroyNotify)sp_vtpm_diff_free);
     CheckCtx c = {root, spec, fix, diffs, FALSE};
     g_autofd int ufd = -1;
     struct stat st;

@@ -7,8 +7,8 @@
 #include "vtpm/sp-vtpm.h"
 
 typedef struct {
-    char *path;     /* relative to the root: ".", "<uuid>", "<uuid>/tpm2/x" */
-    char *field;    /* "owner", "mode", "label", "type" */
+    char *path;  /* relative to the root: ".", "<uuid>", "<uuid>/tpm2/x" */
+    char *field; /* "owner", "mode", "label", "type" */
     char *expected;
     char *actual;
     gboolean fixed; /* relabel changed it */
@@ -21,5 +21,5 @@ void sp_vtpm_diff_free(SpVtpmDiff *d);
  * With @fix, owner/mode/label differences are corrected on O_NOFOLLOW fds
  * and marked fixed; other entry types (symlinks, ...) are never touched
  * and stay reported. Returns the array of SpVtpmDiff (empty: all good). */
-GPtrArray *sp_vtpm_check(SpVtpmRoot *root, const SpVtpmSpec *spec,
-                         gboolean fix, GError **error);
+GPtrArray *sp_vtpm_check(SpVtpmRoot *root, const SpVtpmSpec *spec, gboolean fix,
+                         GError **error);

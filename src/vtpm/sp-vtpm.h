@@ -25,12 +25,12 @@ typedef struct {
 
 /* What a state must look like: from the domain and the policy. */
 typedef struct {
-    char *uuid;     /* canonical; NULL for restore = from the manifest */
-    char *tpm_dir;  /* "tpm2"/"tpm1.2"; NULL = detect / from the manifest */
-    char *name;     /* domain name when known */
-    char *label;    /* SELinux imagelabel; NULL = not applied/checked */
-    uid_t uid;      /* swtpm user */
-    gid_t gid;      /* swtpm group */
+    char *uuid;    /* canonical; NULL for restore = from the manifest */
+    char *tpm_dir; /* "tpm2"/"tpm1.2"; NULL = detect / from the manifest */
+    char *name;    /* domain name when known */
+    char *label;   /* SELinux imagelabel; NULL = not applied/checked */
+    uid_t uid;     /* swtpm user */
+    gid_t gid;     /* swtpm group */
 } SpVtpmSpec;
 
 void sp_vtpm_spec_clear(SpVtpmSpec *spec);
@@ -38,7 +38,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SpVtpmSpec, sp_vtpm_spec_clear)
 
 /* Open @path as a vTPM root (creating it root:root 0711 when @create and
  * it is missing), take its lock and remove stale temporaries. A root that
- * cannot hold the lock file (read-only) is used unlocked when @may_skip_lock. */
+ * cannot hold the lock file (read-only) is used unlocked when @may_skip_lock.
+ */
 SpVtpmRoot *sp_vtpm_root_open(const char *path, gboolean create,
                               gboolean may_skip_lock, GError **error);
 void sp_vtpm_root_free(SpVtpmRoot *root);
@@ -52,8 +53,8 @@ const char *sp_vtpm_dir_for_version(const char *version);
 
 /* Which of tpm2/tpm1.2 exists in <root>/<uuid> (spec->tpm_dir wins when
  * set). NOT_FOUND when the state does not exist. */
-char *sp_vtpm_find_tpm_dir(SpVtpmRoot *root, const char *uuid,
-                           const char *want, GError **error);
+char *sp_vtpm_find_tpm_dir(SpVtpmRoot *root, const char *uuid, const char *want,
+                           GError **error);
 
 /* SP_ERROR_LOCKED when a running swtpm holds the .lock of @tpm_dir or of
  * the other tpm dir (tpm2/tpm1.2) of the state. */
@@ -75,7 +76,7 @@ typedef struct {
     uid_t uid;     /* of the tpm dir */
     gid_t gid;
     guint32 mode;
-    char *label;   /* NULL: none or unsupported */
+    char *label; /* NULL: none or unsupported */
 } SpVtpmListEntry;
 
 void sp_vtpm_list_entry_free(SpVtpmListEntry *e);

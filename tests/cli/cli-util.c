@@ -31,9 +31,10 @@ cli_env_free(CliEnv *e)
     if (!e)
         return;
     if (e->dir) {
-        const char *argv[] = {"/bin/rm", "-rf", "--one-file-system", e->dir, NULL};
-        g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
-                     NULL, NULL, NULL);
+        const char *argv[] = {"/bin/rm", "-rf", "--one-file-system", e->dir,
+                              NULL};
+        g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                     NULL, NULL, NULL, NULL);
     }
     g_free(e->dir);
     g_free(e->pool);
@@ -57,8 +58,9 @@ cli_runv(CliEnv *e, const char *const *args, char **out, char **err)
     for (const char *const *a = args; *a; a++)
         g_ptr_array_add(argv, (char *)*a);
     g_ptr_array_add(argv, NULL);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT,
-                               NULL, NULL, out, err, &status, &error));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
+                               &error));
     g_assert_no_error(error);
     g_assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
@@ -125,8 +127,8 @@ cli_qemu_img_info(const char *path, const char *const *extra)
     g_ptr_array_add(argv, (char *)path);
     g_ptr_array_add(argv, NULL);
     g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
-                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
-                               &status, &error));
+                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                               NULL, &status, &error));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return NULL;
     g_assert_true(json_parser_load_from_data(parser, out, -1, &error));

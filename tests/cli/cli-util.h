@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 
 typedef struct {
-    char *dir;    /* test temp dir */
-    char *pool;   /* dir/pool */
-    char *conf;   /* dir/safepool.conf */
-    char *logs;   /* dir/logs (qemu-img wrapper logs) */
+    char *dir;  /* test temp dir */
+    char *pool; /* dir/pool */
+    char *conf; /* dir/safepool.conf */
+    char *logs; /* dir/logs (qemu-img wrapper logs) */
 } CliEnv;
 
 /* Make dir, pool, logs and a config with @extra lines appended to it
@@ -39,7 +39,8 @@ guint cli_count_tmp(const char *dir);
 
 /* Whether @needle occurs in any regular file below @dir (recursive, no
  * symlinks), skipping @skip_path. */
-gboolean cli_tree_contains(const char *dir, const char *needle, const char *skip_path);
+gboolean cli_tree_contains(const char *dir, const char *needle,
+                           const char *skip_path);
 
 /* stat snapshot comparisons for "untouched" checks */
 void cli_assert_same_stat(const struct stat *a, const struct stat *b);

@@ -46,9 +46,8 @@ report(const char *what, int ok, int errsv)
              ok ? "ALLOWED" : "denied");
     n = strlen(line);
     if (!ok)
-        snprintf(line + n, sizeof(line) - n, "(%s)", strerrorname_np(errsv)
-                                                      ? strerrorname_np(errsv)
-                                                      : "?");
+        snprintf(line + n, sizeof(line) - n, "(%s)",
+                 strerrorname_np(errsv) ? strerrorname_np(errsv) : "?");
 }
 
 static void
@@ -152,13 +151,14 @@ uring_socket(int domain, int type)
     ((unsigned *)(sq + p.sq_off.array))[idx] = idx;
     __atomic_store_n((unsigned *)(sq + p.sq_off.tail), tail + 1,
                      __ATOMIC_RELEASE);
-    if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS,
-                NULL, 0) < 0) {
+    if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL,
+                0) < 0) {
         res = -errno;
     } else {
         head = *(unsigned *)(cq + p.cq_off.head);
         res = ((struct io_uring_cqe *)(cq + p.cq_off.cqes))
-                  [head & *(unsigned *)(cq + p.cq_off.ring_mask)].res;
+                  [head & *(unsigned *)(cq + p.cq_off.ring_mask)]
+                      .res;
     }
     close(ring);
     return res;

@@ -51,30 +51,35 @@ test_hardlink_and_unknown(void)
 
     make_raw(e, "base.img", "4");
     g_assert_cmpint(link(base, outside), ==, 0);
-    clone = cli_write_xml(e, "clone.xml",
+    clone = cli_write_xml(
+        e, "clone.xml",
         "<volume><name>c.img</name><capacity unit='M'>4</capacity></volume>");
     g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                            "--from", "base.img", clone, NULL), ==, 1);
+                            "--from", "base.img", clone, NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "hard links"));
     g_clear_pointer(&err, g_free);
     over_xml = g_strdup_printf(
         "<volume><name>o.qcow2</name><capacity unit='M'>4</capacity>"
         "<target><format type='qcow2'/></target><backingStore><path>%s</path>"
-        "<format type='raw'/></backingStore></volume>", base);
+        "<format type='raw'/></backingStore></volume>",
+        base);
     over = cli_write_xml(e, "over.xml", over_xml);
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                            over, NULL), ==, 1);
+    g_assert_cmpint(
+        cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, over, NULL),
+        ==, 1);
     g_assert_nonnull(strstr(err, "hard links"));
     g_clear_pointer(&err, g_free);
 
     /* copied in by hand: listed, but as unknown, and no backing store */
     g_assert_cmpint(unlink(outside), ==, 0);
     g_assert_cmpint(removexattr(base, "user.safepool.format"), ==, 0);
-    g_assert_cmpint(cli_run(e, &out, NULL, "vol-list", "--pool-dir", e->pool,
-                            NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, &out, NULL, "vol-list", "--pool-dir", e->pool, NULL), ==, 0);
     g_assert_nonnull(strstr(out, "unknown"));
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                            over, NULL), ==, 1);
+    g_assert_cmpint(
+        cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, over, NULL),
+        ==, 1);
     g_assert_nonnull(strstr(err, "no recorded format"));
     g_clear_pointer(&err, g_free);
     /* nor is the pool's lock file */
@@ -83,10 +88,12 @@ test_hardlink_and_unknown(void)
         g_autofree char *xml = g_strdup_printf(
             "<volume><name>l.qcow2</name><capacity unit='M'>4</capacity>"
             "<target><format type='qcow2'/></target><backingStore><path>%s"
-            "</path><format type='raw'/></backingStore></volume>", lock);
+            "</path><format type='raw'/></backingStore></volume>",
+            lock);
         g_autofree char *x = cli_write_xml(e, "lock.xml", xml);
         g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir",
-                                e->pool, x, NULL), ==, 1);
+                                e->pool, x, NULL),
+                        ==, 1);
         g_assert_nonnull(strstr(err, "not a volume of the pool"));
     }
 }
@@ -100,29 +107,33 @@ test_adopt(void)
     g_autofree char *img = pool_file(e, "cloud.qcow2");
     g_autofree char *err = NULL;
     g_autofree char *out = NULL;
-    const char *argv[] = {"/usr/bin/qemu-img", "create", "-q", "-f", "qcow2",
-                          img, "16M", NULL};
+    const char *argv[] = {
+        "/usr/bin/qemu-img", "create", "-q", "-f", "qcow2", img, "16M", NULL};
     char fmt[32] = {0};
 
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-                               NULL, NULL, NULL, NULL, NULL, NULL));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
+                               NULL, NULL, NULL, NULL, NULL));
     g_assert_cmpint(cli_run(e, NULL, &err, "vol-adopt", "--pool-dir", e->pool,
-                            "--format", "raw", "cloud.qcow2", NULL), ==, 1);
+                            "--format", "raw", "cloud.qcow2", NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "format-mismatch"));
-    g_assert_cmpint(getxattr(img, "user.safepool.format", fmt, sizeof(fmt)),
-                    ==, -1);
+    g_assert_cmpint(getxattr(img, "user.safepool.format", fmt, sizeof(fmt)), ==,
+                    -1);
     g_assert_cmpint(cli_run(e, NULL, NULL, "vol-adopt", "--pool-dir", e->pool,
-                            "--format", "qcow2", "cloud.qcow2", NULL), ==, 0);
-    g_assert_cmpint(getxattr(img, "user.safepool.format", fmt, sizeof(fmt)),
-                    ==, 5);
+                            "--format", "qcow2", "cloud.qcow2", NULL),
+                    ==, 0);
+    g_assert_cmpint(getxattr(img, "user.safepool.format", fmt, sizeof(fmt)), ==,
+                    5);
     g_assert_cmpstr(fmt, ==, "qcow2");
-    g_assert_cmpint(cli_run(e, &out, NULL, "vol-dumpxml", "--pool-dir",
-                            e->pool, "cloud.qcow2", NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, &out, NULL, "vol-dumpxml", "--pool-dir", e->pool,
+                            "cloud.qcow2", NULL),
+                    ==, 0);
     g_assert_nonnull(strstr(out, "<format type='qcow2'/>"));
     g_assert_nonnull(strstr(out, "<capacity unit='bytes'>16777216</capacity>"));
     g_clear_pointer(&err, g_free);
     g_assert_cmpint(cli_run(e, NULL, &err, "vol-adopt", "--pool-dir", e->pool,
-                            "--format", "qcow2", "cloud.qcow2", NULL), ==, 4);
+                            "--format", "qcow2", "cloud.qcow2", NULL),
+                    ==, 4);
     g_assert_nonnull(strstr(err, "already has a recorded format"));
 }
 
@@ -163,7 +174,8 @@ test_big_label(void)
     /* a qemu-img that says whether it ran */
     log = g_build_filename(e->logs, "qemu-img.log", NULL);
     script = g_strdup_printf("#!/bin/sh\necho ran >>%s\n"
-                             "exec /usr/bin/qemu-img \"$@\"\n", log);
+                             "exec /usr/bin/qemu-img \"$@\"\n",
+                             log);
     wrapper = cli_write_script(e, "qemu-img-logged", script);
     /* unconfined: the wrapper's log on the host is the test */
     conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", wrapper);
@@ -175,12 +187,15 @@ test_big_label(void)
         const char *mnt[] = {"/bin/mount", "-o", "loop", img, e->pool, NULL};
         int status = -1;
 
-        g_assert_true(g_spawn_sync(NULL, (char **)mk, NULL, 0, NULL, NULL,
-                                   NULL, NULL, &status, NULL) && status == 0);
-        g_assert_true(g_spawn_sync(NULL, (char **)fs, NULL, 0, NULL, NULL,
-                                   NULL, NULL, &status, NULL) && status == 0);
+        g_assert_true(g_spawn_sync(NULL, (char **)mk, NULL, 0, NULL, NULL, NULL,
+                                   NULL, &status, NULL) &&
+                      status == 0);
+        g_assert_true(g_spawn_sync(NULL, (char **)fs, NULL, 0, NULL, NULL, NULL,
+                                   NULL, &status, NULL) &&
+                      status == 0);
         g_assert_true(g_spawn_sync(NULL, (char **)mnt, NULL, 0, NULL, NULL,
-                                   NULL, NULL, &status, NULL) && status == 0);
+                                   NULL, NULL, &status, NULL) &&
+                      status == 0);
     }
     /* a valid context of ~4000 bytes: many categories */
     label = g_string_new("system_u:object_r:svirt_image_t:s0:c0");
@@ -189,10 +204,12 @@ test_big_label(void)
     xml = g_strdup_printf("<volume><name>l.qcow2</name><capacity unit='M'>1"
                           "</capacity><target><format type='qcow2'/>"
                           "<permissions><label>%s</label></permissions>"
-                          "</target></volume>", label->str);
+                          "</target></volume>",
+                          label->str);
     x = cli_write_xml(e, "label.xml", xml);
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                            x, NULL), ==, 1);
+    g_assert_cmpint(
+        cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 1);
     g_assert_nonnull(strstr(err, "do not fit"));
     g_assert_nonnull(strstr(err, "ext4"));
     g_assert_false(g_file_test(log, G_FILE_TEST_EXISTS));
@@ -223,7 +240,8 @@ test_fifo_inputs(void)
         const char *needle;
     } cases[] = {
         {{"validate", fifo, NULL}, "not a regular file"},
-        {{"vol-create", "--pool-dir", e->pool, fifo, NULL}, "not a regular file"},
+        {{"vol-create", "--pool-dir", e->pool, fifo, NULL},
+         "not a regular file"},
         {{"--config", fifo, "vol-list", "--pool-dir", e->pool, NULL},
          "not a regular file"},
         {{"vtpm", "create", "--root", vtpm, "--domain-xml", fifo, NULL},
@@ -252,13 +270,15 @@ static void
 test_prealloc_raw(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *x = cli_write_xml(e, "r.xml",
+    g_autofree char *x = cli_write_xml(
+        e, "r.xml",
         "<volume><name>r.img</name><capacity unit='M'>1</capacity></volume>");
     g_autofree char *path = pool_file(e, "r.img");
     g_autofree char *err = NULL;
 
     g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                            "--prealloc-metadata", x, NULL), ==, 1);
+                            "--prealloc-metadata", x, NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA"));
     g_assert_nonnull(strstr(err, "raw"));
     g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
@@ -269,8 +289,8 @@ static void
 test_names(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    const char *names[] = {"evil\u202Egpj.img", "zero\u200Bwidth",
-                           "\uFEFFbom", "soft\u00ADhyphen"};
+    const char *names[] = {"evil\u202Egpj.img", "zero\u200Bwidth", "\uFEFFbom",
+                           "soft\u00ADhyphen"};
 
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *xml = g_strdup_printf(
@@ -284,7 +304,8 @@ test_names(void)
     {
         g_autofree char *err = NULL;
         g_assert_cmpint(cli_run(e, NULL, &err, "vol-delete", "--pool-dir",
-                                e->pool, "bad\xff\xfe", NULL), ==, 1);
+                                e->pool, "bad\xff\xfe", NULL),
+                        ==, 1);
         g_assert_nonnull(strstr(err, "not valid UTF-8"));
     }
 }
@@ -303,12 +324,14 @@ test_clone_capacity(void)
     small = cli_env_new("[volumes]\nmax_capacity=1G\n");
     g_free(small->pool);
     small->pool = g_strdup(e->pool);
-    x = cli_write_xml(small, "c.xml",
+    x = cli_write_xml(
+        small, "c.xml",
         "<volume><name>c.img</name><capacity unit='M'>1</capacity>"
         "<allocation>0</allocation></volume>");
     dst = pool_file(e, "c.img");
     g_assert_cmpint(cli_run(small, NULL, &err, "vol-create", "--pool-dir",
-                            e->pool, "--from", "big.img", x, NULL), ==, 1);
+                            e->pool, "--from", "big.img", x, NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "max_capacity"));
     g_assert_false(g_file_test(dst, G_FILE_TEST_EXISTS));
     g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);

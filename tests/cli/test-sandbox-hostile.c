@@ -18,12 +18,23 @@ typedef enum { HOSTILE_QCOW2_BACKING, HOSTILE_VMDK_EXTENT } Hostile;
 static void
 make_qcow2(const char *img, const char *host)
 {
-    const char *argv[] = {"/usr/bin/qemu-img", "create", "-q", "-f", "qcow2",
-                          "-u", "-b", host, "-F", "raw", img, "1M", NULL};
+    const char *argv[] = {"/usr/bin/qemu-img",
+                          "create",
+                          "-q",
+                          "-f",
+                          "qcow2",
+                          "-u",
+                          "-b",
+                          host,
+                          "-F",
+                          "raw",
+                          img,
+                          "1M",
+                          NULL};
     int status = -1;
 
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-                               NULL, NULL, NULL, NULL, &status, NULL));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
+                               NULL, NULL, NULL, &status, NULL));
     g_assert_cmpint(status, ==, 0);
 }
 
@@ -34,7 +45,8 @@ make_vmdk(const char *img, const char *host)
     g_autofree char *d = g_strdup_printf(
         "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
         "parentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\n"
-        "RW 2048 FLAT \"%s\" 0\n\nddb.virtualHWVersion = \"4\"\n", host);
+        "RW 2048 FLAT \"%s\" 0\n\nddb.virtualHWVersion = \"4\"\n",
+        host);
 
     cli_write_file(img, d, -1);
 }
@@ -54,12 +66,14 @@ clone_hostile(CliEnv *e, Hostile kind, const char *host, char **err)
         make_qcow2(img, host);
     else
         make_vmdk(img, host);
-    x = cli_write_xml(e, "c.xml", "<volume><name>copy.raw</name><capacity>"
-                                  "1048576</capacity><target><format "
-                                  "type='raw'/></target></volume>");
+    x = cli_write_xml(e, "c.xml",
+                      "<volume><name>copy.raw</name><capacity>"
+                      "1048576</capacity><target><format "
+                      "type='raw'/></target></volume>");
     g_setenv("SAFEPOOL_TEST_SKIP_INSPECTOR", "1", TRUE);
     g_assert_cmpint(cli_run(e, NULL, NULL, "vol-adopt", "--pool-dir", e->pool,
-                            "--format", fmt, name, NULL), ==, 0);
+                            "--format", fmt, name, NULL),
+                    ==, 0);
     rc = cli_run(e, NULL, err, "vol-create", "--pool-dir", e->pool, "--from",
                  name, x, NULL);
     g_unsetenv("SAFEPOOL_TEST_SKIP_INSPECTOR");
@@ -138,7 +152,8 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_data_func("/sandbox/inspector-off/qcow2-backing-shadow",
-                         GINT_TO_POINTER(HOSTILE_QCOW2_BACKING), test_host_file);
+                         GINT_TO_POINTER(HOSTILE_QCOW2_BACKING),
+                         test_host_file);
     g_test_add_data_func("/sandbox/inspector-off/vmdk-extent-passwd",
                          GINT_TO_POINTER(HOSTILE_VMDK_EXTENT), test_host_file);
     g_test_add_data_func("/sandbox/inspector-off/qcow2-control",

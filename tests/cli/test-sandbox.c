@@ -14,8 +14,9 @@
 #include "cli-util.h"
 
 static const char *const attempts[] = {
-    "shadow", "neighbour", "proc1", "proc1-cmdline", "tcp", "write", "ptrace",
-    "mount", "uring-socket", "userns", "clone3-userns"};
+    "shadow",       "neighbour", "proc1",        "proc1-cmdline",
+    "tcp",          "write",     "ptrace",       "mount",
+    "uring-socket", "userns",    "clone3-userns"};
 
 /* A TCP listener on 127.0.0.1; its port in @port. */
 static int
@@ -41,9 +42,9 @@ probe(gboolean sandbox)
     g_autofree char *conf = g_strdup_printf(
         /* no RLIMIT_AS: an ASan-built probe maps terabytes of shadow */
         "[qemu-img]\nqemu_img=%s\nsandbox=%s\naddress_space_limit=0\n",
-        g_getenv("SP_PROBE"),
-        sandbox ? "true" : "false");
-    g_autofree char *neighbour = g_build_filename(e->pool, "neighbour.img", NULL);
+        g_getenv("SP_PROBE"), sandbox ? "true" : "false");
+    g_autofree char *neighbour =
+        g_build_filename(e->pool, "neighbour.img", NULL);
     g_autofree char *mnt = g_build_filename(e->pool, "mnt-target", NULL);
     g_autofree char *escaped = g_build_filename(e->pool, "escaped-write", NULL);
     g_autofree char *xml = NULL, *x = NULL, *err = NULL;
@@ -55,10 +56,12 @@ probe(gboolean sandbox)
     /* the probe takes the port from the size argument */
     xml = g_strdup_printf("<volume><name>p.qcow2</name><capacity>%d"
                           "</capacity><target><format type='qcow2'/>"
-                          "</target></volume>", port);
+                          "</target></volume>",
+                          port);
     x = cli_write_xml(e, "p.xml", xml);
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                            x, NULL), ==, 3);
+    g_assert_cmpint(
+        cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 3);
     close(s);
     g_test_message("%s", err);
     g_assert_nonnull(strstr(err, "probe:"));
@@ -133,8 +136,14 @@ test_unavailable(void)
                       "</volume>");
     {
         const char *argv[] = {g_getenv("SP_NO_NAMESPACES"),
-                              g_getenv("SAFEPOOL_BIN"), "--config", e->conf,
-                              "vol-create", "--pool-dir", e->pool, x, NULL};
+                              g_getenv("SAFEPOOL_BIN"),
+                              "--config",
+                              e->conf,
+                              "vol-create",
+                              "--pool-dir",
+                              e->pool,
+                              x,
+                              NULL};
 
         g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
                                    NULL, NULL, NULL, &err, &status, &error));
@@ -143,7 +152,8 @@ test_unavailable(void)
     g_test_message("%s", err);
     g_assert_true(WIFEXITED(status));
     g_assert_cmpint(WEXITSTATUS(status), ==, 3);
-    g_assert_nonnull(strstr(err, "sandbox for helper programs cannot be set up"));
+    g_assert_nonnull(
+        strstr(err, "sandbox for helper programs cannot be set up"));
     g_assert_nonnull(strstr(err, "qemu-img.sandbox=false"));
     /* one line */
     g_assert_cmpint(strchr(err, '\n') - err, ==, strlen(err) - 1);
@@ -172,9 +182,10 @@ test_pool_under_usr(void)
         return;
     }
     cli_write_file(e->conf, conf, -1);
-    x = cli_write_xml(e, "p.xml", "<volume><name>p.qcow2</name><capacity>1"
-                                  "</capacity><target><format type='qcow2'/>"
-                                  "</target></volume>");
+    x = cli_write_xml(e, "p.xml",
+                      "<volume><name>p.qcow2</name><capacity>1"
+                      "</capacity><target><format type='qcow2'/>"
+                      "</target></volume>");
     script = g_strdup_printf(
         "mount -t tmpfs none /usr/local && mkdir /usr/local/pool && "
         "echo 'neighbour data' >/usr/local/pool/neighbour.img && "
@@ -182,9 +193,9 @@ test_pool_under_usr(void)
         "vol-create --pool-dir /usr/local/pool '%s'",
         g_getenv("SAFEPOOL_BIN"), e->conf, x);
     {
-        const char *argv[] = {"/usr/bin/unshare", "--mount",
-                              "--propagation", "private", "/bin/sh", "-c",
-                              script, NULL};
+        const char *argv[] = {
+            "/usr/bin/unshare", "--mount", "--propagation", "private",
+            "/bin/sh",          "-c",      script,          NULL};
 
         g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
                                    NULL, NULL, NULL, &err, &status, &error));
@@ -194,7 +205,8 @@ test_pool_under_usr(void)
     g_assert_nonnull(strstr(err, "probe:"));
     if (!strstr(err, " neighbour=denied"))
         g_error("a pool under /usr: the probe read a file beside its output: "
-                "%s", err);
+                "%s",
+                err);
 }
 
 /* The program itself ran (the sandbox was set up) and failed with a line
@@ -206,19 +218,23 @@ test_program_error_not_sandbox(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
     g_autofree char *fake = g_build_filename(e->dir, "fake-qemu-img", NULL);
-    g_autofree char *conf = g_strdup_printf(
-        "[qemu-img]\nqemu_img=%s\nsandbox=true\n", fake);
+    g_autofree char *conf =
+        g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=true\n", fake);
     g_autofree char *x = NULL, *err = NULL;
 
-    cli_write_file(fake, "#!/bin/sh\necho \"qemu-img: Could not open "
-                         "'x': bwrap: not bubblewrap\" >&2\nexit 1\n", -1);
+    cli_write_file(fake,
+                   "#!/bin/sh\necho \"qemu-img: Could not open "
+                   "'x': bwrap: not bubblewrap\" >&2\nexit 1\n",
+                   -1);
     g_assert_cmpint(g_chmod(fake, 0755), ==, 0);
     cli_write_file(e->conf, conf, -1);
-    x = cli_write_xml(e, "p.xml", "<volume><name>p.qcow2</name><capacity>1"
-                                  "</capacity><target><format type='qcow2'/>"
-                                  "</target></volume>");
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                            x, NULL), ==, 3);
+    x = cli_write_xml(e, "p.xml",
+                      "<volume><name>p.qcow2</name><capacity>1"
+                      "</capacity><target><format type='qcow2'/>"
+                      "</target></volume>");
+    g_assert_cmpint(
+        cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 3);
     g_test_message("%s", err);
     g_assert_nonnull(strstr(err, "not bubblewrap"));
     if (strstr(err, "cannot be set up") || strstr(err, "sandbox=false"))
@@ -246,8 +262,11 @@ test_status_reports_sandbox(void)
     g_assert_nonnull(strstr(out_off, "problem: qemu-img runs unconfined"));
     {
         const char *argv[] = {g_getenv("SP_NO_NAMESPACES"),
-                              g_getenv("SAFEPOOL_BIN"), "--config", e->conf,
-                              "status", NULL};
+                              g_getenv("SAFEPOOL_BIN"),
+                              "--config",
+                              e->conf,
+                              "status",
+                              NULL};
 
         g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
                                    NULL, NULL, &out_nons, NULL, &status,

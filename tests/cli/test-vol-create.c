@@ -25,41 +25,57 @@ assert_info(JsonObject *info, const char *format, gint64 vsize)
 {
     g_assert_nonnull(info);
     g_assert_cmpstr(json_object_get_string_member(info, "format"), ==, format);
-    g_assert_cmpint(json_object_get_int_member(info, "virtual-size"), ==, vsize);
+    g_assert_cmpint(json_object_get_int_member(info, "virtual-size"), ==,
+                    vsize);
 }
 
 /* Whether `qemu-img map` can read the encrypted image with secret @obj. */
 static gboolean
 qemu_img_map_ok(const char *obj, const char *opts)
 {
-    const char *argv[] = {"/usr/bin/qemu-img", "map", "--output=json", "--object",
-                          obj, "--image-opts", opts, NULL};
+    const char *argv[] = {"/usr/bin/qemu-img",
+                          "map",
+                          "--output=json",
+                          "--object",
+                          obj,
+                          "--image-opts",
+                          opts,
+                          NULL};
     int status = -1;
 
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
-                               G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                               NULL, NULL, NULL, NULL, &status, NULL));
+    g_assert_true(
+        g_spawn_sync(NULL, (char **)argv, NULL,
+                     G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, NULL, NULL, &status, NULL));
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* Long: one volume of each kind (raw, qcow2, overlay, LUKS...), each
+ * created and checked with qemu-img in turn; the XML literals make it long. */
 static void
 test_kinds(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *raw = cli_write_xml(e, "raw.xml",
+    g_autofree char *raw = cli_write_xml(
+        e, "raw.xml",
         "<volume><name>r.img</name><capacity unit='MiB'>64</capacity>"
         "<allocation unit='KiB'>512</allocation>"
-        "<target><format type='raw'/><permissions><mode>0640</mode></permissions>"
+        "<target><format "
+        "type='raw'/><permissions><mode>0640</mode></permissions>"
         "</target></volume>");
-    g_autofree char *q = cli_write_xml(e, "q.xml",
+    g_autofree char *q = cli_write_xml(
+        e, "q.xml",
         "<volume><name>q.qcow2</name><capacity unit='G'>2</capacity>"
-        "<target><format type='qcow2'/><compat>1.1</compat><clusterSize unit='KiB'>128</clusterSize>"
+        "<target><format type='qcow2'/><compat>1.1</compat><clusterSize "
+        "unit='KiB'>128</clusterSize>"
         "<features><lazy_refcounts/></features></target></volume>");
     g_autofree char *bxml = g_strdup_printf(
         "<volume><name>b.qcow2</name><capacity unit='G'>4</capacity>"
         "<target><format type='qcow2'/></target>"
-        "<backingStore><path>%s/q.qcow2</path><format type='qcow2'/></backingStore>"
-        "</volume>", e->pool);
+        "<backingStore><path>%s/q.qcow2</path><format "
+        "type='qcow2'/></backingStore>"
+        "</volume>",
+        e->pool);
     g_autofree char *b = cli_write_xml(e, "b.xml", bxml);
     g_autofree char *out = NULL;
     g_autofree char *rp = pool_file(e, "r.img");
@@ -71,10 +87,16 @@ test_kinds(void)
     JsonObject *spec;
     GStatBuf st;
 
-    g_assert_cmpint(cli_run(e, &out, NULL, "vol-create", "--pool-dir", e->pool, raw, NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, &out, NULL, "vol-create", "--pool-dir", e->pool, raw, NULL),
+        ==, 0);
     g_assert_cmpstr(g_strstrip(out), ==, rp);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL), ==, 0);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, b, NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL),
+        ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, b, NULL),
+        ==, 0);
 
     ri = cli_qemu_img_info(rp, NULL);
     assert_info(ri, "raw", 64 << 20);
@@ -84,7 +106,8 @@ test_kinds(void)
 
     qi = cli_qemu_img_info(qp, NULL);
     assert_info(qi, "qcow2", 2LL << 30);
-    g_assert_cmpint(json_object_get_int_member(qi, "cluster-size"), ==, 128 << 10);
+    g_assert_cmpint(json_object_get_int_member(qi, "cluster-size"), ==,
+                    128 << 10);
     spec = json_object_get_object_member(
         json_object_get_object_member(qi, "format-specific"), "data");
     g_assert_cmpstr(json_object_get_string_member(spec, "compat"), ==, "1.1");
@@ -94,25 +117,37 @@ test_kinds(void)
 
     bi = cli_qemu_img_info(bp, NULL);
     assert_info(bi, "qcow2", 4LL << 30);
-    g_assert_cmpstr(json_object_get_string_member(bi, "backing-filename"), ==, qp);
-    g_assert_cmpstr(json_object_get_string_member(bi, "backing-filename-format"), ==, "qcow2");
+    g_assert_cmpstr(json_object_get_string_member(bi, "backing-filename"), ==,
+                    qp);
+    g_assert_cmpstr(
+        json_object_get_string_member(bi, "backing-filename-format"), ==,
+        "qcow2");
 
     /* vol-list reports the recorded formats and sizes. */
     g_clear_pointer(&out, g_free);
-    g_assert_cmpint(cli_run(e, &out, NULL, "--json", "vol-list", "--pool-dir", e->pool, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, &out, NULL, "--json", "vol-list", "--pool-dir",
+                            e->pool, NULL),
+                    ==, 0);
     g_autoptr(JsonParser) parser = json_parser_new();
     g_assert_true(json_parser_load_from_data(parser, out, -1, NULL));
     JsonArray *list = json_node_get_array(json_parser_get_root(parser));
     g_assert_cmpuint(json_array_get_length(list), ==, 3);
     JsonObject *first = json_array_get_object_element(list, 0);
-    g_assert_cmpstr(json_object_get_string_member(first, "name"), ==, "b.qcow2");
-    g_assert_cmpstr(json_object_get_string_member(first, "format"), ==, "qcow2");
-    g_assert_cmpint(json_object_get_int_member(first, "capacity"), ==, 4LL << 30);
-    g_assert_cmpstr(json_object_get_string_member(
-        json_object_get_object_member(first, "backing"), "path"), ==, qp);
+    g_assert_cmpstr(json_object_get_string_member(first, "name"), ==,
+                    "b.qcow2");
+    g_assert_cmpstr(json_object_get_string_member(first, "format"), ==,
+                    "qcow2");
+    g_assert_cmpint(json_object_get_int_member(first, "capacity"), ==,
+                    4LL << 30);
+    g_assert_cmpstr(
+        json_object_get_string_member(
+            json_object_get_object_member(first, "backing"), "path"),
+        ==, qp);
 
     /* The name is taken: exit 4. */
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL), ==, 4);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL),
+        ==, 4);
 }
 
 /* Tests whose qemu-img stand-in records what it was given, or acts on the
@@ -134,7 +169,8 @@ create_luks(CliEnv *e, const char *keyfile, const char *xml)
     /* Only the (retried) calibration warning may show up. */
     for (gsize i = 0; lines[i]; i++) {
         if (*lines[i])
-            g_assert_true(g_str_has_prefix(lines[i], "safepool: warning: volume '"));
+            g_assert_true(
+                g_str_has_prefix(lines[i], "safepool: warning: volume '"));
     }
     g_assert_cmpint(rc, ==, 0);
 }
@@ -154,7 +190,8 @@ test_luks_secret(void)
         "exec /usr/bin/qemu-img \"$@\"\n",
         e0->logs, e0->logs, e0->logs, e0->logs);
     g_autofree char *wrapper = cli_write_script(e0, "qemu-img-log", body);
-    g_autofree char *extra = g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", wrapper);
+    g_autofree char *extra =
+        g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", wrapper);
     g_autofree char *keyfile = g_build_filename(e0->dir, "key", NULL);
     g_autofree char *badkey = g_build_filename(e0->dir, "badkey", NULL);
     g_autofree char *lx = NULL;
@@ -173,18 +210,24 @@ test_luks_secret(void)
     cli_write_file(e0->conf, conf, -1);
     cli_write_file(keyfile, PASS, -1);
     cli_write_file(badkey, "wrong", -1);
-    lx = cli_write_xml(e0, "l.xml",
+    lx = cli_write_xml(
+        e0, "l.xml",
         "<volume><name>l.img</name><capacity unit='M'>32</capacity>"
         "<target><format type='raw'/><encryption format='luks'>"
-        "<secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/>"
+        "<secret type='passphrase' "
+        "uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/>"
         "</encryption></target></volume>");
-    qx = cli_write_xml(e0, "lq.xml",
+    qx = cli_write_xml(
+        e0, "lq.xml",
         "<volume><name>lq.qcow2</name><capacity unit='M'>32</capacity>"
         "<target><format type='qcow2'/><encryption format='luks'>"
-        "<secret type='passphrase' usage='lq'/></encryption></target></volume>");
+        "<secret type='passphrase' "
+        "usage='lq'/></encryption></target></volume>");
 
     /* Without a secret: usage error, nothing made. */
-    g_assert_cmpint(cli_run(e0, NULL, &err, "vol-create", "--pool-dir", e0->pool, lx, NULL), ==, 2);
+    g_assert_cmpint(
+        cli_run(e0, NULL, &err, "vol-create", "--pool-dir", e0->pool, lx, NULL),
+        ==, 2);
     g_assert_nonnull(strstr(err, "--secret-file"));
     g_assert_false(g_file_test(lp, G_FILE_TEST_EXISTS));
 
@@ -211,10 +254,13 @@ test_luks_secret(void)
         g_assert_true(json_object_get_boolean_member(qi, "encrypted"));
     }
     /* Resize of the encrypted qcow2 needs and uses the key. */
-    g_assert_cmpint(cli_run(e0, NULL, NULL, "vol-resize", "--pool-dir", e0->pool,
-                            "lq.qcow2", "64M", NULL), ==, 2);
-    g_assert_cmpint(cli_run(e0, NULL, NULL, "vol-resize", "--pool-dir", e0->pool,
-                            "--secret-file", keyfile, "lq.qcow2", "64M", NULL), ==, 0);
+    g_assert_cmpint(cli_run(e0, NULL, NULL, "vol-resize", "--pool-dir",
+                            e0->pool, "lq.qcow2", "64M", NULL),
+                    ==, 2);
+    g_assert_cmpint(cli_run(e0, NULL, NULL, "vol-resize", "--pool-dir",
+                            e0->pool, "--secret-file", keyfile, "lq.qcow2",
+                            "64M", NULL),
+                    ==, 0);
     {
         g_autoptr(JsonObject) qi = cli_qemu_img_info(qp, NULL);
         assert_info(qi, "qcow2", 64 << 20);
@@ -225,7 +271,8 @@ test_luks_secret(void)
     gsize loglen = 0;
     g_assert_true(g_file_get_contents(cmdlog, &log, &loglen, NULL));
     /* argv entries are NUL-separated in /proc/PID/cmdline */
-    g_assert_nonnull(memmem(log, loglen, "file=/dev/fd/3", strlen("file=/dev/fd/3")));
+    g_assert_nonnull(
+        memmem(log, loglen, "file=/dev/fd/3", strlen("file=/dev/fd/3")));
     /* The passphrase is in no argv, no environment, no file but the key. */
     g_assert_false(cli_tree_contains(e0->logs, PASS, NULL));
     g_assert_false(cli_tree_contains(e0->logs, "correct-horse", NULL));
@@ -237,21 +284,26 @@ static void
 test_qemu_img_fails(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *fake = cli_write_script(e, "qemu-img-fail",
+    g_autofree char *fake = cli_write_script(
+        e, "qemu-img-fail",
         "#!/bin/sh\necho 'qemu-img: fake failure' >&2\nexit 1\n");
     /* (sandboxed: the policy's qemu-img is shown to the sandbox) */
     g_autofree char *conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\n", fake);
-    g_autofree char *x = cli_write_xml(e, "q.xml",
+    g_autofree char *x = cli_write_xml(
+        e, "q.xml",
         "<volume><name>q.qcow2</name><capacity unit='M'>1</capacity>"
         "<target><format type='qcow2'/></target></volume>");
     g_autofree char *err = NULL;
     g_autofree char *qp = pool_file(e, "q.qcow2");
 
     cli_write_file(e->conf, conf, -1);
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL), ==, 3);
+    g_assert_cmpint(
+        cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 3);
     g_assert_nonnull(strstr(err, "q.qcow2"));
     g_assert_nonnull(strstr(err, "fake failure"));
-    g_assert_cmpint(strchr(err, '\n') - err, ==, (gssize)strlen(err) - 1); /* one line */
+    g_assert_cmpint(strchr(err, '\n') - err, ==,
+                    (gssize)strlen(err) - 1); /* one line */
     g_assert_false(g_file_test(qp, G_FILE_TEST_EXISTS));
     g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
 }
@@ -270,12 +322,17 @@ test_enospc(void)
         return;
     }
     e = cli_env_new(NULL);
-    g_assert_cmpint(mount("tmpfs", e->pool, "tmpfs", 0, "size=2M,mode=0755"), ==, 0);
-    x = cli_write_xml(e, "big.xml",
+    g_assert_cmpint(mount("tmpfs", e->pool, "tmpfs", 0, "size=2M,mode=0755"),
+                    ==, 0);
+    x = cli_write_xml(
+        e, "big.xml",
         "<volume><name>big.img</name><capacity unit='M'>8</capacity>"
-        "<allocation unit='M'>8</allocation><target><format type='raw'/></target></volume>");
+        "<allocation unit='M'>8</allocation><target><format "
+        "type='raw'/></target></volume>");
     rp = pool_file(e, "big.img");
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL), ==, 3);
+    g_assert_cmpint(
+        cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 3);
     g_assert_nonnull(strstr(err, "big.img"));
     g_assert_false(g_file_test(rp, G_FILE_TEST_EXISTS));
     g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
@@ -291,14 +348,22 @@ test_kill_mid_create(void)
     g_autofree char *body = g_strdup_printf(
         "#!/bin/sh\necho $$ > '%s'\nsleep 30\nexit 1\n", pidfile);
     g_autofree char *slow = cli_write_script(e, "qemu-img-slow", body);
-    g_autofree char *conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", slow);
-    g_autofree char *x = cli_write_xml(e, "q.xml",
+    g_autofree char *conf =
+        g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", slow);
+    g_autofree char *x = cli_write_xml(
+        e, "q.xml",
         "<volume><name>k.qcow2</name><capacity unit='M'>1</capacity>"
         "<target><format type='qcow2'/></target></volume>");
     g_autofree char *kp = pool_file(e, "k.qcow2");
     g_autofree char *child = NULL;
-    const char *argv[] = {g_getenv("SAFEPOOL_BIN"), "--config", e->conf, "vol-create",
-                          "--pool-dir", e->pool, x, NULL};
+    const char *argv[] = {g_getenv("SAFEPOOL_BIN"),
+                          "--config",
+                          e->conf,
+                          "vol-create",
+                          "--pool-dir",
+                          e->pool,
+                          x,
+                          NULL};
     g_autoptr(GError) error = NULL;
     g_autofree char *out = NULL;
     GPid pid;
@@ -306,7 +371,8 @@ test_kill_mid_create(void)
 
     cli_write_file(e->conf, conf, -1);
     g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                G_SPAWN_DO_NOT_REAP_CHILD |
+                                    G_SPAWN_STDOUT_TO_DEV_NULL |
                                     G_SPAWN_STDERR_TO_DEV_NULL,
                                 NULL, NULL, &pid, &error));
     for (int i = 0; i < 200 && !g_file_test(pidfile, G_FILE_TEST_EXISTS); i++)
@@ -321,7 +387,8 @@ test_kill_mid_create(void)
 
     g_assert_false(g_file_test(kp, G_FILE_TEST_EXISTS));
     g_assert_cmpuint(cli_count_tmp(e->pool), ==, 1);
-    g_assert_cmpint(cli_run(e, &out, NULL, "vol-list", "--pool-dir", e->pool, NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, &out, NULL, "vol-list", "--pool-dir", e->pool, NULL), ==, 0);
     g_assert_null(strstr(out, "safepool-tmp"));
     g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
 }
@@ -340,15 +407,20 @@ pbkdf_case(guint failures, int expect_rc, guint min_calls, guint max_calls)
         "if [ \"$1\" = create ] && [ \"$n\" -le %u ]; then\n"
         /* like qemu: the half-made file is deleted on this failure */
         "  eval t=\\${$(($# - 1))}; rm -f \"$t\"\n"
-        "  echo \"qemu-img: $t: Unable to get accurate CPU usage\" >&2; exit 1\n"
-        "fi\nexec /usr/bin/qemu-img \"$@\"\n", count, count, failures);
+        "  echo \"qemu-img: $t: Unable to get accurate CPU usage\" >&2; exit "
+        "1\n"
+        "fi\nexec /usr/bin/qemu-img \"$@\"\n",
+        count, count, failures);
     g_autofree char *fake = cli_write_script(e, "qemu-img-pbkdf", body);
-    g_autofree char *conf = g_strdup_printf("[luks]\niter_time=10\n[qemu-img]\nqemu_img=%s\nsandbox=false\n", fake);
+    g_autofree char *conf = g_strdup_printf(
+        "[luks]\niter_time=10\n[qemu-img]\nqemu_img=%s\nsandbox=false\n", fake);
     g_autofree char *key = g_build_filename(e->dir, "key", NULL);
-    g_autofree char *x = cli_write_xml(e, "l.xml",
+    g_autofree char *x = cli_write_xml(
+        e, "l.xml",
         "<volume><name>l.img</name><capacity unit='M'>16</capacity>"
         "<target><format type='raw'/><encryption format='luks'>"
-        "<secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/>"
+        "<secret type='passphrase' "
+        "uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/>"
         "</encryption></target></volume>");
     g_autofree char *err = NULL;
     g_autofree char *calls = NULL;
@@ -388,19 +460,24 @@ static void
 test_tmp_replaced(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *fake = cli_write_script(e, "qemu-img-swap",
+    g_autofree char *fake = cli_write_script(
+        e, "qemu-img-swap",
         "#!/bin/sh\n/usr/bin/qemu-img \"$@\" || exit $?\n"
         "eval t=\\${$(($# - 1))}\n"
         "cp \"$t\" \"$t.x\" && rm \"$t\" && mv \"$t.x\" \"$t\"\n");
-    g_autofree char *conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", fake);
-    g_autofree char *x = cli_write_xml(e, "q.xml",
+    g_autofree char *conf =
+        g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n", fake);
+    g_autofree char *x = cli_write_xml(
+        e, "q.xml",
         "<volume><name>q.qcow2</name><capacity unit='M'>1</capacity>"
         "<target><format type='qcow2'/></target></volume>");
     g_autofree char *err = NULL;
     g_autofree char *qp = pool_file(e, "q.qcow2");
 
     cli_write_file(e->conf, conf, -1);
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL), ==, 3);
+    g_assert_cmpint(
+        cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 3);
     g_assert_nonnull(strstr(err, "removed or replaced while qemu-img ran"));
     g_assert_false(g_file_test(qp, G_FILE_TEST_EXISTS));
     g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);

@@ -31,62 +31,95 @@ static void
 test_resize(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *r = cli_write_xml(e, "r.xml",
+    g_autofree char *r = cli_write_xml(
+        e, "r.xml",
         "<volume><name>r.img</name><capacity unit='M'>8</capacity>"
         "<target><format type='raw'/></target></volume>");
-    g_autofree char *q = cli_write_xml(e, "q.xml",
+    g_autofree char *q = cli_write_xml(
+        e, "q.xml",
         "<volume><name>q.qcow2</name><capacity unit='M'>8</capacity>"
         "<target><format type='qcow2'/></target></volume>");
     g_autofree char *err = NULL;
 
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, r, NULL), ==, 0);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, r, NULL),
+        ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL),
+        ==, 0);
     const char *names[] = {"r.img", "q.qcow2"};
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, names[i], "16M", NULL), ==, 0);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir",
+                                e->pool, names[i], "16M", NULL),
+                        ==, 0);
         g_assert_cmpint(vsize(e, names[i]), ==, 16 << 20);
         g_clear_pointer(&err, g_free);
-        g_assert_cmpint(cli_run(e, NULL, &err, "vol-resize", "--pool-dir", e->pool, names[i], "4M", NULL), ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, &err, "vol-resize", "--pool-dir",
+                                e->pool, names[i], "4M", NULL),
+                        ==, 1);
         g_assert_nonnull(strstr(err, "--shrink"));
         g_assert_nonnull(strstr(err, names[i]));
         g_assert_cmpint(vsize(e, names[i]), ==, 16 << 20);
-        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, "--shrink", names[i], "4M", NULL), ==, 0);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir",
+                                e->pool, "--shrink", names[i], "4M", NULL),
+                        ==, 0);
         g_assert_cmpint(vsize(e, names[i]), ==, 4 << 20);
     }
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, "r.img", "12X", NULL), ==, 2);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, "nope.img", "12M", NULL), ==, 1);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool,
+                            "r.img", "12X", NULL),
+                    ==, 2);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool,
+                            "nope.img", "12M", NULL),
+                    ==, 1);
 }
 
 static void
 test_delete_backing_in_use(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *base = cli_write_xml(e, "base.xml",
+    g_autofree char *base = cli_write_xml(
+        e, "base.xml",
         "<volume><name>base.img</name><capacity unit='M'>8</capacity>"
         "<target><format type='raw'/></target></volume>");
     g_autofree char *ox = g_strdup_printf(
         "<volume><name>overlay.qcow2</name><capacity unit='M'>8</capacity>"
-        "<target><format type='qcow2'/></target><backingStore><path>%s/base.img</path>"
-        "<format type='raw'/></backingStore></volume>", e->pool);
+        "<target><format "
+        "type='qcow2'/></target><backingStore><path>%s/base.img</path>"
+        "<format type='raw'/></backingStore></volume>",
+        e->pool);
     g_autofree char *o = cli_write_xml(e, "o.xml", ox);
     g_autofree char *bp = g_build_filename(e->pool, "base.img", NULL);
     g_autofree char *op = g_build_filename(e->pool, "overlay.qcow2", NULL);
     g_autofree char *err = NULL;
 
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, base, NULL), ==, 0);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, o, NULL), ==, 0);
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-delete", "--pool-dir", e->pool, "base.img", NULL), ==, 4);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, base, NULL),
+        ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, o, NULL),
+        ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, &err, "vol-delete", "--pool-dir", e->pool,
+                            "base.img", NULL),
+                    ==, 4);
     g_assert_nonnull(strstr(err, "'base.img'"));
     g_assert_nonnull(strstr(err, "overlay.qcow2"));
     g_assert_true(g_file_test(bp, G_FILE_TEST_EXISTS));
     /* Resizing the overlay (qemu-img reads it) still works with its own
      * recorded backing file. */
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, "overlay.qcow2", "16M", NULL), ==, 0);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, "overlay.qcow2", NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool,
+                            "overlay.qcow2", "16M", NULL),
+                    ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool,
+                            "overlay.qcow2", NULL),
+                    ==, 0);
     g_assert_false(g_file_test(op, G_FILE_TEST_EXISTS));
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, "base.img", NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool,
+                            "base.img", NULL),
+                    ==, 0);
     g_assert_false(g_file_test(bp, G_FILE_TEST_EXISTS));
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, "base.img", NULL), ==, 1);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool,
+                            "base.img", NULL),
+                    ==, 1);
 }
 
 static void
@@ -97,7 +130,8 @@ test_dumpxml_roundtrip(void)
         "<volume><name>d.qcow2</name><capacity unit='MiB'>64</capacity>"
         "<target><format type='qcow2'/><permissions><mode>0640</mode>"
         "<owner>0</owner><group>0</group></permissions><compat>1.1</compat>"
-        "<clusterSize unit='KiB'>64</clusterSize><features><lazy_refcounts/></features>"
+        "<clusterSize "
+        "unit='KiB'>64</clusterSize><features><lazy_refcounts/></features>"
         "</target></volume>";
     g_autofree char *x = cli_write_xml(e, "d.xml", xml);
     g_autofree char *out = NULL;
@@ -106,8 +140,12 @@ test_dumpxml_roundtrip(void)
     g_autoptr(SpVolume) back = NULL;
 
     g_assert_no_error(error);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL), ==, 0);
-    g_assert_cmpint(cli_run(e, &out, NULL, "vol-dumpxml", "--pool-dir", e->pool, "d.qcow2", NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 0);
+    g_assert_cmpint(cli_run(e, &out, NULL, "vol-dumpxml", "--pool-dir", e->pool,
+                            "d.qcow2", NULL),
+                    ==, 0);
     back = sp_volume_parse(out, strlen(out), &error);
     g_assert_no_error(error);
     g_assert_cmpstr(back->name, ==, orig->name);
@@ -127,43 +165,61 @@ static void
 test_clone_formats(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *q = cli_write_xml(e, "q.xml",
+    g_autofree char *q = cli_write_xml(
+        e, "q.xml",
         "<volume><name>q.qcow2</name><capacity unit='M'>8</capacity>"
         "<target><format type='qcow2'/></target></volume>");
-    g_autofree char *r = cli_write_xml(e, "r.xml",
+    g_autofree char *r = cli_write_xml(
+        e, "r.xml",
         "<volume><name>r.img</name><capacity unit='M'>16</capacity>"
         "<target><format type='raw'/></target></volume>");
-    g_autofree char *q2 = cli_write_xml(e, "q2.xml",
+    g_autofree char *q2 = cli_write_xml(
+        e, "q2.xml",
         "<volume><name>q2.qcow2</name><capacity unit='M'>1</capacity>"
         "<target><format type='qcow2'/></target></volume>");
     g_autofree char *qp = g_build_filename(e->pool, "q.qcow2", NULL);
     g_autofree char *out = NULL;
 
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, q, NULL),
+        ==, 0);
     /* qcow2 -> raw, grown to the requested 16M */
-    g_assert_cmpint(cli_run(e, &out, NULL, "plan", "--pool-dir", e->pool, "--from", "q.qcow2", r, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, &out, NULL, "plan", "--pool-dir", e->pool,
+                            "--from", "q.qcow2", r, NULL),
+                    ==, 0);
     g_autoptr(JsonNode) plan = parse_json(out);
     JsonObject *op0 = json_array_get_object_element(
-        json_object_get_array_member(json_node_get_object(plan), "operations"), 0);
+        json_object_get_array_member(json_node_get_object(plan), "operations"),
+        0);
     JsonArray *argv = json_object_get_array_member(op0, "argv");
     g_assert_cmpstr(json_array_get_string_element(argv, 1), ==, "convert");
     g_assert_cmpstr(json_array_get_string_element(argv, 3), ==, "qcow2");
     g_assert_cmpstr(json_array_get_string_element(argv, 5), ==, "raw");
     g_assert_cmpstr(json_array_get_string_element(argv, 6), ==, qp);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, "--from", "q.qcow2", r, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool,
+                            "--from", "q.qcow2", r, NULL),
+                    ==, 0);
     g_autofree char *rp = g_build_filename(e->pool, "r.img", NULL);
     g_autoptr(JsonObject) ri = cli_qemu_img_info(rp, NULL);
     g_assert_cmpstr(json_object_get_string_member(ri, "format"), ==, "raw");
-    g_assert_cmpint(json_object_get_int_member(ri, "virtual-size"), ==, 16 << 20);
+    g_assert_cmpint(json_object_get_int_member(ri, "virtual-size"), ==,
+                    16 << 20);
     /* raw -> qcow2: keeps the source's larger size */
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, "--from", "r.img", q2, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool,
+                            "--from", "r.img", q2, NULL),
+                    ==, 0);
     g_assert_cmpint(vsize(e, "q2.qcow2"), ==, 16 << 20);
     /* an existing name is a conflict (4); a missing source is rejected (1) */
-    g_assert_cmpint(cli_run(e, NULL, NULL, "plan", "--pool-dir", e->pool, "--from", "r.img", q2, NULL), ==, 4);
-    g_autofree char *q3 = cli_write_xml(e, "q3.xml",
+    g_assert_cmpint(cli_run(e, NULL, NULL, "plan", "--pool-dir", e->pool,
+                            "--from", "r.img", q2, NULL),
+                    ==, 4);
+    g_autofree char *q3 = cli_write_xml(
+        e, "q3.xml",
         "<volume><name>q3.qcow2</name><capacity unit='M'>1</capacity>"
         "<target><format type='qcow2'/></target></volume>");
-    g_assert_cmpint(cli_run(e, NULL, NULL, "plan", "--pool-dir", e->pool, "--from", "missing.img", q3, NULL), ==, 1);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "plan", "--pool-dir", e->pool,
+                            "--from", "missing.img", q3, NULL),
+                    ==, 1);
 }
 
 static void
@@ -173,18 +229,20 @@ make_qcow2_with(const char *path, const char *backing, const char *bfmt)
     int status = -1;
 
     g_unlink(path);
-    for (const char *const *a = (const char *const[]){"/usr/bin/qemu-img", "create", "-q",
-                                                       "-f", "qcow2", "-u", "-b", NULL};
+    for (const char *const *a =
+             (const char *const[]){"/usr/bin/qemu-img", "create", "-q", "-f",
+                                   "qcow2", "-u", "-b", NULL};
          *a; a++)
         g_ptr_array_add(argv, (gpointer)*a);
     g_ptr_array_add(argv, (gpointer)backing);
-    g_ptr_array_add(argv, (gpointer)"-F");
+    g_ptr_array_add(argv, (gpointer) "-F");
     g_ptr_array_add(argv, (gpointer)bfmt);
     g_ptr_array_add(argv, (gpointer)path);
-    g_ptr_array_add(argv, (gpointer)"1M");
+    g_ptr_array_add(argv, (gpointer) "1M");
     g_ptr_array_add(argv, NULL);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                               NULL, NULL, NULL, NULL, &status, NULL));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               NULL, &status, NULL));
     g_assert_true(g_spawn_check_wait_status(status, NULL));
 }
 
@@ -224,13 +282,16 @@ static void
 test_tampered_backing(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *g = cli_write_xml(e, "g.xml",
+    g_autofree char *g = cli_write_xml(
+        e, "g.xml",
         "<volume><name>g.img</name><capacity unit='M'>1</capacity>"
         "<target><format type='raw'/></target></volume>");
-    g_autofree char *b = cli_write_xml(e, "b.xml",
+    g_autofree char *b = cli_write_xml(
+        e, "b.xml",
         "<volume><name>base.img</name><capacity unit='M'>1</capacity>"
         "<target><format type='raw'/></target></volume>");
-    g_autofree char *o = cli_write_xml(e, "o.xml",
+    g_autofree char *o = cli_write_xml(
+        e, "o.xml",
         "<volume><name>out.img</name><capacity unit='M'>1</capacity>"
         "<target><format type='raw'/></target></volume>");
     g_autofree char *secret = g_build_filename(e->dir, "host-secret", NULL);
@@ -242,7 +303,7 @@ test_tampered_backing(void)
     gsize len = 0;
     struct {
         const char *backing;
-        const char *bfmt;  /* in the qcow2 header */
+        const char *bfmt; /* in the qcow2 header */
     } cases[] = {
         /* a host file outside the pool and the backing roots */
         {secret, "raw"},
@@ -251,8 +312,12 @@ test_tampered_backing(void)
     };
 
     cli_write_file(secret, "HOST-SECRET-BYTES\n", -1);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, g, NULL), ==, 0);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, b, NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, g, NULL),
+        ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, b, NULL),
+        ==, 0);
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *err = NULL;
         g_autofree char *err2 = NULL;
@@ -265,13 +330,15 @@ test_tampered_backing(void)
         set_xattr(gp, "user.safepool.backing", cases[i].backing);
         set_xattr(gp, "user.safepool.backing-format", "raw");
 
-        g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool,
-                                "--from", "g.img", o, NULL), ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir",
+                                e->pool, "--from", "g.img", o, NULL),
+                        ==, 1);
         g_assert_nonnull(strstr(err, "g.img"));
         g_assert_false(g_file_test(outp, G_FILE_TEST_EXISTS));
         g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
-        g_assert_cmpint(cli_run(e, NULL, &err2, "vol-resize", "--pool-dir", e->pool,
-                                "g.img", "2M", NULL), ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, &err2, "vol-resize", "--pool-dir",
+                                e->pool, "g.img", "2M", NULL),
+                        ==, 1);
         g_assert_nonnull(strstr(err2, "g.img"));
         g_assert_false(cli_tree_contains(e->pool, "HOST-SECRET-BYTES", NULL));
     }
@@ -283,23 +350,30 @@ static void
 test_validate_json(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *good = cli_write_xml(e, "good.xml",
+    g_autofree char *good = cli_write_xml(
+        e, "good.xml",
         "<volume><name>g.img</name><capacity unit='M'>1</capacity></volume>");
-    g_autofree char *bad = cli_write_xml(e, "bad.xml",
+    g_autofree char *bad = cli_write_xml(
+        e, "bad.xml",
         "<volume><name>g.img</name><capacity unit='M'>1</capacity>"
         "<allocation unit='EiB'>20</allocation></volume>");
     g_autofree char *out = NULL;
     g_autofree char *out2 = NULL;
 
-    g_assert_cmpint(cli_run(e, &out, NULL, "--json", "validate", good, NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, &out, NULL, "--json", "validate", good, NULL),
+                    ==, 0);
     g_autoptr(JsonNode) n = parse_json(out);
-    g_assert_true(json_object_get_boolean_member(json_node_get_object(n), "valid"));
-    g_assert_cmpint(cli_run(e, &out2, NULL, "validate", "--json", bad, NULL), ==, 1);
+    g_assert_true(
+        json_object_get_boolean_member(json_node_get_object(n), "valid"));
+    g_assert_cmpint(cli_run(e, &out2, NULL, "validate", "--json", bad, NULL),
+                    ==, 1);
     g_autoptr(JsonNode) m = parse_json(out2);
     JsonObject *o = json_node_get_object(m);
     g_assert_false(json_object_get_boolean_member(o, "valid"));
-    JsonObject *e0 = json_array_get_object_element(json_object_get_array_member(o, "errors"), 0);
-    g_assert_cmpstr(json_object_get_string_member(e0, "element"), ==, "allocation");
+    JsonObject *e0 = json_array_get_object_element(
+        json_object_get_array_member(o, "errors"), 0);
+    g_assert_cmpstr(json_object_get_string_member(e0, "element"), ==,
+                    "allocation");
     g_assert_cmpstr(json_object_get_string_member(e0, "code"), ==, "invalid");
 }
 
@@ -307,25 +381,33 @@ static void
 test_help_and_usage(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    const char *cmds[] = {"validate", "plan", "vol-create", "vol-resize", "vol-delete",
-                          "vol-list", "vol-dumpxml", "inspect"};
+    const char *cmds[] = {"validate",   "plan",     "vol-create",  "vol-resize",
+                          "vol-delete", "vol-list", "vol-dumpxml", "inspect"};
     g_autofree char *vtpm_help = NULL;
     g_autofree char *err = NULL;
 
     for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
         g_autofree char *out = NULL;
-        g_autofree char *usage = g_strdup_printf("Usage:\n  safepool %s [OPTION", cmds[i]);
+        g_autofree char *usage =
+            g_strdup_printf("Usage:\n  safepool %s [OPTION", cmds[i]);
         g_assert_cmpint(cli_run(e, &out, NULL, cmds[i], "--help", NULL), ==, 0);
         g_assert_nonnull(strstr(out, usage));
     }
-    g_assert_cmpint(cli_run(e, &vtpm_help, NULL, "vtpm", "--help", NULL), ==, 0);
+    g_assert_cmpint(cli_run(e, &vtpm_help, NULL, "vtpm", "--help", NULL), ==,
+                    0);
     g_assert_nonnull(strstr(vtpm_help, "Subcommands:"));
     g_assert_nonnull(strstr(vtpm_help, "restore"));
-    g_assert_cmpint(cli_run(e, NULL, &err, "vol-delete", "--pool-dir", e->pool, NULL), ==, 2);
+    g_assert_cmpint(
+        cli_run(e, NULL, &err, "vol-delete", "--pool-dir", e->pool, NULL), ==,
+        2);
     g_assert_nonnull(strstr(err, "vol-delete: expected NAME"));
     g_assert_cmpint(cli_run(e, NULL, NULL, "vol-list", NULL), ==, 2);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, NULL), ==, 2);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, "--bogus", "x", NULL), ==, 2);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, NULL), ==,
+        2);
+    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool,
+                            "--bogus", "x", NULL),
+                    ==, 2);
 }
 
 int
@@ -333,7 +415,8 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vol-ops/resize", test_resize);
-    g_test_add_func("/vol-ops/delete-backing-in-use", test_delete_backing_in_use);
+    g_test_add_func("/vol-ops/delete-backing-in-use",
+                    test_delete_backing_in_use);
     g_test_add_func("/vol-ops/dumpxml-roundtrip", test_dumpxml_roundtrip);
     g_test_add_func("/vol-ops/clone-formats", test_clone_formats);
     g_test_add_func("/vol-ops/tampered-backing", test_tampered_backing);

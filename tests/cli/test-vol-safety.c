@@ -47,12 +47,15 @@ vol_xml(CliEnv *e, const char *fname, const char *name, const char *backing,
     if (backing)
         xml = g_strdup_printf(
             "<volume><name>%s</name><capacity unit='M'>1</capacity>"
-            "<target><format type='qcow2'/></target><backingStore><path>%s</path>"
-            "<format type='%s'/></backingStore></volume>", name, backing, bfmt);
+            "<target><format "
+            "type='qcow2'/></target><backingStore><path>%s</path>"
+            "<format type='%s'/></backingStore></volume>",
+            name, backing, bfmt);
     else
         xml = g_strdup_printf(
             "<volume><name>%s</name><capacity unit='M'>1</capacity>"
-            "<target><format type='raw'/></target></volume>", name);
+            "<target><format type='raw'/></target></volume>",
+            name);
     return cli_write_xml(e, fname, xml);
 }
 
@@ -83,10 +86,13 @@ test_escapes(void)
     g_assert_cmpint(lstat("/etc", &etcdir.st), ==, 0);
 
     /* Names that try to leave the pool are refused (exit 1). */
-    const char *bad_names[] = {"../x.img", "etc/passwd", "out/new.img", "..", "a/b"};
+    const char *bad_names[] = {"../x.img", "etc/passwd", "out/new.img", "..",
+                               "a/b"};
     for (gsize i = 0; i < G_N_ELEMENTS(bad_names); i++) {
         g_autofree char *f = vol_xml(e, "bad.xml", bad_names[i], NULL, NULL);
-        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, f, NULL), ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir",
+                                e->pool, f, NULL),
+                        ==, 1);
     }
     g_autofree char *escaped = g_build_filename(e->dir, "x.img", NULL);
     g_assert_false(g_file_test(escaped, G_FILE_TEST_EXISTS));
@@ -95,53 +101,75 @@ test_escapes(void)
 
     /* A symlink's name is taken: exit 4, nothing follows it. */
     x = vol_xml(e, "etc.xml", "etc", NULL, NULL);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL), ==, 4);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 4);
     g_clear_pointer(&x, g_free);
     x = vol_xml(e, "v.xml", "v.img", NULL, NULL);
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL), ==, 4);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 4);
 
     /* Backing stores outside, or reached through a symlink, are refused. */
     const char *bad_backing[] = {"/etc/passwd", "etc/passwd", NULL, NULL, NULL};
     g_autofree char *via_etc = g_build_filename(e->pool, "etc", "passwd", NULL);
-    g_autofree char *via_out = g_build_filename(e->pool, "out", "victim.img", NULL);
+    g_autofree char *via_out =
+        g_build_filename(e->pool, "out", "victim.img", NULL);
     g_autofree char *up = g_strdup_printf("%s/../outside/victim.img", e->pool);
     bad_backing[2] = via_etc;
     bad_backing[3] = via_out;
     bad_backing[4] = victim_link;
     for (gsize i = 0; i < G_N_ELEMENTS(bad_backing); i++) {
-        g_autofree char *f = vol_xml(e, "b.xml", "b.qcow2", bad_backing[i], "raw");
+        g_autofree char *f =
+            vol_xml(e, "b.xml", "b.qcow2", bad_backing[i], "raw");
         g_clear_pointer(&err, g_free);
-        g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir", e->pool, f, NULL), ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, &err, "vol-create", "--pool-dir",
+                                e->pool, f, NULL),
+                        ==, 1);
         g_assert_nonnull(strstr(err, "backing"));
         g_autofree char *bp = g_build_filename(e->pool, "b.qcow2", NULL);
         g_assert_false(g_file_test(bp, G_FILE_TEST_EXISTS));
     }
     {
         g_autofree char *f = vol_xml(e, "b.xml", "b.qcow2", up, "raw");
-        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, f, NULL), ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir",
+                                e->pool, f, NULL),
+                        ==, 1);
     }
 
     /* Operations on the symlinks never touch their targets. */
     const char *links[] = {"etc", "v.img", "out"};
     for (gsize i = 0; i < G_N_ELEMENTS(links); i++) {
-        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir", e->pool, links[i], NULL), ==, 1);
-        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir", e->pool, links[i], "2M", NULL), ==, 1);
-        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-dumpxml", "--pool-dir", e->pool, links[i], NULL), ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-delete", "--pool-dir",
+                                e->pool, links[i], NULL),
+                        ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-resize", "--pool-dir",
+                                e->pool, links[i], "2M", NULL),
+                        ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-dumpxml", "--pool-dir",
+                                e->pool, links[i], NULL),
+                        ==, 1);
         g_autofree char *f = vol_xml(e, "c.xml", "c.img", NULL, NULL);
-        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, "--from", links[i], f, NULL), ==, 1);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir",
+                                e->pool, "--from", links[i], f, NULL),
+                        ==, 1);
     }
     /* The pool itself given through a symlink is refused. */
     {
         g_autofree char *f = vol_xml(e, "d.xml", "d.img", NULL, NULL);
-        g_autofree char *pool_link = g_build_filename(e->dir, "pool-link", NULL);
+        g_autofree char *pool_link =
+            g_build_filename(e->dir, "pool-link", NULL);
         g_assert_cmpint(symlink(outside, pool_link), ==, 0);
-        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", pool_link, f, NULL), !=, 0);
+        g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir",
+                                pool_link, f, NULL),
+                        !=, 0);
         g_autofree char *d = g_build_filename(outside, "d.img", NULL);
         g_assert_false(g_file_test(d, G_FILE_TEST_EXISTS));
     }
     /* vol-list lists none of the links. */
     g_autofree char *out = NULL;
-    g_assert_cmpint(cli_run(e, &out, NULL, "vol-list", "--pool-dir", e->pool, NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, &out, NULL, "vol-list", "--pool-dir", e->pool, NULL), ==, 0);
     g_assert_null(strstr(out, "etc"));
     g_assert_null(strstr(out, "v.img"));
 
@@ -161,11 +189,18 @@ spawn_many(CliEnv *e, GPtrArray *xmls, int *codes)
     GPid *pids = g_new0(GPid, xmls->len);
 
     for (guint i = 0; i < xmls->len; i++) {
-        const char *argv[] = {g_getenv("SAFEPOOL_BIN"), "--config", e->conf, "vol-create",
-                              "--pool-dir", e->pool, g_ptr_array_index(xmls, i), NULL};
+        const char *argv[] = {g_getenv("SAFEPOOL_BIN"),
+                              "--config",
+                              e->conf,
+                              "vol-create",
+                              "--pool-dir",
+                              e->pool,
+                              g_ptr_array_index(xmls, i),
+                              NULL};
         g_autoptr(GError) error = NULL;
         g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
-                                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                    G_SPAWN_DO_NOT_REAP_CHILD |
+                                        G_SPAWN_STDOUT_TO_DEV_NULL |
                                         G_SPAWN_STDERR_TO_DEV_NULL,
                                     NULL, NULL, &pids[i], &error));
     }
@@ -187,7 +222,8 @@ test_concurrent_same_name(void)
     int ok = 0, conflict = 0;
 
     /* qcow2: qemu-img runs, so the creates overlap in time. */
-    g_autofree char *x = cli_write_xml(e, "same.xml",
+    g_autofree char *x = cli_write_xml(
+        e, "same.xml",
         "<volume><name>same.qcow2</name><capacity unit='G'>1</capacity>"
         "<target><format type='qcow2'/></target></volume>");
     for (int i = 0; i < 16; i++)
@@ -217,7 +253,8 @@ test_concurrent_200(void)
     for (int batch = 0; batch < 10; batch++) {
         g_autoptr(GPtrArray) xmls = g_ptr_array_new_with_free_func(g_free);
         for (int i = 0; i < 20; i++) {
-            g_autofree char *name = g_strdup_printf("v%03d.img", batch * 20 + i);
+            g_autofree char *name =
+                g_strdup_printf("v%03d.img", batch * 20 + i);
             g_autofree char *f = g_strdup_printf("%s.xml", name);
             g_ptr_array_add(xmls, vol_xml(e, f, name, NULL, NULL));
         }
@@ -239,13 +276,15 @@ static void
 test_sparse_clone(void)
 {
     g_autoptr(CliEnv) e = cli_env_new(NULL);
-    g_autofree char *x = cli_write_xml(e, "src.xml",
+    g_autofree char *x = cli_write_xml(
+        e, "src.xml",
         "<volume><name>src.img</name><capacity unit='GiB'>1</capacity>"
         "<allocation>0</allocation>"
         "<target><format type='raw'/></target></volume>");
     /* sparse because the allocation says so (without one libvirt, and
      * safepool, allocate a raw clone fully) */
-    g_autofree char *cx = cli_write_xml(e, "dst.xml",
+    g_autofree char *cx = cli_write_xml(
+        e, "dst.xml",
         "<volume><name>dst.img</name><capacity unit='GiB'>1</capacity>"
         "<allocation>0</allocation>"
         "<target><format type='raw'/></target></volume>");
@@ -257,25 +296,30 @@ test_sparse_clone(void)
     struct stat ss, ds;
     int fd;
 
-    g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL), ==, 0);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 0);
     /* 64 MiB of data: 16 x 4 MiB, spread over the 1 GiB. */
     fd = open(sp, O_WRONLY);
     g_assert_cmpint(fd, >=, 0);
     for (int i = 0; i < 16; i++) {
         for (gsize j = 0; j < (4u << 20); j++)
             buf[j] = (guint8)(i * 31 + j * 7 + 1);
-        g_assert_cmpint(pwrite(fd, buf, 4 << 20, (off_t)i * (64 << 20) + 12345), ==, 4 << 20);
+        g_assert_cmpint(pwrite(fd, buf, 4 << 20, (off_t)i * (64 << 20) + 12345),
+                        ==, 4 << 20);
     }
     g_assert_cmpint(fsync(fd), ==, 0);
     close(fd);
 
     g_assert_cmpint(cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool,
-                            "--from", "src.img", cx, NULL), ==, 0);
+                            "--from", "src.img", cx, NULL),
+                    ==, 0);
     g_assert_cmpint(stat(sp, &ss), ==, 0);
     g_assert_cmpint(stat(dp, &ds), ==, 0);
     g_assert_cmpint(ds.st_size, ==, ss.st_size);
     /* Holes stay holes: about 64 MiB allocated, not 1 GiB. */
-    g_assert_cmpint((gint64)ds.st_blocks * 512, <=, (gint64)ss.st_blocks * 512 + (1 << 20));
+    g_assert_cmpint((gint64)ds.st_blocks * 512, <=,
+                    (gint64)ss.st_blocks * 512 + (1 << 20));
     g_assert_cmpint((gint64)ds.st_blocks * 512, <, 80 << 20);
 
     int fa = open(sp, O_RDONLY), fb = open(dp, O_RDONLY);
@@ -293,7 +337,8 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vol-safety/escapes", test_escapes);
-    g_test_add_func("/vol-safety/concurrent-same-name", test_concurrent_same_name);
+    g_test_add_func("/vol-safety/concurrent-same-name",
+                    test_concurrent_same_name);
     g_test_add_func("/vol-safety/concurrent-200", test_concurrent_200);
     g_test_add_func("/vol-safety/sparse-clone", test_sparse_clone);
     return g_test_run();

@@ -220,7 +220,8 @@ test_man_page_lists_every_key(void)
         if (!start)
             g_error("safepool.conf.5 has no section %s", heading);
         end = strstr(start + 1, "\n.SS ");
-        section = end ? g_strndup(start, (gsize)(end - start)) : g_strdup(start);
+        section =
+            end ? g_strndup(start, (gsize)(end - start)) : g_strdup(start);
         if (!strstr(section, term))
             g_error("safepool.conf.5 does not document %s", known[i]);
     }
@@ -234,16 +235,16 @@ test_rbd(void)
     g_autoptr(SpPolicy) d = sp_policy_new_default();
     g_autoptr(SpPolicy) p = NULL;
     static const char *const bad[] = {
-        "[rbd]\nfeatures=layering;journaling\n",       /* unknown feature */
-        "[rbd]\nfeatures=object-map\n",                 /* needs exclusive-lock */
-        "[rbd]\nfeatures=exclusive-lock;fast-diff\n",   /* needs object-map */
-        "[rbd]\nfeatures_allowed=layering\n",          /* default not allowed */
+        "[rbd]\nfeatures=layering;journaling\n",      /* unknown feature */
+        "[rbd]\nfeatures=object-map\n",               /* needs exclusive-lock */
+        "[rbd]\nfeatures=exclusive-lock;fast-diff\n", /* needs object-map */
+        "[rbd]\nfeatures_allowed=layering\n",         /* default not allowed */
         "[rbd]\nnamespaces=rbd/a/b\n",
         "[rbd]\nnamespaces=r@b\n",
         "[rbd]\ndata_pool=a/b\n",
         "[rbd]\ntimeout=0\n",
         "[rbd]\nlock_lease=forever\n",
-        "[rbd]\nconf_rbd_cache=false\n",              /* unknown key */
+        "[rbd]\nconf_rbd_cache=false\n", /* unknown key */
     };
 
     g_assert_cmpuint(d->rbd_features, ==, 0x3d);
@@ -384,8 +385,7 @@ test_rejects(void)
     assert_rejected("[vtpm]\nrequire_sealed=1\n", "vtpm.require_sealed");
     assert_rejected("[vtpm]\nargon2_memory=4K\n", "vtpm.argon2_memory");
     assert_rejected("[vtpm]\nargon2_memory=10000\n", "vtpm.argon2_memory");
-    assert_rejected("[vtpm]\nargon2_max_memory=5T\n",
-                    "vtpm.argon2_max_memory");
+    assert_rejected("[vtpm]\nargon2_max_memory=5T\n", "vtpm.argon2_max_memory");
     assert_rejected("[vtpm]\nargon2_iterations=0\n", "vtpm.argon2_iterations");
     assert_rejected("[vtpm]\nargon2_iterations=4294967296\n",
                     "vtpm.argon2_iterations");

@@ -152,11 +152,10 @@ sp_fuzz_vtpm_archive_one(const uint8_t *data, size_t size)
         check_restored(&spec);
     } else {
         /* LOCKED and FAILED are not the archive's doing */
-        sp_fuzz_check_refusal("vtpm restore", error,
-                              SP_FUZZ_CODE(SP_ERROR_INVALID) |
-                                  SP_FUZZ_CODE(SP_ERROR_NOT_FOUND) |
-                                  SP_FUZZ_CODE(SP_ERROR_EXISTS) |
-                                  SP_FUZZ_CODE(SP_ERROR_USAGE));
+        sp_fuzz_check_refusal(
+            "vtpm restore", error,
+            SP_FUZZ_CODE(SP_ERROR_INVALID) | SP_FUZZ_CODE(SP_ERROR_NOT_FOUND) |
+                SP_FUZZ_CODE(SP_ERROR_EXISTS) | SP_FUZZ_CODE(SP_ERROR_USAGE));
     }
     check_root_empty(ok ? "restore and delete" : "a failed restore");
     g_ptr_array_set_size(scratch.root->notices, 0);

@@ -110,9 +110,9 @@ mark(Fixture *f, const char *name, gboolean backed)
     for (guint i = 0; sp_identity_keys[i]; i++) {
         g_autofree char *attr =
             g_strconcat(SP_XATTR_PREFIX, sp_identity_keys[i], NULL);
-        gboolean optional = g_str_equal(sp_identity_keys[i], SP_ID_ENCRYPTION) ||
-                            (!backed && g_str_has_prefix(sp_identity_keys[i],
-                                                         SP_ID_BACKING));
+        gboolean optional =
+            g_str_equal(sp_identity_keys[i], SP_ID_ENCRYPTION) ||
+            (!backed && g_str_has_prefix(sp_identity_keys[i], SP_ID_BACKING));
 
         if (!optional)
             g_assert_cmpint(getxattr(path, attr, NULL, 0), >, 0);
@@ -217,8 +217,8 @@ test_wipe_qcow2_in_use(Fixture *f, gconstpointer data)
     g_autofree char *before = NULL;
     g_autofree char *after = NULL;
     struct stat st1, st2;
-    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET,
-                       .l_start = 100, .l_len = 1};
+    struct flock fl = {
+        .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 1};
     int fd;
 
     create(f, "<volume><name>q.qcow2</name><capacity unit='M'>8</capacity>"

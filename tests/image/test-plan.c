@@ -46,13 +46,15 @@ set_luks(SpVolume *v)
     v->encryption.enabled = TRUE;
     v->encryption.format = g_strdup("luks");
     v->encryption.n_secrets = 1;
-    v->encryption.secret_uuid = g_strdup("0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f");
+    v->encryption.secret_uuid =
+        g_strdup("0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f");
 }
 
 static void
 assert_argv(const SpOperation *op, const char *const *expected)
 {
-    g_autofree char *got = op->argv ? g_strjoinv(" | ", op->argv) : g_strdup("");
+    g_autofree char *got =
+        op->argv ? g_strjoinv(" | ", op->argv) : g_strdup("");
     g_autofree char *want = g_strjoinv(" | ", (char **)expected);
 
     g_assert_cmpint(op->kind, ==, SP_OP_QEMU_IMG);
@@ -97,7 +99,7 @@ test_qcow2(void)
 {
     g_autoptr(SpVolume) v = vol("b.qcow2", SP_FORMAT_QCOW2, 10737418240ULL);
     g_autoptr(SpPlan) p = plan(v, NULL);
-    const char *want[] = {"/opt/q/qemu-img", "create", "-f", "qcow2",
+    const char *want[] = {"/opt/q/qemu-img",   "create",      "-f", "qcow2",
                           "/pool/dir/b.qcow2", "10737418240", NULL};
 
     g_assert_cmpuint(p->ops->len, ==, 1);
@@ -111,9 +113,17 @@ test_qcow2_backing(void)
     v->backing_path = g_strdup("/pool/dir/./base,1.qcow2");
     v->backing_format = SP_FORMAT_QCOW2;
     g_autoptr(SpPlan) p = plan(v, NULL);
-    const char *want[] = {"/opt/q/qemu-img", "create", "-f", "qcow2", "-F", "qcow2",
-                          "-o", "backing_file=/pool/dir/base,,1.qcow2",
-                          "/pool/dir/c.qcow2", "1073741824", NULL};
+    const char *want[] = {"/opt/q/qemu-img",
+                          "create",
+                          "-f",
+                          "qcow2",
+                          "-F",
+                          "qcow2",
+                          "-o",
+                          "backing_file=/pool/dir/base,,1.qcow2",
+                          "/pool/dir/c.qcow2",
+                          "1073741824",
+                          NULL};
 
     assert_argv(g_ptr_array_index(p->ops, 0), want);
 }
@@ -125,13 +135,21 @@ test_qcow2_luks(void)
     set_luks(v);
     g_autoptr(SpPlan) p = plan(v, NULL);
     const SpOperation *op = g_ptr_array_index(p->ops, 0);
-    const char *want[] = {
-        "/opt/q/qemu-img", "create", "-f", "qcow2", "--object",
-        "secret,id=sp-sec0,file=/dev/fd/3", "-o",
-        "encrypt.format=luks,encrypt.key-secret=sp-sec0,encrypt.cipher-alg=aes-256,"
-        "encrypt.cipher-mode=xts,encrypt.ivgen-alg=plain64,"
-        "encrypt.ivgen-hash-alg=sha256,encrypt.hash-alg=sha256,encrypt.iter-time=2000",
-        "/pool/dir/e.qcow2", "1073741824", NULL};
+    const char *want[] = {"/opt/q/qemu-img",
+                          "create",
+                          "-f",
+                          "qcow2",
+                          "--object",
+                          "secret,id=sp-sec0,file=/dev/fd/3",
+                          "-o",
+                          "encrypt.format=luks,encrypt.key-secret=sp-sec0,"
+                          "encrypt.cipher-alg=aes-256,"
+                          "encrypt.cipher-mode=xts,encrypt.ivgen-alg=plain64,"
+                          "encrypt.ivgen-hash-alg=sha256,encrypt.hash-alg="
+                          "sha256,encrypt.iter-time=2000",
+                          "/pool/dir/e.qcow2",
+                          "1073741824",
+                          NULL};
 
     assert_argv(op, want);
     g_assert_true(op->needs_secret);
@@ -152,11 +170,18 @@ test_luks_raw(void)
     g_autoptr(SpPlan) p = plan(v, NULL);
     const SpOperation *op = g_ptr_array_index(p->ops, 0);
     const char *want[] = {
-        "/opt/q/qemu-img", "create", "-f", "luks", "--object",
-        "secret,id=sp-sec0,file=/dev/fd/3", "-o",
+        "/opt/q/qemu-img",
+        "create",
+        "-f",
+        "luks",
+        "--object",
+        "secret,id=sp-sec0,file=/dev/fd/3",
+        "-o",
         "key-secret=sp-sec0,cipher-alg=aes-128,cipher-mode=cbc,ivgen-alg=essiv,"
         "ivgen-hash-alg=sha256,hash-alg=sha1,iter-time=2000",
-        "/pool/dir/e.img", "1073741824", NULL};
+        "/pool/dir/e.img",
+        "1073741824",
+        NULL};
 
     assert_argv(op, want);
     g_assert_true(op->needs_secret);
@@ -168,9 +193,15 @@ test_compat_lazy(void)
     g_autoptr(SpVolume) v = vol("f.qcow2", SP_FORMAT_QCOW2, 1 << 20);
     v->lazy_refcounts = TRUE;
     g_autoptr(SpPlan) p = plan(v, NULL);
-    const char *want[] = {"/opt/q/qemu-img", "create", "-f", "qcow2", "-o",
-                          "compat=1.1,lazy_refcounts=on", "/pool/dir/f.qcow2",
-                          "1048576", NULL};
+    const char *want[] = {"/opt/q/qemu-img",
+                          "create",
+                          "-f",
+                          "qcow2",
+                          "-o",
+                          "compat=1.1,lazy_refcounts=on",
+                          "/pool/dir/f.qcow2",
+                          "1048576",
+                          NULL};
 
     assert_argv(g_ptr_array_index(p->ops, 0), want);
 }
@@ -200,10 +231,16 @@ test_cluster_size_all_options(void)
     v->lazy_refcounts = TRUE;
     v->nocow = TRUE;
     g_autoptr(SpPlan) p = plan(v, NULL);
-    const char *want[] = {"/opt/q/qemu-img", "create", "-f", "qcow2", "-o",
+    const char *want[] = {"/opt/q/qemu-img",
+                          "create",
+                          "-f",
+                          "qcow2",
+                          "-o",
                           "nocow=on,compat=1.1,cluster_size=2097152,"
                           "lazy_refcounts=on,extended_l2=on",
-                          "/pool/dir/g.qcow2", "1048576", NULL};
+                          "/pool/dir/g.qcow2",
+                          "1048576",
+                          NULL};
 
     assert_argv(g_ptr_array_index(p->ops, 0), want);
 }
@@ -215,18 +252,31 @@ test_preallocation(void)
     v->has_allocation = TRUE;
     v->allocation = 1 << 20;
     g_autoptr(SpPlan) p = plan(v, NULL);
-    const char *falloc[] = {"/opt/q/qemu-img", "create", "-f", "qcow2", "-o",
-                            "preallocation=falloc", "/pool/dir/h.qcow2", "1048576",
+    const char *falloc[] = {"/opt/q/qemu-img",
+                            "create",
+                            "-f",
+                            "qcow2",
+                            "-o",
+                            "preallocation=falloc",
+                            "/pool/dir/h.qcow2",
+                            "1048576",
                             NULL};
     assert_argv(g_ptr_array_index(p->ops, 0), falloc);
 
-    SpPlanCreateArgs a = {.pool_path = "/pool/dir", .prealloc_metadata = TRUE,
+    SpPlanCreateArgs a = {.pool_path = "/pool/dir",
+                          .prealloc_metadata = TRUE,
                           .target_path = "/pool/dir/.safepool-tmp-h.qcow2-XYZ"};
     v->has_allocation = FALSE;
     g_autoptr(SpPlan) p2 = plan(v, &a);
-    const char *meta[] = {"/opt/q/qemu-img", "create", "-f", "qcow2", "-o",
+    const char *meta[] = {"/opt/q/qemu-img",
+                          "create",
+                          "-f",
+                          "qcow2",
+                          "-o",
                           "preallocation=metadata",
-                          "/pool/dir/.safepool-tmp-h.qcow2-XYZ", "1048576", NULL};
+                          "/pool/dir/.safepool-tmp-h.qcow2-XYZ",
+                          "1048576",
+                          NULL};
     assert_argv(g_ptr_array_index(p2->ops, 0), meta);
     /* The public path stays the published name. */
     g_assert_cmpstr(p2->path, ==, "/pool/dir/h.qcow2");
@@ -237,11 +287,13 @@ test_clone_raw_to_qcow2(void)
 {
     g_autoptr(SpVolume) src = vol("s.img", SP_FORMAT_RAW, 1 << 30);
     g_autoptr(SpVolume) v = vol("t.qcow2", SP_FORMAT_QCOW2, 1 << 20);
-    SpPlanCreateArgs a = {.pool_path = "/pool/dir", .source = src,
+    SpPlanCreateArgs a = {.pool_path = "/pool/dir",
+                          .source = src,
                           .source_path = "/pool/dir/s.img"};
     g_autoptr(SpPlan) p = plan(v, &a);
-    const char *want[] = {"/opt/q/qemu-img", "convert", "-f", "raw", "-O", "qcow2",
-                          "/pool/dir/s.img", "/pool/dir/t.qcow2", NULL};
+    const char *want[] = {
+        "/opt/q/qemu-img", "convert",           "-f", "raw", "-O", "qcow2",
+        "/pool/dir/s.img", "/pool/dir/t.qcow2", NULL};
 
     /* The clone keeps the source's (larger) size: no resize step. */
     g_assert_cmpuint(p->ops->len, ==, 1);
@@ -253,11 +305,13 @@ test_clone_qcow2_to_raw_grow(void)
 {
     g_autoptr(SpVolume) src = vol("s,q.qcow2", SP_FORMAT_QCOW2, 1 << 20);
     g_autoptr(SpVolume) v = vol("t.img", SP_FORMAT_RAW, 2 << 20);
-    SpPlanCreateArgs a = {.pool_path = "/pool/dir", .source = src,
+    SpPlanCreateArgs a = {.pool_path = "/pool/dir",
+                          .source = src,
                           .source_path = "/pool/dir/s,q.qcow2"};
     g_autoptr(SpPlan) p = plan(v, &a);
-    const char *want[] = {"/opt/q/qemu-img", "convert", "-f", "qcow2", "-O", "raw",
-                          "/pool/dir/s,q.qcow2", "/pool/dir/t.img", NULL};
+    const char *want[] = {
+        "/opt/q/qemu-img",     "convert",         "-f", "qcow2", "-O", "raw",
+        "/pool/dir/s,q.qcow2", "/pool/dir/t.img", NULL};
     const SpOperation *grow;
 
     g_assert_cmpuint(p->ops->len, ==, 2);
@@ -272,7 +326,8 @@ test_clone_raw_to_raw(void)
 {
     g_autoptr(SpVolume) src = vol("s.img", SP_FORMAT_RAW, 1 << 20);
     g_autoptr(SpVolume) v = vol("t.img", SP_FORMAT_RAW, 1 << 10);
-    SpPlanCreateArgs a = {.pool_path = "/pool/dir", .source = src,
+    SpPlanCreateArgs a = {.pool_path = "/pool/dir",
+                          .source = src,
                           .source_path = "/pool/dir/s.img"};
     g_autoptr(SpPlan) p = plan(v, &a);
     const SpOperation *op = g_ptr_array_index(p->ops, 0);
@@ -288,8 +343,8 @@ test_clone_encrypted_refused(void)
     g_autoptr(SpVolume) v = vol("t.img", SP_FORMAT_RAW, 1 << 20);
     g_autoptr(SpPolicy) pol = policy();
     g_autoptr(GError) error = NULL;
-    SpPlanCreateArgs a = {.pool_path = "/pool", .source = src,
-                          .source_path = "/pool/s.img"};
+    SpPlanCreateArgs a = {
+        .pool_path = "/pool", .source = src, .source_path = "/pool/s.img"};
 
     set_luks(src);
     g_assert_null(sp_plan_create(pol, v, &a, &error));
@@ -305,46 +360,59 @@ test_resize(void)
     g_autoptr(SpVolume) q = vol("q,1.qcow2", SP_FORMAT_QCOW2, 1 << 20);
     g_autoptr(SpVolume) r = vol("r.img", SP_FORMAT_RAW, 1 << 20);
     g_autoptr(SpPlan) p = NULL;
-    const char *grow[] = {"/opt/q/qemu-img", "resize", "-f", "qcow2",
+    const char *grow[] = {"/opt/q/qemu-img", "resize",  "-f", "qcow2",
                           "/pool/q,1.qcow2", "2097152", NULL};
-    const char *shrink[] = {"/opt/q/qemu-img", "resize", "-f", "qcow2", "--shrink",
-                            "/pool/q,1.qcow2", "4096", NULL};
-    const char *enc[] = {"/opt/q/qemu-img", "resize", "--object",
-                         "secret,id=sp-sec0,file=/dev/fd/3", "--image-opts",
-                         "driver=qcow2,encrypt.key-secret=sp-sec0,file.driver=file,"
-                         "file.filename=/pool/q,,1.qcow2",
-                         "2097152", NULL};
+    const char *shrink[] = {
+        "/opt/q/qemu-img", "resize",          "-f",   "qcow2",
+        "--shrink",        "/pool/q,1.qcow2", "4096", NULL};
+    const char *enc[] = {
+        "/opt/q/qemu-img",
+        "resize",
+        "--object",
+        "secret,id=sp-sec0,file=/dev/fd/3",
+        "--image-opts",
+        "driver=qcow2,encrypt.key-secret=sp-sec0,file.driver=file,"
+        "file.filename=/pool/q,,1.qcow2",
+        "2097152",
+        NULL};
 
-    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 2 << 20, FALSE, FALSE, &error);
+    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 2 << 20, FALSE,
+                       FALSE, &error);
     g_assert_no_error(error);
     assert_argv(g_ptr_array_index(p->ops, 0), grow);
     g_clear_pointer(&p, sp_plan_free);
 
-    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 4096, FALSE, FALSE, &error);
+    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 4096, FALSE, FALSE,
+                       &error);
     g_assert_null(p);
     g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
-    g_assert_cmpstr(error->message, ==,
-                    "volume 'q,1.qcow2': new capacity 4096 is smaller than current "
-                    "1048576; pass --shrink");
+    g_assert_cmpstr(
+        error->message, ==,
+        "volume 'q,1.qcow2': new capacity 4096 is smaller than current "
+        "1048576; pass --shrink");
     g_clear_error(&error);
 
-    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 4096, TRUE, FALSE, &error);
+    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 4096, TRUE, FALSE,
+                       &error);
     g_assert_no_error(error);
     assert_argv(g_ptr_array_index(p->ops, 0), shrink);
     g_clear_pointer(&p, sp_plan_free);
 
     set_luks(q);
-    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 2 << 20, FALSE, FALSE, &error);
+    p = sp_plan_resize(pol, q, "/pool/q,1.qcow2", 1 << 20, 2 << 20, FALSE,
+                       FALSE, &error);
     g_assert_no_error(error);
     assert_argv(g_ptr_array_index(p->ops, 0), enc);
     g_assert_true(((SpOperation *)g_ptr_array_index(p->ops, 0))->needs_secret);
     g_clear_pointer(&p, sp_plan_free);
 
-    p = sp_plan_resize(pol, r, "/pool/r.img", 1 << 20, 3 << 20, FALSE, FALSE, &error);
+    p = sp_plan_resize(pol, r, "/pool/r.img", 1 << 20, 3 << 20, FALSE, FALSE,
+                       &error);
     g_assert_no_error(error);
     g_assert_cmpint(((SpOperation *)g_ptr_array_index(p->ops, 0))->kind, ==,
                     SP_OP_RAW_RESIZE);
-    g_assert_cmpuint(((SpOperation *)g_ptr_array_index(p->ops, 0))->size, ==, 3 << 20);
+    g_assert_cmpuint(((SpOperation *)g_ptr_array_index(p->ops, 0))->size, ==,
+                     3 << 20);
 }
 
 static void
@@ -381,14 +449,17 @@ test_json(void)
 
     g_assert_true(json_parser_load_from_data(parser, json, -1, NULL));
     root = json_node_get_object(json_parser_get_root(parser));
-    g_assert_cmpstr(json_object_get_string_member(root, "volume"), ==, "b.qcow2");
+    g_assert_cmpstr(json_object_get_string_member(root, "volume"), ==,
+                    "b.qcow2");
     g_assert_cmpstr(json_object_get_string_member(root, "path"), ==,
                     "/pool/dir/b.qcow2");
-    op = json_array_get_object_element(json_object_get_array_member(root, "operations"), 0);
+    op = json_array_get_object_element(
+        json_object_get_array_member(root, "operations"), 0);
     g_assert_cmpstr(json_object_get_string_member(op, "op"), ==, "qemu-img");
     argv = json_object_get_array_member(op, "argv");
     g_assert_cmpuint(json_array_get_length(argv), ==, 6);
-    g_assert_cmpstr(json_array_get_string_element(argv, 4), ==, "/pool/dir/b.qcow2");
+    g_assert_cmpstr(json_array_get_string_element(argv, 4), ==,
+                    "/pool/dir/b.qcow2");
 }
 
 int
@@ -401,13 +472,17 @@ main(int argc, char **argv)
     g_test_add_func("/plan/qcow2-luks", test_qcow2_luks);
     g_test_add_func("/plan/luks-raw", test_luks_raw);
     g_test_add_func("/plan/compat-lazy-refcounts", test_compat_lazy);
-    g_test_add_func("/plan/compat-0.10-lazy-refused", test_compat_010_lazy_refused);
-    g_test_add_func("/plan/cluster-size-all-options", test_cluster_size_all_options);
+    g_test_add_func("/plan/compat-0.10-lazy-refused",
+                    test_compat_010_lazy_refused);
+    g_test_add_func("/plan/cluster-size-all-options",
+                    test_cluster_size_all_options);
     g_test_add_func("/plan/preallocation", test_preallocation);
     g_test_add_func("/plan/clone-raw-to-qcow2", test_clone_raw_to_qcow2);
-    g_test_add_func("/plan/clone-qcow2-to-raw-grow", test_clone_qcow2_to_raw_grow);
+    g_test_add_func("/plan/clone-qcow2-to-raw-grow",
+                    test_clone_qcow2_to_raw_grow);
     g_test_add_func("/plan/clone-raw-to-raw", test_clone_raw_to_raw);
-    g_test_add_func("/plan/clone-encrypted-refused", test_clone_encrypted_refused);
+    g_test_add_func("/plan/clone-encrypted-refused",
+                    test_clone_encrypted_refused);
     g_test_add_func("/plan/resize", test_resize);
     g_test_add_func("/plan/escape-and-paths", test_escape_and_paths);
     g_test_add_func("/plan/json", test_json);

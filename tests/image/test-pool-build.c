@@ -51,7 +51,8 @@ test_fresh(Fixture *f, gconstpointer data)
     g_autofree char *parent = g_build_filename(f->dir, "a", "b", NULL);
     g_autofree char *pool = g_build_filename(parent, "pool", NULL);
 
-    g_assert_cmpint(sp_pool_build(pool, 0750, 1, 2, FALSE, NULL, &error), ==, 0);
+    g_assert_cmpint(sp_pool_build(pool, 0750, 1, 2, FALSE, NULL, &error), ==,
+                    0);
     g_assert_no_error(error);
     assert_mode_owner(pool, 0750, 1, 2);
     assert_mode_owner(parent, 0755, getuid(), getgid());
@@ -65,7 +66,8 @@ test_default_mode(Fixture *f, gconstpointer data)
     g_autofree char *fresh = g_build_filename(f->dir, "fresh", NULL);
     g_autofree char *old = g_build_filename(f->dir, "old", NULL);
 
-    g_assert_cmpint(sp_pool_build(fresh, -1, -1, -1, FALSE, NULL, &error), ==, 0);
+    g_assert_cmpint(sp_pool_build(fresh, -1, -1, -1, FALSE, NULL, &error), ==,
+                    0);
     assert_mode_owner(fresh, 0711, getuid(), getgid());
     g_assert_cmpint(g_mkdir(old, 0750), ==, 0);
     g_assert_cmpint(chmod(old, 0750), ==, 0);
@@ -96,7 +98,8 @@ test_symlink(Fixture *f, gconstpointer data)
         g_autoptr(GError) error = NULL;
         const char *p = i == 0 ? link : below;
 
-        g_assert_cmpint(sp_pool_build(p, 0755, 1, 1, FALSE, NULL, &error), ==, -1);
+        g_assert_cmpint(sp_pool_build(p, 0755, 1, 1, FALSE, NULL, &error), ==,
+                        -1);
         g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
         g_assert_nonnull(strstr(error->message, "symlink"));
     }
@@ -122,8 +125,9 @@ test_shared_write(Fixture *f, gconstpointer data)
     for (gsize i = 0; i < G_N_ELEMENTS(modes); i++) {
         g_autoptr(GError) error = NULL;
 
-        g_assert_cmpint(sp_pool_build(pool, modes[i], -1, 100, FALSE, NULL,
-                                      &error), ==, -1);
+        g_assert_cmpint(
+            sp_pool_build(pool, modes[i], -1, 100, FALSE, NULL, &error), ==,
+            -1);
         g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
         g_assert_nonnull(strstr(error->message, "writable"));
         g_assert_nonnull(strstr(error->message, "allow_shared_write"));
@@ -141,15 +145,15 @@ test_shared_write(Fixture *f, gconstpointer data)
         g_autoptr(GError) error = NULL;
         g_assert_cmpint(g_mkdir(existing, 0700), ==, 0);
         g_assert_cmpint(chmod(existing, 01777), ==, 0);
-        g_assert_cmpint(sp_pool_build(existing, -1, -1, -1, FALSE, NULL,
-                                      &error), ==, -1);
+        g_assert_cmpint(
+            sp_pool_build(existing, -1, -1, -1, FALSE, NULL, &error), ==, -1);
         g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
     }
     allow->allow_shared_write = TRUE;
     {
         g_autoptr(GError) error = NULL;
-        g_assert_cmpint(sp_pool_build(pool, 0777, -1, -1, FALSE, allow,
-                                      &error), ==, 0);
+        g_assert_cmpint(sp_pool_build(pool, 0777, -1, -1, FALSE, allow, &error),
+                        ==, 0);
         g_assert_no_error(error);
         assert_mode_owner(pool, 0777, getuid(), getgid());
     }
@@ -163,12 +167,14 @@ test_bad_input(Fixture *f, gconstpointer data)
 
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) error = NULL;
-        g_assert_cmpint(sp_pool_build(bad[i], 0700, -1, -1, FALSE, NULL, &error), ==, -1);
+        g_assert_cmpint(
+            sp_pool_build(bad[i], 0700, -1, -1, FALSE, NULL, &error), ==, -1);
         g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
     }
     {
         g_autoptr(GError) error = NULL;
-        g_assert_cmpint(sp_pool_build(pool, 04755, -1, -1, FALSE, NULL, &error), ==, -1);
+        g_assert_cmpint(sp_pool_build(pool, 04755, -1, -1, FALSE, NULL, &error),
+                        ==, -1);
         g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
         g_assert_false(g_file_test(pool, G_FILE_TEST_EXISTS));
     }
@@ -179,9 +185,10 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add("/pool-build/fresh", Fixture, NULL, setup, test_fresh, teardown);
-    g_test_add("/pool-build/default-mode", Fixture, NULL, setup, test_default_mode,
+    g_test_add("/pool-build/default-mode", Fixture, NULL, setup,
+               test_default_mode, teardown);
+    g_test_add("/pool-build/symlink", Fixture, NULL, setup, test_symlink,
                teardown);
-    g_test_add("/pool-build/symlink", Fixture, NULL, setup, test_symlink, teardown);
     g_test_add("/pool-build/bad-input", Fixture, NULL, setup, test_bad_input,
                teardown);
     g_test_add("/pool-build/shared-write", Fixture, NULL, setup,

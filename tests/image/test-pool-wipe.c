@@ -12,9 +12,10 @@
 static SpVolume *
 qcow2_volume(const char *name)
 {
-    g_autofree char *xml = g_strdup_printf(
-        "<volume><name>%s</name><capacity unit='M'>4</capacity>"
-        "<target><format type='qcow2'/></target></volume>", name);
+    g_autofree char *xml =
+        g_strdup_printf("<volume><name>%s</name><capacity unit='M'>4</capacity>"
+                        "<target><format type='qcow2'/></target></volume>",
+                        name);
     g_autoptr(GError) error = NULL;
     SpVolume *v = sp_volume_parse(xml, strlen(xml), &error);
 
@@ -93,6 +94,7 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/pool/wipe-failure-keeps-volume", test_wipe_failure_keeps_volume);
+    g_test_add_func("/pool/wipe-failure-keeps-volume",
+                    test_wipe_failure_keeps_volume);
     return g_test_run();
 }

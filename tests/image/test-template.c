@@ -35,12 +35,14 @@ setup(Fixture *f, gconstpointer data)
     f->wrapper = g_build_filename(f->dir, "qemu-img-counted", NULL);
     g_assert_cmpint(g_mkdir(f->pool_dir, 0755), ==, 0);
     script = g_strdup_printf("#!/bin/sh\necho run >>'%s'\n"
-                             "exec /usr/bin/qemu-img \"$@\"\n", f->log);
+                             "exec /usr/bin/qemu-img \"$@\"\n",
+                             f->log);
     g_assert_true(g_file_set_contents(f->wrapper, script, -1, &error));
     g_assert_cmpint(g_chmod(f->wrapper, 0755), ==, 0);
     /* unsandboxed: the wrapper writes its log on the host */
     conf = g_strdup_printf("[qemu-img]\nqemu_img=%s\nsandbox=false\n"
-                           "[luks]\niter_time=10\n", f->wrapper);
+                           "[luks]\niter_time=10\n",
+                           f->wrapper);
     f->policy = sp_policy_load_data(conf, strlen(conf), "test.conf", &error);
     g_assert_no_error(error);
     f->pool = sp_pool_open(f->pool_dir, f->policy, &error);
@@ -114,15 +116,23 @@ assert_same_as_qemu_img(Fixture *f, const char *name, const char *opts,
 {
     g_autofree char *ref = g_build_filename(f->dir, "reference.qcow2", NULL);
     g_autofree char *vol = g_build_filename(f->pool_dir, name, NULL);
-    const char *argv[] = {"/usr/bin/qemu-img", "create", "-q", "-f", "qcow2",
-                          "-o", opts, ref, capacity, NULL};
+    const char *argv[] = {"/usr/bin/qemu-img",
+                          "create",
+                          "-q",
+                          "-f",
+                          "qcow2",
+                          "-o",
+                          opts,
+                          ref,
+                          capacity,
+                          NULL};
     g_autofree char *a = NULL, *b = NULL;
     gsize alen, blen;
     int status = -1;
 
     g_unlink(ref);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-                               NULL, NULL, NULL, NULL, &status, NULL));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
+                               NULL, NULL, NULL, &status, NULL));
     g_assert_cmpint(status, ==, 0);
     a = contents(ref, &alen);
     b = contents(vol, &blen);
@@ -160,10 +170,10 @@ test_same_bytes(Fixture *f, gconstpointer data)
 
         g_test_message("shape %zu: %s %s", i, shapes[i].capacity,
                        shapes[i].opts);
-        g_assert_cmpuint(create(f, a, shapes[i].capacity, shapes[i].inner),
-                         ==, 1);
-        g_assert_cmpuint(create(f, b, shapes[i].capacity, shapes[i].inner),
-                         ==, 0);
+        g_assert_cmpuint(create(f, a, shapes[i].capacity, shapes[i].inner), ==,
+                         1);
+        g_assert_cmpuint(create(f, b, shapes[i].capacity, shapes[i].inner), ==,
+                         0);
         assert_same_as_qemu_img(f, a, shapes[i].opts, shapes[i].capacity);
         assert_same_as_qemu_img(f, b, shapes[i].opts, shapes[i].capacity);
     }
@@ -191,18 +201,19 @@ test_not_reusable(Fixture *f, gconstpointer data)
     g_autofree char *backing = NULL;
 
     g_assert_cmpuint(create(f, "base.qcow2", "1048576", QCOW2), ==, 1);
-    backing = g_strdup_printf(
-        QCOW2 "<backingStore><path>%s/base.qcow2</path><format "
-              "type='qcow2'/></backingStore>", f->pool_dir);
+    backing =
+        g_strdup_printf(QCOW2 "<backingStore><path>%s/base.qcow2</path><format "
+                              "type='qcow2'/></backingStore>",
+                        f->pool_dir);
     for (guint i = 0; i < 2; i++) {
         g_autofree char *o = g_strdup_printf("o%u.qcow2", i);
         g_autofree char *m = g_strdup_printf("m%u.qcow2", i);
 
         g_assert_cmpuint(create(f, o, "1048576", backing), ==, 1);
         /* allocation = capacity: preallocation=falloc */
-        g_assert_cmpuint(create(f, m, "1048576",
-                                "<allocation>1048576</allocation>" QCOW2),
-                         ==, 1);
+        g_assert_cmpuint(
+            create(f, m, "1048576", "<allocation>1048576</allocation>" QCOW2),
+            ==, 1);
     }
 }
 

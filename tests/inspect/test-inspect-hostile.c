@@ -382,7 +382,8 @@ test_polyglot(void)
     r = it_inspect(poly, SP_FORMAT_UNKNOWN, NULL);
     g_assert_cmpint(r->format, ==, SP_FORMAT_UNKNOWN);
     g_assert_cmpuint(r->formats, ==,
-                     SP_FORMAT_BIT(SP_FORMAT_QCOW2) | SP_FORMAT_BIT(SP_FORMAT_ISO));
+                     SP_FORMAT_BIT(SP_FORMAT_QCOW2) |
+                         SP_FORMAT_BIT(SP_FORMAT_ISO));
     it_assert_violations(r, "poly.qcow2",
                          (const char *const[]){"ambiguous-format", NULL});
     g_clear_pointer(&r, sp_inspect_result_free);

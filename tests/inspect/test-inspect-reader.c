@@ -25,7 +25,8 @@ mem_pread(void *opaque, void *buf, gsize len, guint64 off, GError **error)
 
     m->calls++;
     if (m->fail) {
-        g_set_error(error, SP_ERROR, SP_ERROR_FAILED, "reader failed at %" G_GUINT64_FORMAT, off);
+        g_set_error(error, SP_ERROR, SP_ERROR_FAILED,
+                    "reader failed at %" G_GUINT64_FORMAT, off);
         return -1;
     }
     if (off >= size)
@@ -68,9 +69,9 @@ compare(const char *path)
         g_assert_no_error(error);
         v_fd = sp_inspect_violations_string(by_fd);
         v_reader = sp_inspect_violations_string(by_reader);
-        g_test_message("%s as %s: %s safe=%d [%s]", path, sp_format_to_string(f),
-                       sp_format_to_string(by_reader->format), by_reader->safe,
-                       v_reader);
+        g_test_message(
+            "%s as %s: %s safe=%d [%s]", path, sp_format_to_string(f),
+            sp_format_to_string(by_reader->format), by_reader->safe, v_reader);
         g_assert_cmpint(by_reader->format, ==, by_fd->format);
         g_assert_cmpuint(by_reader->formats, ==, by_fd->formats);
         g_assert_cmpint(by_reader->safe, ==, by_fd->safe);

@@ -94,8 +94,8 @@ check_copy(const char *src_dir, const char *dst_dir, gboolean try_reflink,
     make_source(in);
     g_assert_cmpint(ftruncate(out, (off_t)GIB), ==, 0);
 
-    g_assert_true(
-        sp_fs_copy_sparse(in, out, GIB, try_reflink, &method, &progress, &error));
+    g_assert_true(sp_fs_copy_sparse(in, out, GIB, try_reflink, &method,
+                                    &progress, &error));
     g_assert_no_error(error);
     /* progress ran, in order, to the end */
     g_assert_cmpuint(seen->len, >=, 1);

@@ -442,7 +442,8 @@ test_child_dies_with_parent(void)
     for (int i = 0; i < 200 && kill(child, 0) == 0; i++) {
         g_autofree char *path = g_strdup_printf("/proc/%d/stat", child);
         g_autofree char *stat = NULL;
-        if (g_file_get_contents(path, &stat, NULL, NULL) && strstr(stat, ") Z "))
+        if (g_file_get_contents(path, &stat, NULL, NULL) &&
+            strstr(stat, ") Z "))
             break; /* a zombie awaiting its new parent: dead */
         g_usleep(10000);
     }
@@ -515,7 +516,8 @@ test_child_signals_reset(void)
     g_assert_cmpstr(blk, ==, "0000000000000000");
     /* Signals 32 and 33 are glibc's own (sigaction refuses them): ignored
      * when our parent had them so (GNU make does), beyond our reach. */
-    g_assert_cmpuint(g_ascii_strtoull(ign, NULL, 16) & ~G_GUINT64_CONSTANT(0x180000000),
+    g_assert_cmpuint(g_ascii_strtoull(ign, NULL, 16) &
+                         ~G_GUINT64_CONSTANT(0x180000000),
                      ==, 0);
 }
 
@@ -558,7 +560,8 @@ main(int argc, char **argv)
     g_test_add_func("/util/exec/large-output", test_large_output);
     g_test_add_func("/util/exec/sigchld-untouched", test_sigchld_untouched);
     g_test_add_func("/util/exec/on-spawn-sees-exec", test_on_spawn_sees_exec);
-    g_test_add_func("/util/exec/child-dies-with-parent", test_child_dies_with_parent);
+    g_test_add_func("/util/exec/child-dies-with-parent",
+                    test_child_dies_with_parent);
     g_test_add_func("/util/exec/child-signals-reset", test_child_signals_reset);
     g_test_add_func("/util/exec/argv-to-string", test_argv_to_string);
     return g_test_run();

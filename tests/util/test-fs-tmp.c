@@ -114,8 +114,8 @@ test_take(Fixture *f, gconstpointer data)
                                  SP_FS_TMP_NONE, &error));
     g_assert_no_error(error);
     g_assert_true(t.is_dir);
-    g_assert_cmpint(faccessat(f->dfd, "state", F_OK, AT_SYMLINK_NOFOLLOW),
-                    ==, -1);
+    g_assert_cmpint(faccessat(f->dfd, "state", F_OK, AT_SYMLINK_NOFOLLOW), ==,
+                    -1);
     g_assert_true(sp_fs_tmp_discard(&t, &error));
     g_assert_cmpuint(count_entries(f), ==, 0);
     /* nothing to take */

@@ -10,8 +10,8 @@
 static char *
 explain(const char *message)
 {
-    g_autoptr(GError) e = g_error_new_literal(SP_ERROR, SP_ERROR_FAILED,
-                                              message);
+    g_autoptr(GError) e =
+        g_error_new_literal(SP_ERROR, SP_ERROR_FAILED, message);
 
     sp_sandbox_explain(e);
     return g_strdup(e->message);
@@ -40,8 +40,9 @@ test_explain(void)
                                          "replaced or removed"));
     g_assert_null(strstr(race, "sandbox=false"));
     g_assert_true(g_str_has_prefix(gone, "a file of the operation was "));
-    g_assert_cmpstr(prog, ==, "qemu-img failed (exit 1): qemu-img: Could "
-                              "not open 'bwrap: x'");
+    g_assert_cmpstr(prog, ==,
+                    "qemu-img failed (exit 1): qemu-img: Could "
+                    "not open 'bwrap: x'");
 }
 
 int

@@ -198,8 +198,8 @@ test_from_fd(void)
     /* an empty text secret, and more than 64 KiB, are refused by name */
     g_assert_cmpint(pipe(p), ==, 0);
     close(p[1]);
-    g_assert_null(sp_secret_new_from_fd(p[0], "--passphrase-fd 3", TRUE,
-                                        &error));
+    g_assert_null(
+        sp_secret_new_from_fd(p[0], "--passphrase-fd 3", TRUE, &error));
     g_assert_error(error, SP_ERROR, SP_ERROR_INVALID);
     g_assert_cmpstr(error->message, ==, "--passphrase-fd 3: is empty");
     g_clear_error(&error);

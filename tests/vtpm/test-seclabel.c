@@ -18,11 +18,20 @@ test_label_valid(void)
         "user_u:object_r:tmp_t",
     };
     const char *bad[] = {
-        "", "system_u", "system_u:object_r", "system_u:object_r:",
-        "system_u:object_r:svirt_image_t:", "system_u:object_r:t:s0:",
-        "system_u:object_r:t:s0:c1,", "system_u:object_r:t:s0 ",
-        "system_u:object_r:t:s0\n", "a b:r:t:s0", "u:r:t:s0:c1..c2",
-        "u:r:t:s0-", "u:r:t:s0:c1;rm", "../x:r:t:s0",
+        "",
+        "system_u",
+        "system_u:object_r",
+        "system_u:object_r:",
+        "system_u:object_r:svirt_image_t:",
+        "system_u:object_r:t:s0:",
+        "system_u:object_r:t:s0:c1,",
+        "system_u:object_r:t:s0 ",
+        "system_u:object_r:t:s0\n",
+        "a b:r:t:s0",
+        "u:r:t:s0:c1..c2",
+        "u:r:t:s0-",
+        "u:r:t:s0:c1;rm",
+        "../x:r:t:s0",
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(good); i++)
@@ -40,7 +49,8 @@ static const char dom_xml[] =
     "  <uuid>6B1F0E1C-8E3B-4F0A-9C7E-1234567890AB</uuid>\n"
     "  <devices>\n"
     "    <tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>\n"
-    "    <disk><seclabel model='selinux'><label>x:y:z:s0</label></seclabel></disk>\n"
+    "    <disk><seclabel "
+    "model='selinux'><label>x:y:z:s0</label></seclabel></disk>\n"
     "  </devices>\n"
     "  <seclabel type='dynamic' model='selinux' relabel='yes'>\n"
     "    <label>system_u:system_r:svirt_t:s0:c10,c20</label>\n"
@@ -55,15 +65,16 @@ static void
 test_domain_parse(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(SpDomainInfo) d = sp_domain_info_parse(dom_xml, sizeof dom_xml - 1,
-                                                     &error);
+    g_autoptr(SpDomainInfo) d =
+        sp_domain_info_parse(dom_xml, sizeof dom_xml - 1, &error);
 
     g_assert_no_error(error);
     g_assert_cmpstr(d->uuid, ==, "6b1f0e1c-8e3b-4f0a-9c7e-1234567890ab");
     g_assert_cmpstr(d->name, ==, "vm1");
     g_assert_cmpstr(d->selinux_imagelabel, ==,
                     "system_u:object_r:svirt_image_t:s0:c10,c20");
-    g_assert_cmpstr(d->selinux_label, ==, "system_u:system_r:svirt_t:s0:c10,c20");
+    g_assert_cmpstr(d->selinux_label, ==,
+                    "system_u:system_r:svirt_t:s0:c10,c20");
     g_assert_cmpstr(d->selinux_type, ==, "dynamic");
     g_assert_cmpstr(d->dac_label, ==, "+64055:+994");
     g_assert_true(d->has_tpm_emulator);
@@ -79,15 +90,18 @@ test_domain_refused(void)
         const char *needle;
     } cases[] = {
         {"<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>"
-         "<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid><name>&x;</name></domain>",
+         "<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid><name>&x;</"
+         "name></domain>",
          SP_ERROR_XML, "DOCTYPE"},
         {"<domain><name>a</name></domain>", SP_ERROR_XML, "no <uuid>"},
         {"<domain><uuid>zz</uuid></domain>", SP_ERROR_INVALID, "'zz'"},
         {"<vm/>", SP_ERROR_XML, "not <domain>"},
         {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid>"
-         "<seclabel model='selinux'><imagelabel>bad label</imagelabel></seclabel></domain>",
+         "<seclabel model='selinux'><imagelabel>bad "
+         "label</imagelabel></seclabel></domain>",
          SP_ERROR_INVALID, "'bad label'"},
-        {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid><name>a&#10;b</name></domain>",
+        {"<domain><uuid>6b1f0e1c8e3b4f0a9c7e1234567890ab</uuid><name>a&#10;b</"
+         "name></domain>",
          SP_ERROR_XML, "control character"},
         {"<domain>", SP_ERROR_XML, "domain XML"},
         {"<?xml version='1.0' encoding='UTF-16'?><domain/>", SP_ERROR_XML,
@@ -142,9 +156,10 @@ test_uuid_refused(void)
 static void
 test_tpm_default_version(void)
 {
-    const char *xml = "<domain><uuid>6b1f0e1c-8e3b-4f0a-9c7e-1234567890ab</uuid>"
-                      "<devices><tpm model='tpm-tis'><backend type='emulator'/></tpm>"
-                      "</devices></domain>";
+    const char *xml =
+        "<domain><uuid>6b1f0e1c-8e3b-4f0a-9c7e-1234567890ab</uuid>"
+        "<devices><tpm model='tpm-tis'><backend type='emulator'/></tpm>"
+        "</devices></domain>";
     g_autoptr(GError) error = NULL;
     g_autoptr(SpDomainInfo) d = sp_domain_info_parse(xml, strlen(xml), &error);
 
@@ -162,6 +177,7 @@ main(int argc, char **argv)
     g_test_add_func("/vtpm/seclabel/domain-parse", test_domain_parse);
     g_test_add_func("/vtpm/seclabel/domain-refused", test_domain_refused);
     g_test_add_func("/vtpm/seclabel/uuid-refused", test_uuid_refused);
-    g_test_add_func("/vtpm/seclabel/tpm-default-version", test_tpm_default_version);
+    g_test_add_func("/vtpm/seclabel/tpm-default-version",
+                    test_tpm_default_version);
     return g_test_run();
 }

@@ -39,40 +39,125 @@ typedef struct {
     const char *needle;
 } HostileCase;
 
-#define DIR_E {"tpm2/", AE_IFDIR, NULL, NULL, NULL, -1, FALSE}
-#define GOOD_E {"tpm2/good", AE_IFREG, GOOD, NULL, NULL, -1, FALSE}
+#define DIR_E                                                                  \
+    {                                                                          \
+        "tpm2/", AE_IFDIR, NULL, NULL, NULL, -1, FALSE                         \
+    }
+#define GOOD_E                                                                 \
+    {                                                                          \
+        "tpm2/good", AE_IFREG, GOOD, NULL, NULL, -1, FALSE                     \
+    }
 
 static const HostileCase cases[] = {
-    {"dotdot", {DIR_E, GOOD_E, {"tpm2/../../evil", AE_IFREG, "x", NULL, NULL, -1, FALSE}},
-     3, NULL, FALSE, FALSE, "entry 'tpm2/../../evil': '..' component"},
-    {"absolute", {DIR_E, GOOD_E, {"/tmp/vtpm-hostile-evil", AE_IFREG, "x", NULL, NULL, -1, FALSE}},
-     3, NULL, FALSE, FALSE, "entry '/tmp/vtpm-hostile-evil': absolute path"},
+    {"dotdot",
+     {DIR_E, GOOD_E, {"tpm2/../../evil", AE_IFREG, "x", NULL, NULL, -1, FALSE}},
+     3,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry 'tpm2/../../evil': '..' component"},
+    {"absolute",
+     {DIR_E,
+      GOOD_E,
+      {"/tmp/vtpm-hostile-evil", AE_IFREG, "x", NULL, NULL, -1, FALSE}},
+     3,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry '/tmp/vtpm-hostile-evil': absolute path"},
     {"symlink-then-file",
-     {DIR_E, {"tpm2/good", AE_IFLNK, NULL, "/etc/shadow", NULL, 0, FALSE}, GOOD_E},
-     3, NULL, FALSE, FALSE, "entry 'tpm2/good': symlinks are not allowed"},
-    {"hardlink", {DIR_E, GOOD_E, {"tpm2/hl", AE_IFREG, NULL, NULL, "/etc/passwd", 0, FALSE}},
-     3, NULL, FALSE, FALSE, "entry 'tpm2/hl': hard links are not allowed"},
-    {"device", {DIR_E, GOOD_E, {"tpm2/null", AE_IFCHR, NULL, NULL, NULL, 0, FALSE}},
-     3, NULL, FALSE, FALSE, "entry 'tpm2/null': device nodes are not allowed"},
-    {"fifo", {DIR_E, GOOD_E, {"tpm2/fifo", AE_IFIFO, NULL, NULL, NULL, 0, FALSE}},
-     3, NULL, FALSE, FALSE, "entry 'tpm2/fifo': fifos are not allowed"},
+     {DIR_E,
+      {"tpm2/good", AE_IFLNK, NULL, "/etc/shadow", NULL, 0, FALSE},
+      GOOD_E},
+     3,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry 'tpm2/good': symlinks are not allowed"},
+    {"hardlink",
+     {DIR_E,
+      GOOD_E,
+      {"tpm2/hl", AE_IFREG, NULL, NULL, "/etc/passwd", 0, FALSE}},
+     3,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry 'tpm2/hl': hard links are not allowed"},
+    {"device",
+     {DIR_E, GOOD_E, {"tpm2/null", AE_IFCHR, NULL, NULL, NULL, 0, FALSE}},
+     3,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry 'tpm2/null': device nodes are not allowed"},
+    {"fifo",
+     {DIR_E, GOOD_E, {"tpm2/fifo", AE_IFIFO, NULL, NULL, NULL, 0, FALSE}},
+     3,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry 'tpm2/fifo': fifos are not allowed"},
     /* built by GNU tar --sparse from a 2 GiB file with one 4 KiB extent */
-    {"sparse-2g", {DIR_E, GOOD_E, {"tpm2/big", AE_IFREG, NULL, NULL, NULL, GIB2, TRUE}},
-     3, NULL, FALSE, FALSE, "entry 'tpm2/big': size above the archive limit"},
-    {"sparse-2g-in-manifest", {DIR_E, GOOD_E}, 2,
-     ",{\"path\": \"tpm2/big\", \"type\": \"file\", \"mode\": 384, \"size\": 2147483648,"
-     " \"sha256\": \"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}",
-     FALSE, FALSE, "entry 'tpm2/big': size missing or above the limit"},
-    {"content-mismatch", {DIR_E, {"tpm2/good", AE_IFREG, "evil swtpm state bytes\n", NULL, NULL, -1, FALSE}},
-     2, NULL, FALSE, FALSE, "entry 'tpm2/good': sha256 disagrees with the manifest"},
-    {"size-mismatch", {DIR_E, {"tpm2/good", AE_IFREG, "short", NULL, NULL, -1, FALSE}},
-     2, NULL, FALSE, FALSE, "entry 'tpm2/good': size disagrees with the manifest"},
-    {"truncated", {DIR_E, GOOD_E}, 2, NULL, FALSE, TRUE, "truncated or corrupt"},
-    {"no-manifest", {DIR_E, GOOD_E}, 2, NULL, TRUE, FALSE,
+    {"sparse-2g",
+     {DIR_E, GOOD_E, {"tpm2/big", AE_IFREG, NULL, NULL, NULL, GIB2, TRUE}},
+     3,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry 'tpm2/big': size above the archive limit"},
+    {"sparse-2g-in-manifest",
+     {DIR_E, GOOD_E},
+     2,
+     ",{\"path\": \"tpm2/big\", \"type\": \"file\", \"mode\": 384, \"size\": "
+     "2147483648,"
+     " \"sha256\": "
+     "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}",
+     FALSE,
+     FALSE,
+     "entry 'tpm2/big': size missing or above the limit"},
+    {"content-mismatch",
+     {DIR_E,
+      {"tpm2/good", AE_IFREG, "evil swtpm state bytes\n", NULL, NULL, -1,
+       FALSE}},
+     2,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry 'tpm2/good': sha256 disagrees with the manifest"},
+    {"size-mismatch",
+     {DIR_E, {"tpm2/good", AE_IFREG, "short", NULL, NULL, -1, FALSE}},
+     2,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry 'tpm2/good': size disagrees with the manifest"},
+    {"truncated",
+     {DIR_E, GOOD_E},
+     2,
+     NULL,
+     FALSE,
+     TRUE,
+     "truncated or corrupt"},
+    {"no-manifest",
+     {DIR_E, GOOD_E},
+     2,
+     NULL,
+     TRUE,
+     FALSE,
      "first entry is not MANIFEST.json"},
-    {"not-in-manifest", {DIR_E, GOOD_E, {"tpm2/extra", AE_IFREG, "x", NULL, NULL, -1, FALSE}},
-     3, NULL, FALSE, FALSE, "entry 'tpm2/extra': not listed in the manifest"},
-    {"missing-entry", {DIR_E}, 1, NULL, FALSE, FALSE,
+    {"not-in-manifest",
+     {DIR_E, GOOD_E, {"tpm2/extra", AE_IFREG, "x", NULL, NULL, -1, FALSE}},
+     3,
+     NULL,
+     FALSE,
+     FALSE,
+     "entry 'tpm2/extra': not listed in the manifest"},
+    {"missing-entry",
+     {DIR_E},
+     1,
+     NULL,
+     FALSE,
+     FALSE,
      "entry 'tpm2/good': listed in the manifest but missing"},
 };
 
@@ -86,9 +171,10 @@ build_sparse_with_tar(VtFixture *f, const char *tar, const char *manifest)
     g_autofree char *m = g_build_filename(src, "MANIFEST.json", NULL);
     g_autofree char *good = g_build_filename(tpm, "good", NULL);
     g_autofree char *big = g_build_filename(tpm, "big", NULL);
-    const char *argv[] = {"tar", "--format=pax", "--sparse", "--no-recursion",
-                          "-C", src, "-cf", tar, "MANIFEST.json", "tpm2",
-                          "tpm2/good", "tpm2/big", NULL};
+    const char *argv[] = {
+        "tar",       "--format=pax", "--sparse", "--no-recursion", "-C",
+        src,         "-cf",          tar,        "MANIFEST.json",  "tpm2",
+        "tpm2/good", "tpm2/big",     NULL};
     g_autoptr(GError) error = NULL;
     int status = -1;
     FILE *fp;
@@ -102,7 +188,7 @@ build_sparse_with_tar(VtFixture *f, const char *tar, const char *manifest)
     g_assert_cmpint(fputs("data", fp), >=, 0);
     g_assert_cmpint(ftruncate(fileno(fp), GIB2), ==, 0);
     fclose(fp);
-    g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+    g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
                  NULL, NULL, &status, &error);
     g_assert_no_error(error);
     g_assert_true(g_spawn_check_wait_status(status, NULL));
@@ -140,8 +226,10 @@ allow_plain(VtFixture *f)
 {
     g_autoptr(GError) error = NULL;
 
-    g_file_set_contents(f->config, "[vtpm]\nswtpm_user=tss\n"
-                        "swtpm_group=tss\nrequire_sealed=false\n", -1, &error);
+    g_file_set_contents(f->config,
+                        "[vtpm]\nswtpm_user=tss\n"
+                        "swtpm_group=tss\nrequire_sealed=false\n",
+                        -1, &error);
     g_assert_no_error(error);
 }
 
@@ -180,11 +268,13 @@ run_hostile(const HostileCase *c, gboolean sealed)
     g_assert_cmpint(vt_run(&out, &err, NULL, "vtpm", "restore", "--root",
                            f.root, "--domain-xml", f.dom_xml, "--input", tar,
                            sealed ? "--key-file" : "--allow-plain",
-                           sealed ? f.key : NULL, NULL), ==, 1);
+                           sealed ? f.key : NULL, NULL),
+                    ==, 1);
     if (!strstr(err, c->needle))
         g_error("%s: stderr '%s' lacks '%s'", c->name, err, c->needle);
     g_assert_true(g_str_has_prefix(err, "safepool: archive '"));
-    g_assert_cmpint(strchr(err, '\n') - err + 1, ==, strlen(err)); /* one line */
+    g_assert_cmpint(strchr(err, '\n') - err + 1, ==,
+                    strlen(err)); /* one line */
     after = vt_snapshot(f.root);
     g_assert_cmpstr(before, ==, after);
     g_assert_false(g_file_test("/tmp/vtpm-hostile-evil", G_FILE_TEST_EXISTS));
@@ -224,12 +314,14 @@ run_control(gboolean sealed)
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "restore", "--root",
                            f.root, "--domain-xml", f.dom_xml, "--input", tar,
                            sealed ? "--key-file" : "--allow-plain",
-                           sealed ? f.key : NULL, NULL), ==, 0);
+                           sealed ? f.key : NULL, NULL),
+                    ==, 0);
     good = g_build_filename(f.state, "good", NULL);
     g_assert_true(g_file_get_contents(good, &data, NULL, NULL));
     g_assert_cmpstr(data, ==, GOOD);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", "--root",
-                           f.root, "--domain-xml", f.dom_xml, NULL), ==, 0);
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", "--root", f.root,
+                           "--domain-xml", f.dom_xml, NULL),
+                    ==, 0);
     vt_teardown(&f);
 }
 
@@ -264,7 +356,8 @@ test_manifest_empty(void)
         g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", "--root",
                                f.root, "--domain-xml", f.dom_xml, "--input",
                                tar, sealed ? "--key-file" : "--allow-plain",
-                               sealed ? f.key : NULL, NULL), ==, 1);
+                               sealed ? f.key : NULL, NULL),
+                        ==, 1);
         g_assert_nonnull(strstr(err, "manifest: empty"));
         after = vt_snapshot(f.root);
         g_assert_cmpstr(before, ==, after);
@@ -282,10 +375,10 @@ main(int argc, char **argv)
     }
     vt_private_mounts();
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *plain = g_strdup_printf("/vtpm/hostile/plain/%s",
-                                                 cases[i].name);
-        g_autofree char *sealed = g_strdup_printf("/vtpm/hostile/sealed/%s",
-                                                  cases[i].name);
+        g_autofree char *plain =
+            g_strdup_printf("/vtpm/hostile/plain/%s", cases[i].name);
+        g_autofree char *sealed =
+            g_strdup_printf("/vtpm/hostile/sealed/%s", cases[i].name);
 
         g_test_add_data_func(plain, &cases[i], test_hostile_plain);
         g_test_add_data_func(sealed, &cases[i], test_hostile_sealed);

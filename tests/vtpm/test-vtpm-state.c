@@ -42,8 +42,9 @@ test_roundtrip(void)
     perm = g_build_filename(f.state, "tpm2-00.permall", NULL);
     before = vt_snapshot(uuid_dir);
     g_assert_cmpint(stat(perm, &st1), ==, 0);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           "--output", tar, NULL), ==, 0);
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f),
+                           D(&f), "--output", tar, NULL),
+                    ==, 0);
     /* save reads only: same bytes, owners, labels, and no mtime/ctime change */
     after_save = vt_snapshot(uuid_dir);
     g_assert_cmpstr(before, ==, after_save);
@@ -53,13 +54,14 @@ test_roundtrip(void)
     g_assert_cmpint(st1.st_ctim.tv_sec, ==, st2.st_ctim.tv_sec);
     g_assert_cmpint(st1.st_ctim.tv_nsec, ==, st2.st_ctim.tv_nsec);
     /* never overwrites an existing archive */
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           "--output", tar, NULL), ==, 4);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f),
+                           D(&f), "--output", tar, NULL),
+                    ==, 4);
     g_assert_nonnull(strstr(err, tar));
 
     root2 = g_build_filename(f.dir, "root2", NULL);
-    g_assert_cmpint(vt_run(&out, NULL, NULL, "--json", "vtpm", "restore",
-                           K(&f), "--root", root2, D(&f), "--input", tar, NULL),
+    g_assert_cmpint(vt_run(&out, NULL, NULL, "--json", "vtpm", "restore", K(&f),
+                           "--root", root2, D(&f), "--input", tar, NULL),
                     ==, 0);
     g_assert_nonnull(strstr(out, "\"uuid\" : \"" VT_UUID "\""));
     uuid_dir2 = g_build_filename(root2, VT_UUID, NULL);
@@ -67,8 +69,10 @@ test_roundtrip(void)
     /* identical sha256, owners, modes and security.selinux of every entry */
     g_assert_cmpstr(before, ==, restored);
     g_assert_nonnull(strstr(restored, "security.selinux=" VT_LABEL));
-    g_assert_nonnull(strstr(restored, "./tpm2 type=40000 mode=0700 owner=102:106"));
-    g_assert_nonnull(strstr(restored, "./tpm2/sub/nvram.bin type=100000 mode=0600 owner=102:106"));
+    g_assert_nonnull(
+        strstr(restored, "./tpm2 type=40000 mode=0700 owner=102:106"));
+    g_assert_nonnull(strstr(
+        restored, "./tpm2/sub/nvram.bin type=100000 mode=0600 owner=102:106"));
     g_assert_cmpint(stat(root2, &st1), ==, 0);
     g_assert_cmpint(st1.st_mode & 07777, ==, 0711);
     g_assert_cmpint(stat(uuid_dir2, &st1), ==, 0);
@@ -79,12 +83,15 @@ test_roundtrip(void)
     label[n] = '\0';
     g_assert_cmpstr(label, ==, VT_LABEL);
     /* the restored state verifies clean */
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", "--root",
-                           root2, D(&f), NULL), ==, 0);
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", "--root", root2,
+                           D(&f), NULL),
+                    ==, 0);
     /* a domain with another uuid is refused */
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", K(&f), "--root",
-                           root2, "--uuid", "00000000-0000-0000-0000-000000000001",
-                           "--input", tar, NULL), ==, 1);
+                           root2, "--uuid",
+                           "00000000-0000-0000-0000-000000000001", "--input",
+                           tar, NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "not '00000000-0000-0000-0000-000000000001'"));
     vt_teardown(&f);
 }
@@ -103,27 +110,32 @@ test_verify_relabel(void)
     g_assert_cmpint(chmod(perm, 0644), ==, 0);
     g_assert_cmpint(chown(subf, 0, 0), ==, 0);
     g_assert_cmpint(setxattr(f.state, "security.selinux",
-                             "system_u:object_r:tmp_t:s0", 26, 0), ==, 0);
-    g_assert_cmpint(vt_run(&out, &err, NULL, "--json", "vtpm", "verify",
-                           R(&f), D(&f), NULL), ==, 1);
-    g_assert_nonnull(strstr(out, "\"path\" : \"" VT_UUID "/tpm2/tpm2-00.permall\",\n"
-                                 "      \"field\" : \"mode\",\n"
-                                 "      \"expected\" : \"0600 or stricter\",\n"
-                                 "      \"actual\" : \"0644\""));
-    g_assert_nonnull(strstr(out, "\"path\" : \"" VT_UUID "/tpm2/sub/nvram.bin\",\n"
-                                 "      \"field\" : \"owner\",\n"
-                                 "      \"expected\" : \"102:106\",\n"
-                                 "      \"actual\" : \"0:0\""));
-    g_assert_nonnull(strstr(out, "\"path\" : \"" VT_UUID "/tpm2\",\n"
-                                 "      \"field\" : \"label\",\n"
-                                 "      \"expected\" : \"" VT_LABEL "\",\n"
-                                 "      \"actual\" : \"system_u:object_r:tmp_t:s0\""));
+                             "system_u:object_r:tmp_t:s0", 26, 0),
+                    ==, 0);
+    g_assert_cmpint(vt_run(&out, &err, NULL, "--json", "vtpm", "verify", R(&f),
+                           D(&f), NULL),
+                    ==, 1);
+    g_assert_nonnull(strstr(out,
+                            "\"path\" : \"" VT_UUID "/tpm2/tpm2-00.permall\",\n"
+                            "      \"field\" : \"mode\",\n"
+                            "      \"expected\" : \"0600 or stricter\",\n"
+                            "      \"actual\" : \"0644\""));
+    g_assert_nonnull(strstr(out,
+                            "\"path\" : \"" VT_UUID "/tpm2/sub/nvram.bin\",\n"
+                            "      \"field\" : \"owner\",\n"
+                            "      \"expected\" : \"102:106\",\n"
+                            "      \"actual\" : \"0:0\""));
+    g_assert_nonnull(
+        strstr(out, "\"path\" : \"" VT_UUID "/tpm2\",\n"
+                    "      \"field\" : \"label\",\n"
+                    "      \"expected\" : \"" VT_LABEL "\",\n"
+                    "      \"actual\" : \"system_u:object_r:tmp_t:s0\""));
     g_assert_nonnull(strstr(err, "3 differences"));
-    g_assert_cmpint(vt_run(&out, NULL, NULL, "vtpm", "relabel", R(&f), D(&f),
-                           NULL), ==, 0);
+    g_assert_cmpint(
+        vt_run(&out, NULL, NULL, "vtpm", "relabel", R(&f), D(&f), NULL), ==, 0);
     g_assert_nonnull(strstr(out, "(fixed)"));
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", R(&f), D(&f),
-                           NULL), ==, 0);
+    g_assert_cmpint(
+        vt_run(NULL, NULL, NULL, "vtpm", "verify", R(&f), D(&f), NULL), ==, 0);
     vt_teardown(&f);
 }
 
@@ -136,9 +148,10 @@ test_create_twice(void)
     vt_setup(&f);
     vt_make_state(&f);
     before = vt_snapshot(f.root);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "create", R(&f), D(&f),
-                           NULL), ==, 4);
-    g_assert_nonnull(strstr(err, "vTPM state '" VT_UUID "': exists, left untouched"));
+    g_assert_cmpint(
+        vt_run(NULL, &err, NULL, "vtpm", "create", R(&f), D(&f), NULL), ==, 4);
+    g_assert_nonnull(
+        strstr(err, "vTPM state '" VT_UUID "': exists, left untouched"));
     after = vt_snapshot(f.root);
     g_assert_cmpstr(before, ==, after);
     vt_teardown(&f);
@@ -156,10 +169,10 @@ passwd_facts(void)
 
     g_assert_cmpint(lstat("/etc/passwd", &st), ==, 0);
     g_assert_true(g_file_get_contents("/etc/passwd", &data, &len, NULL));
-    sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *) data, len);
+    sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
     return g_strdup_printf("%u:%u %o ctime=%ld.%ld xattrs=%.*s sha=%s",
                            st.st_uid, st.st_gid, st.st_mode, st.st_ctim.tv_sec,
-                           st.st_ctim.tv_nsec, (int) MAX(n, 0), names, sum);
+                           st.st_ctim.tv_nsec, (int)MAX(n, 0), names, sum);
 }
 
 static void
@@ -179,11 +192,14 @@ test_planted_symlink(void)
     g_assert_cmpint(symlink("/etc", link2), ==, 0);
     g_assert_cmpint(lchown(link, 0, 0), ==, 0);
     g_assert_cmpint(chmod(f.state, 0755), ==, 0);
-    g_assert_cmpint(vt_run(&out, &err, NULL, "vtpm", "relabel", R(&f), D(&f),
-                           NULL), ==, 1);
+    g_assert_cmpint(
+        vt_run(&out, &err, NULL, "vtpm", "relabel", R(&f), D(&f), NULL), ==, 1);
     /* the rest was fixed, the symlinks reported and left alone */
-    g_assert_nonnull(strstr(out, VT_UUID "/tpm2: mode is 0755, expected 0700 (fixed)"));
-    g_assert_nonnull(strstr(out, VT_UUID "/tpm2/evil: type is symlink, expected file or directory\n"));
+    g_assert_nonnull(
+        strstr(out, VT_UUID "/tpm2: mode is 0755, expected 0700 (fixed)"));
+    g_assert_nonnull(
+        strstr(out, VT_UUID
+               "/tpm2/evil: type is symlink, expected file or directory\n"));
     g_assert_nonnull(strstr(out, VT_UUID "/tpm2/sub/evil2: type is symlink"));
     g_assert_nonnull(strstr(err, "2 differences left"));
     g_assert_cmpint(lstat(link, &st), ==, 0);
@@ -191,12 +207,13 @@ test_planted_symlink(void)
     g_assert_cmpint(st.st_uid, ==, 0);
     /* save refuses a state with a symlink; restore/create never follow */
     tar = archive_path(&f, "x.tar");
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           "--output", tar, NULL), ==, 1);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f),
+                           D(&f), "--output", tar, NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "tpm2/evil': is a symlink"));
     g_assert_false(g_file_test(tar, G_FILE_TEST_EXISTS));
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "create", R(&f), D(&f),
-                           NULL), ==, 4);
+    g_assert_cmpint(
+        vt_run(NULL, NULL, NULL, "vtpm", "create", R(&f), D(&f), NULL), ==, 4);
     after = passwd_facts();
     g_assert_cmpstr(before, ==, after);
     vt_teardown(&f);
@@ -216,8 +233,9 @@ test_conflicts(void)
     vt_setup(&f);
     vt_make_state(&f);
     tar = archive_path(&f, "s.tar");
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           "--output", tar, NULL), ==, 0);
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f),
+                           D(&f), "--output", tar, NULL),
+                    ==, 0);
     /* act as a running swtpm: a child holding a POSIX write lock on .lock
      * (in a child because our own snapshot's close() would drop it) */
     lock = g_build_filename(f.state, ".lock", NULL);
@@ -233,37 +251,42 @@ test_conflicts(void)
     }
     g_assert_cmpint(read(pfd[0], &c, 1), ==, 1);
     before = vt_snapshot(f.root);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", K(&f), R(&f), D(&f),
-                           "--input", tar, NULL), ==, 4);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", K(&f), R(&f),
+                           D(&f), "--input", tar, NULL),
+                    ==, 4);
     g_assert_nonnull(strstr(err, "in use by a running swtpm"));
     g_clear_pointer(&err, g_free);
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f), D(&f),
-                           "--force", NULL), ==, 4);
+                           "--force", NULL),
+                    ==, 4);
     g_clear_pointer(&err, g_free);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           "--output", "/nonexistent/x.tar", NULL), ==, 4);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f),
+                           D(&f), "--output", "/nonexistent/x.tar", NULL),
+                    ==, 4);
     after = vt_snapshot(f.root);
     g_assert_cmpstr(before, ==, after);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     /* delete needs --connect or --force */
     g_clear_pointer(&err, g_free);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f), D(&f),
-                           NULL), ==, 2);
+    g_assert_cmpint(
+        vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f), D(&f), NULL), ==, 2);
     g_assert_nonnull(strstr(err, "--force"));
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "delete", R(&f), D(&f),
-                           "--force", NULL), ==, 0);
+                           "--force", NULL),
+                    ==, 0);
     g_assert_false(g_file_test(f.state, G_FILE_TEST_EXISTS));
     g_clear_pointer(&err, g_free);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "verify", R(&f), D(&f),
-                           NULL), ==, 1);
+    g_assert_cmpint(
+        vt_run(NULL, &err, NULL, "vtpm", "verify", R(&f), D(&f), NULL), ==, 1);
     g_assert_nonnull(strstr(err, "does not exist"));
     /* usage errors */
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           NULL), ==, 2);
+    g_assert_cmpint(
+        vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f), NULL), ==,
+        2);
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "bogus", NULL), ==, 2);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", R(&f), NULL),
-                    ==, 2);
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", R(&f), NULL), ==,
+                    2);
     vt_teardown(&f);
 }
 
@@ -278,8 +301,8 @@ test_crash(gconstpointer data)
     g_autofree char *now = NULL, *err = NULL, *uuid_dir = NULL;
     g_autofree char *subf = NULL;
     const char *env[] = {"SAFEPOOL_VTPM_TEST_ABORT_AFTER", step, NULL};
-    gboolean new_expected = g_str_equal(step, "swap") ||
-                            g_str_equal(step, "cleanup");
+    gboolean new_expected =
+        g_str_equal(step, "swap") || g_str_equal(step, "cleanup");
     g_autoptr(GDir) dir = NULL;
     const char *name;
     guint tmps = 0;
@@ -290,31 +313,36 @@ test_crash(gconstpointer data)
     subf = g_build_filename(f.state, "sub", "nvram.bin", NULL);
     tar = archive_path(&f, "new.tar");
     vt_write(subf, "the NEW nvram\n", 0600);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "relabel", R(&f), D(&f),
-                           NULL), ==, 0);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           "--output", tar, NULL), ==, 0);
+    g_assert_cmpint(
+        vt_run(NULL, NULL, NULL, "vtpm", "relabel", R(&f), D(&f), NULL), ==, 0);
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f),
+                           D(&f), "--output", tar, NULL),
+                    ==, 0);
     new_snap = vt_snapshot(uuid_dir);
     vt_write(subf, "the OLD nvram\n", 0600);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "relabel", R(&f), D(&f),
-                           NULL), ==, 0);
+    g_assert_cmpint(
+        vt_run(NULL, NULL, NULL, "vtpm", "relabel", R(&f), D(&f), NULL), ==, 0);
     old = vt_snapshot(uuid_dir);
     g_assert_cmpstr(old, !=, new_snap);
 
-    g_assert_cmpint(vt_run(NULL, NULL, env, "vtpm", "restore", K(&f), R(&f), D(&f),
-                           "--input", tar, NULL), ==, 128 + SIGKILL);
+    g_assert_cmpint(vt_run(NULL, NULL, env, "vtpm", "restore", K(&f), R(&f),
+                           D(&f), "--input", tar, NULL),
+                    ==, 128 + SIGKILL);
     now = vt_snapshot(uuid_dir);
     g_assert_cmpstr(now, ==, new_expected ? new_snap : old);
     dir = g_dir_open(f.root, 0, NULL);
     while ((name = g_dir_read_name(dir)))
         tmps += g_str_has_prefix(name, ".safepool-tmp-");
-    g_assert_cmpint(tmps, ==, g_str_equal(step, "swap") ? 1
-                              : new_expected          ? 0
-                                                      : 1);
+    g_assert_cmpint(tmps, ==,
+                    g_str_equal(step, "swap") ? 1
+                    : new_expected            ? 0
+                                              : 1);
     g_dir_close(g_steal_pointer(&dir));
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "list", R(&f), NULL), ==, 0);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "list", R(&f), NULL), ==,
+                    0);
     if (tmps)
-        g_assert_nonnull(strstr(err, "removed stale temporary '.safepool-tmp-restore-"));
+        g_assert_nonnull(
+            strstr(err, "removed stale temporary '.safepool-tmp-restore-"));
     dir = g_dir_open(f.root, 0, NULL);
     while ((name = g_dir_read_name(dir)))
         g_assert_false(g_str_has_prefix(name, ".safepool-tmp-"));
@@ -336,15 +364,19 @@ test_crash_fresh_root(void)
     tar = archive_path(&f, "s.tar");
     root2 = g_build_filename(f.dir, "root2", NULL);
     uuid2 = g_build_filename(root2, VT_UUID, NULL);
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           "--output", tar, NULL), ==, 0);
-    g_assert_cmpint(vt_run(NULL, NULL, env, "vtpm", "restore", K(&f), "--root", root2,
-                           D(&f), "--input", tar, NULL), ==, 128 + SIGKILL);
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f),
+                           D(&f), "--output", tar, NULL),
+                    ==, 0);
+    g_assert_cmpint(vt_run(NULL, NULL, env, "vtpm", "restore", K(&f), "--root",
+                           root2, D(&f), "--input", tar, NULL),
+                    ==, 128 + SIGKILL);
     g_assert_false(g_file_test(uuid2, G_FILE_TEST_EXISTS));
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "restore", K(&f), "--root", root2,
-                           D(&f), "--input", tar, NULL), ==, 0);
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "restore", K(&f), "--root",
+                           root2, D(&f), "--input", tar, NULL),
+                    ==, 0);
     g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "verify", "--root", root2,
-                           D(&f), NULL), ==, 0);
+                           D(&f), NULL),
+                    ==, 0);
     vt_teardown(&f);
 }
 
@@ -365,27 +397,29 @@ test_planted_hardlink(void)
     outside = g_build_filename(f.dir, "other-domain-state", NULL);
     vt_write(outside, "another domain's TPM secrets\n", 0666);
     g_assert_cmpint(setxattr(outside, "security.selinux",
-                             "system_u:object_r:svirt_image_t:s0:c1,c2", 40,
-                             0), ==, 0);
+                             "system_u:object_r:svirt_image_t:s0:c1,c2", 40, 0),
+                    ==, 0);
     hl = g_build_filename(f.state, "linked", NULL);
     g_assert_cmpint(link(outside, hl), ==, 0);
-    g_assert_cmpint(vt_run(&out, &err, NULL, "vtpm", "relabel", R(&f), D(&f),
-                           NULL), ==, 1);
-    g_assert_nonnull(strstr(out, VT_UUID "/tpm2/linked: links is 2, expected 1\n"));
+    g_assert_cmpint(
+        vt_run(&out, &err, NULL, "vtpm", "relabel", R(&f), D(&f), NULL), ==, 1);
+    g_assert_nonnull(
+        strstr(out, VT_UUID "/tpm2/linked: links is 2, expected 1\n"));
     g_assert_nonnull(strstr(err, "1 difference left"));
     g_assert_cmpint(stat(outside, &st), ==, 0);
     g_assert_cmpint(st.st_uid, ==, 0);
     g_assert_cmpint(st.st_gid, ==, 0);
     g_assert_cmpint(st.st_mode & 07777, ==, 0666);
-    g_assert_cmpint(getxattr(outside, "security.selinux", label,
-                             sizeof label), ==, 40);
-    g_assert_cmpint(memcmp(label, "system_u:object_r:svirt_image_t:s0:c1,c2",
-                           40), ==, 0);
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "verify", R(&f), D(&f),
-                           NULL), ==, 1);
+    g_assert_cmpint(getxattr(outside, "security.selinux", label, sizeof label),
+                    ==, 40);
+    g_assert_cmpint(
+        memcmp(label, "system_u:object_r:svirt_image_t:s0:c1,c2", 40), ==, 0);
+    g_assert_cmpint(
+        vt_run(NULL, &err, NULL, "vtpm", "verify", R(&f), D(&f), NULL), ==, 1);
     tar = archive_path(&f, "x.tar");
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           "--output", tar, NULL), ==, 1);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "save", K(&f), R(&f),
+                           D(&f), "--output", tar, NULL),
+                    ==, 1);
     g_assert_nonnull(strstr(err, "tpm2/linked': has 2 hard links"));
     g_assert_false(g_file_test(tar, G_FILE_TEST_EXISTS));
     vt_teardown(&f);
@@ -411,13 +445,14 @@ test_delete_deep_tree(void)
         g_assert_cmpint(mkdir(p->str, 0700), ==, 0);
     }
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f), D(&f),
-                           "--force", NULL), ==, 0);
+                           "--force", NULL),
+                    ==, 0);
     g_assert_false(g_file_test(f.state, G_FILE_TEST_EXISTS));
     dir = g_dir_open(f.root, 0, NULL);
     while ((name = g_dir_read_name(dir)))
         g_assert_false(g_str_has_prefix(name, ".safepool-tmp-"));
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "list", R(&f), NULL),
-                    ==, 0);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "list", R(&f), NULL), ==,
+                    0);
     vt_teardown(&f);
 }
 
@@ -441,9 +476,10 @@ test_list_hostile_state(void)
     other = g_build_filename(f.root, "00000000-0000-0000-0000-000000000001",
                              "tpm2", NULL);
     g_assert_cmpint(g_mkdir_with_parents(other, 0700), ==, 0);
-    g_assert_cmpint(vt_run(&out, &err, NULL, "vtpm", "list", R(&f), NULL),
-                    ==, 0);
-    g_assert_nonnull(strstr(out, "00000000-0000-0000-0000-000000000001  -  tpm2"));
+    g_assert_cmpint(vt_run(&out, &err, NULL, "vtpm", "list", R(&f), NULL), ==,
+                    0);
+    g_assert_nonnull(
+        strstr(out, "00000000-0000-0000-0000-000000000001  -  tpm2"));
     g_assert_nonnull(strstr(out, VT_UUID "  -  tpm2"));
     g_assert_nonnull(strstr(out, "differs\n"));
     g_assert_nonnull(strstr(err, "nested deeper than 8"));
@@ -466,8 +502,9 @@ test_running_other_tpm_dir(void)
     vt_setup(&f);
     vt_make_state(&f);
     tar = archive_path(&f, "s.tar");
-    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f), D(&f),
-                           "--output", tar, NULL), ==, 0);
+    g_assert_cmpint(vt_run(NULL, NULL, NULL, "vtpm", "save", K(&f), R(&f),
+                           D(&f), "--output", tar, NULL),
+                    ==, 0);
     dir12 = g_build_filename(f.root, VT_UUID, "tpm1.2", NULL);
     g_assert_cmpint(mkdir(dir12, 0700), ==, 0);
     lock = g_build_filename(dir12, ".lock", NULL);
@@ -486,10 +523,12 @@ test_running_other_tpm_dir(void)
     g_assert_cmpint(read(pfd[0], &c, 1), ==, 1);
     before = vt_snapshot(f.root);
     g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "restore", K(&f), R(&f),
-                           "--uuid", VT_UUID, "--input", tar, NULL), ==, 4);
+                           "--uuid", VT_UUID, "--input", tar, NULL),
+                    ==, 4);
     g_assert_nonnull(strstr(err, "in use by a running swtpm"));
-    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f),
-                           "--uuid", VT_UUID, "--force", NULL), ==, 4);
+    g_assert_cmpint(vt_run(NULL, &err, NULL, "vtpm", "delete", R(&f), "--uuid",
+                           VT_UUID, "--force", NULL),
+                    ==, 4);
     g_assert_nonnull(strstr(err, "in use by a running swtpm"));
     after = vt_snapshot(f.root);
     g_assert_cmpstr(before, ==, after);

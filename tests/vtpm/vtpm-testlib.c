@@ -56,9 +56,8 @@ vt_setup(VtFixture *f)
     g_file_set_contents(f->dom_xml, dom_xml, -1, &error);
     g_assert_no_error(error);
     f->config = g_build_filename(f->dir, "safepool.conf", NULL);
-    g_file_set_contents(f->config,
-                        "[vtpm]\nswtpm_user=tss\nswtpm_group=tss\n", -1,
-                        &error);
+    g_file_set_contents(f->config, "[vtpm]\nswtpm_user=tss\nswtpm_group=tss\n",
+                        -1, &error);
     g_assert_no_error(error);
     {
         guint8 key[32];
@@ -100,20 +99,20 @@ vt_run(char **out, char **err, const char *const *env_extra, ...)
     int status = 0;
 
     g_assert_nonnull(bin);
-    g_ptr_array_add(argv, (gpointer) bin);
+    g_ptr_array_add(argv, (gpointer)bin);
     va_start(ap, env_extra);
     while ((a = va_arg(ap, const char *)))
-        g_ptr_array_add(argv, (gpointer) a);
+        g_ptr_array_add(argv, (gpointer)a);
     va_end(ap);
     g_ptr_array_add(argv, NULL);
     env = g_environ_unsetenv(env, "SAFEPOOL_VTPM_TEST_ABORT_AFTER");
     for (gsize i = 0; env_extra && env_extra[i]; i += 2)
         env = g_environ_setenv(env, env_extra[i], env_extra[i + 1], TRUE);
-    g_spawn_sync(NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL,
-                 NULL, &o, &e, &status, &error);
+    g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
+                 &o, &e, &status, &error);
     g_assert_no_error(error);
     if (g_test_verbose()) {
-        g_autofree char *cmd = g_strjoinv(" ", (char **) argv->pdata);
+        g_autofree char *cmd = g_strjoinv(" ", (char **)argv->pdata);
         g_printerr("[%s] -> %d\n%s%s", cmd, status, o, e);
     }
     /* Callers reuse one out/err across runs: replace, don't leak. */
@@ -165,8 +164,8 @@ snap_entry(GPtrArray *lines, const char *base, const char *rel)
         g_autofree char *sum = NULL;
 
         g_assert_true(g_file_get_contents(path, &data, &len, NULL));
-        sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *) data,
-                                          len);
+        sum =
+            g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
         g_string_append_printf(s, " size=%zu sha256=%s", len, sum);
     } else if (S_ISLNK(st.st_mode)) {
         g_autofree char *t = g_file_read_link(path, NULL);
@@ -194,7 +193,7 @@ snap_entry(GPtrArray *lines, const char *base, const char *rel)
 static int
 cmp_str(gconstpointer a, gconstpointer b)
 {
-    return strcmp(*(char *const *) a, *(char *const *) b);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 char *
@@ -205,7 +204,7 @@ vt_snapshot(const char *dir)
     snap_entry(lines, dir, ".");
     g_ptr_array_sort(lines, cmp_str);
     g_ptr_array_add(lines, NULL);
-    return g_strjoinv("\n", (char **) lines->pdata);
+    return g_strjoinv("\n", (char **)lines->pdata);
 }
 
 void
@@ -223,11 +222,10 @@ vt_make_state(VtFixture *f)
 {
     g_autofree char *sub = g_build_filename(f->state, "sub", NULL);
     g_autofree char *subf = g_build_filename(sub, "nvram.bin", NULL);
-    g_autofree char *perm = g_build_filename(f->state, "tpm2-00.permall",
-                                             NULL);
+    g_autofree char *perm = g_build_filename(f->state, "tpm2-00.permall", NULL);
     g_autofree char *home = g_build_filename(f->dir, "home", NULL);
-    const char *setup[] = {"swtpm_setup", "--tpm2", "--tpmstate", f->state,
-                           "--createek", "--overwrite", NULL};
+    const char *setup[] = {"swtpm_setup", "--tpm2",      "--tpmstate", f->state,
+                           "--createek",  "--overwrite", NULL};
     g_auto(GStrv) env = g_get_environ();
     int status = -1;
 
@@ -237,7 +235,7 @@ vt_make_state(VtFixture *f)
     g_mkdir(home, 0700);
     env = g_environ_setenv(env, "HOME", home, TRUE);
     /* swtpm_setup as root; the state is chowned by relabel afterwards. */
-    if (!g_spawn_sync(NULL, (char **) setup, env,
+    if (!g_spawn_sync(NULL, (char **)setup, env,
                       G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
                           G_SPAWN_STDERR_TO_DEV_NULL,
                       NULL, NULL, NULL, NULL, &status, NULL) ||
@@ -256,8 +254,8 @@ vt_make_state(VtFixture *f)
 }
 
 void
-vt_build_archive(const char *path, const char *manifest,
-                 const VtEntry *entries, gsize n)
+vt_build_archive(const char *path, const char *manifest, const VtEntry *entries,
+                 gsize n)
 {
     struct archive *a = archive_write_new();
     static char zeros[4096];
@@ -273,7 +271,7 @@ vt_build_archive(const char *path, const char *manifest,
         archive_entry_set_size(e, strlen(manifest));
         g_assert_cmpint(archive_write_header(a, e), ==, ARCHIVE_OK);
         g_assert_cmpint(archive_write_data(a, manifest, strlen(manifest)), ==,
-                        (la_ssize_t) strlen(manifest));
+                        (la_ssize_t)strlen(manifest));
         archive_entry_free(e);
     }
     for (gsize i = 0; i < n; i++) {
@@ -292,11 +290,11 @@ vt_build_archive(const char *path, const char *manifest,
             archive_entry_set_rdev(e, makedev(1, 3));
         if (v->sparse)
             archive_entry_sparse_add_entry(e, 0, sizeof zeros);
-        archive_entry_set_size(e, v->size >= 0 ? v->size : (gint64) len);
+        archive_entry_set_size(e, v->size >= 0 ? v->size : (gint64)len);
         g_assert_cmpint(archive_write_header(a, e), >=, ARCHIVE_WARN);
         if (v->sparse)
             g_assert_cmpint(archive_write_data(a, zeros, sizeof zeros), ==,
-                            (la_ssize_t) sizeof zeros);
+                            (la_ssize_t)sizeof zeros);
         else if (len)
             archive_write_data(a, v->data, len);
         archive_entry_free(e);

@@ -9,12 +9,12 @@
 #define VT_LABEL "system_u:object_r:svirt_image_t:s0:c10,c20"
 
 typedef struct {
-    char *dir;      /* tmpfs mount point (security.* xattrs work there) */
-    char *root;     /* <dir>/root */
-    char *dom_xml;  /* domain XML file with VT_UUID, VT_LABEL, tpm 2.0 */
-    char *state;    /* <root>/<uuid>/tpm2 */
-    char *config;   /* policy file: swtpm_user/group = tss */
-    char *key;      /* <dir>/key: 32 random bytes (--key-file) */
+    char *dir;     /* tmpfs mount point (security.* xattrs work there) */
+    char *root;    /* <dir>/root */
+    char *dom_xml; /* domain XML file with VT_UUID, VT_LABEL, tpm 2.0 */
+    char *state;   /* <root>/<uuid>/tpm2 */
+    char *config;  /* policy file: swtpm_user/group = tss */
+    char *key;     /* <dir>/key: 32 random bytes (--key-file) */
 } VtFixture;
 
 /* Enter a private mount namespace (call once from main, as root). */
@@ -25,8 +25,8 @@ void vt_teardown(VtFixture *f);
 
 /* Run $SAFEPOOL_BIN with @argv (NULL-terminated, without the binary);
  * returns the exit status (128+sig when killed); stdout/stderr optional. */
-int vt_run(char **out, char **err, const char *const *env_extra, ...)
-    G_GNUC_NULL_TERMINATED;
+int vt_run(char **out, char **err, const char *const *env_extra,
+           ...) G_GNUC_NULL_TERMINATED;
 
 /* Path + type + mode + owner + xattrs + content sha256 (or link target) of
  * every entry under @dir, sorted; relative paths. */
@@ -41,12 +41,12 @@ void vt_write(const char *path, const char *data, mode_t mode);
 
 typedef struct {
     const char *path;
-    int type;          /* AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR, ... */
-    const char *data;  /* regular files */
-    const char *link;  /* symlink target */
+    int type;         /* AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR, ... */
+    const char *data; /* regular files */
+    const char *link; /* symlink target */
     const char *hardlink;
-    gint64 size;       /* >= 0 overrides the header size */
-    gboolean sparse;   /* one 4 KiB data extent at 0, size as given */
+    gint64 size;     /* >= 0 overrides the header size */
+    gboolean sparse; /* one 4 KiB data extent at 0, size as given */
 } VtEntry;
 
 /* A pax archive: MANIFEST.json (@manifest; NULL = none) then @entries. */
