@@ -3,14 +3,12 @@
  * An RBD image has no fd to hand to libvirt's fd stream, yet the storage
  * driver needs an fd stream (its close callback refreshes the pool) and
  * the daemon needs its event callbacks. So the stream is libvirt's fd
- * stream over /dev/null (upload: always writable) or /dev/zero (download:
- * always readable), and its driver table is wrapped: data, holes and
- * "in data?" go to librbd instead of the fd. As for dir uploads, a failed
- * write is remembered, not returned (the daemon would abort the stream
- * out of the client's sight), and virStreamFinish reports it; finishing
- * an upload inspects the new image and only then replaces the volume.
- * The stream's private data stays libvirt's. */
+ * stream over /dev/null (upload) or /dev/zero (download), wrapped as the
+ * dir module's uploads are (sp-backend-wrap.h): data, holes and "in
+ * data?" go to librbd instead of the fd; finishing an upload inspects the
+ * new image and only then replaces the volume. */
 #include "backend/sp-backend-rbd.h"
+#include "backend/sp-backend-wrap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,172 +28,78 @@ typedef struct {
     SpRbdPool *pool;
     SpRbdUpload *up;   /* upload, or */
     SpRbdReader *down; /* download */
-    char *name;
-    char *failed; /* why an upload's write failed, or NULL */
 } SpRbdStreamCtx;
 
 static void
-ctx_free(SpRbdStreamCtx *c)
+ctx_free(gpointer data)
 {
+    SpRbdStreamCtx *c = data;
+
     if (!c)
         return;
     sp_rbd_upload_free(c->up); /* removes an uncommitted temporary */
     sp_rbd_reader_free(c->down);
     sp_rbd_pool_free(c->pool);
     sp_policy_free(c->policy);
-    g_free(c->name);
-    g_free(c->failed);
     g_free(c);
 }
 
-static GMutex sp_streams_lock;
-static GHashTable *sp_streams;        /* virStreamPtr -> SpRbdStreamCtx* */
-static virStreamDriver *sp_fd_driver; /* libvirt's fd stream driver */
-static virStreamDriver sp_wrap_driver;
-
-static SpRbdStreamCtx *
-ctx_find(virStreamPtr st)
+static gboolean
+up_write(gpointer data, const char *buf, gsize len, GError **error)
 {
-    SpRbdStreamCtx *c;
-
-    g_mutex_lock(&sp_streams_lock);
-    c = sp_streams ? g_hash_table_lookup(sp_streams, st) : NULL;
-    g_mutex_unlock(&sp_streams_lock);
-    return c;
+    return sp_rbd_upload_write(((SpRbdStreamCtx *)data)->up, buf, len, error);
 }
 
-static SpRbdStreamCtx *
-ctx_take(virStreamPtr st)
+static gboolean
+up_hole(gpointer data, guint64 len, GError **error)
 {
-    SpRbdStreamCtx *c = NULL;
-
-    g_mutex_lock(&sp_streams_lock);
-    /* (lookup + steal: libvirt renames g_hash_table_steal_extended) */
-    if (sp_streams && (c = g_hash_table_lookup(sp_streams, st)))
-        g_hash_table_steal(sp_streams, st);
-    g_mutex_unlock(&sp_streams_lock);
-    return c;
+    return sp_rbd_upload_hole(((SpRbdStreamCtx *)data)->up, len, error);
 }
 
-static void
-remember(SpRbdStreamCtx *c, GError *error)
+static gboolean
+up_commit(gpointer data, guint64 sent, GError **error)
 {
-    if (!c->failed)
-        c->failed = g_strdup(error->message);
+    return sp_rbd_upload_commit(((SpRbdStreamCtx *)data)->up, error);
 }
 
-/* -- the wrapped driver ---------------------------------------------------- */
+static gssize
+down_read(gpointer data, char *buf, gsize len, GError **error)
+{
+    return sp_rbd_reader_read(((SpRbdStreamCtx *)data)->down, buf, len, error);
+}
 
+static gboolean
+down_in_data(gpointer data, gboolean *in_data, guint64 *len, GError **error)
+{
+    return sp_rbd_reader_in_data(((SpRbdStreamCtx *)data)->down, in_data, len,
+                                 error);
+}
+
+static gboolean
+down_skip(gpointer data, guint64 len, GError **error)
+{
+    return sp_rbd_reader_skip(((SpRbdStreamCtx *)data)->down, len, error);
+}
+
+static const SpStreamOps sp_rbd_upload_ops = {
+    .write = up_write,
+    .hole = up_hole,
+    .commit = up_commit,
+    .free = ctx_free,
+};
+
+static const SpStreamOps sp_rbd_download_ops = {
+    .read = down_read,
+    .in_data = down_in_data,
+    .skip = down_skip,
+    .free = ctx_free,
+};
+
+/* Put @c behind @st: an fd stream over @device (upload: /dev/null, always
+ * writable; download: /dev/zero, always readable), its table wrapped. */
 static int
-wrap_send(virStreamPtr st, const char *data, size_t nbytes)
-{
-    SpRbdStreamCtx *c = ctx_find(st);
-    g_autoptr(GError) error = NULL;
-    int n = (int)MIN(nbytes, (size_t)G_MAXINT);
-
-    if (!c || !c->up)
-        return sp_fd_driver->streamSend(st, data, nbytes);
-    if (!c->failed && !sp_rbd_upload_write(c->up, data, (gsize)n, &error))
-        remember(c, error);
-    return n;
-}
-
-static int
-wrap_send_hole(virStreamPtr st, long long length, unsigned int flags)
-{
-    SpRbdStreamCtx *c = ctx_find(st);
-    g_autoptr(GError) error = NULL;
-
-    if (!c)
-        return sp_fd_driver->streamSendHole(st, length, flags);
-    if (c->down) /* the daemon skips locally what it sent as a hole */
-        return sp_rbd_reader_skip(c->down, (guint64)length, NULL) ? 0 : -1;
-    if (length < 0) {
-        virReportError(VIR_ERR_INVALID_ARG, "%s", _("negative hole"));
-        return -1;
-    }
-    if (!c->failed && !sp_rbd_upload_hole(c->up, (guint64)length, &error))
-        remember(c, error);
-    return 0;
-}
-
-static int
-wrap_recv(virStreamPtr st, char *data, size_t nbytes)
-{
-    SpRbdStreamCtx *c = ctx_find(st);
-    g_autoptr(GError) error = NULL;
-    gssize n;
-
-    if (!c || !c->down)
-        return sp_fd_driver->streamRecv(st, data, nbytes);
-    n = sp_rbd_reader_read(c->down, data, MIN(nbytes, (size_t)G_MAXINT),
-                           &error);
-    if (n < 0) {
-        sp_backend_report(error);
-        return -1;
-    }
-    return (int)n;
-}
-
-static int
-wrap_in_data(virStreamPtr st, int *in_data, long long *length)
-{
-    SpRbdStreamCtx *c = ctx_find(st);
-    g_autoptr(GError) error = NULL;
-    gboolean data = FALSE;
-    guint64 len = 0;
-
-    if (!c || !c->down)
-        return sp_fd_driver->streamInData(st, in_data, length);
-    if (!sp_rbd_reader_in_data(c->down, &data, &len, &error)) {
-        sp_backend_report(error);
-        return -1;
-    }
-    *in_data = data;
-    *length = (long long)MIN(len, (guint64)G_MAXINT64);
-    return 0;
-}
-
-static int
-wrap_finish(virStreamPtr st)
-{
-    SpRbdStreamCtx *c = ctx_take(st);
-    g_autoptr(GError) error = NULL;
-
-    if (c && c->up) {
-        if (c->failed) {
-            g_set_error(&error, SP_ERROR, SP_ERROR_FAILED,
-                        _("upload into volume '%s': %s"), c->name, c->failed);
-        } else if (!sp_rbd_upload_commit(c->up, &error)) {
-            /* the message says it */
-        }
-        if (error) {
-            VIR_WARN("safepool: %s", error->message);
-            sp_fd_driver->streamAbort(st);
-            ctx_free(c);
-            sp_backend_report(error);
-            return -1;
-        }
-    }
-    ctx_free(c);
-    /* only now: libvirt's close callback refreshes the pool, which must
-     * see the new content */
-    return sp_fd_driver->streamFinish(st);
-}
-
-static int
-wrap_abort(virStreamPtr st)
-{
-    SpRbdStreamCtx *c = ctx_take(st);
-    int ret = sp_fd_driver->streamAbort(st);
-
-    ctx_free(c);
-    return ret;
-}
-
-/* Put @c behind @st: an fd stream over @device, its table wrapped. */
-static int
-wrap(virStreamPtr st, SpRbdStreamCtx *c, const char *device, int oflags)
+wrap(virStreamPtr st, const char *name, SpRbdStreamCtx *c,
+     const SpStreamOps *ops, const char *device, int oflags)
 {
     int fd = open(device, oflags | O_CLOEXEC);
 
@@ -204,28 +108,7 @@ wrap(virStreamPtr st, SpRbdStreamCtx *c, const char *device, int oflags)
         ctx_free(c);
         return -1;
     }
-    if (virFDStreamOpen(st, fd) < 0) {
-        close(fd);
-        ctx_free(c);
-        return -1;
-    }
-    g_mutex_lock(&sp_streams_lock);
-    if (!sp_fd_driver) {
-        sp_fd_driver = st->driver;
-        sp_wrap_driver = *sp_fd_driver;
-        sp_wrap_driver.streamSend = wrap_send;
-        sp_wrap_driver.streamSendHole = wrap_send_hole;
-        sp_wrap_driver.streamRecv = wrap_recv;
-        sp_wrap_driver.streamInData = wrap_in_data;
-        sp_wrap_driver.streamFinish = wrap_finish;
-        sp_wrap_driver.streamAbort = wrap_abort;
-    }
-    if (!sp_streams)
-        sp_streams = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_hash_table_insert(sp_streams, st, c);
-    st->driver = &sp_wrap_driver;
-    g_mutex_unlock(&sp_streams_lock);
-    return 0;
+    return sp_backend_stream_wrap(st, fd, name, ops, c);
 }
 
 static const SpFlagName sp_upload_flags[] = {
@@ -260,14 +143,14 @@ sp_rbd_upload_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
         return -1;
     }
     c = g_new0(SpRbdStreamCtx, 1);
-    c->name = g_strdup(vol->name);
     if (!sp_rbd_backend_open(obj, &c->policy, &c->pool, FALSE, &error) ||
         !(c->up = sp_rbd_upload_begin(c->pool, vol->name, &error))) {
         ctx_free(c);
         sp_backend_report(error);
         return -1;
     }
-    return wrap(stream, c, "/dev/null", O_WRONLY);
+    return wrap(stream, vol->name, c, &sp_rbd_upload_ops, "/dev/null",
+                O_WRONLY);
 }
 
 int
@@ -282,7 +165,6 @@ sp_rbd_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                                 sp_download_flags, vol->name))
         return -1;
     c = g_new0(SpRbdStreamCtx, 1);
-    c->name = g_strdup(vol->name);
     if (!sp_rbd_backend_open(obj, &c->policy, &c->pool, FALSE, &error) ||
         !(c->down =
               sp_rbd_reader_open(c->pool, vol->name, offset, len, &error))) {
@@ -290,5 +172,6 @@ sp_rbd_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
         sp_backend_report(error);
         return -1;
     }
-    return wrap(stream, c, "/dev/zero", O_RDONLY);
+    return wrap(stream, vol->name, c, &sp_rbd_download_ops, "/dev/zero",
+                O_RDONLY);
 }
