@@ -7,6 +7,8 @@
 #include "virerror.h"
 #include "virlog.h"
 #include "virsecret.h"
+#include "storage_util.h"
+#include "virxml.h"
 
 #define VIR_FROM_THIS VIR_FROM_STORAGE
 
@@ -375,6 +377,48 @@ virStorageBackend sp_backend_rbd = {
     .wipeVol = sp_rbd_wipe_vol,
 };
 
+/* libvirt's rbd pool XML namespace (<rbd:config_opts><rbd:option/>):
+ * Ceph options for the connection. safepool connects with the monitors,
+ * the user and the key alone (no ceph.conf, no option from the XML), so a
+ * pool that names options is refused at define, not silently changed. */
+static int
+sp_rbd_ns_parse(xmlXPathContextPtr ctxt, void **data)
+{
+    g_autofree xmlNodePtr *nodes = NULL;
+    int n = virXPathNodeSet("./rbd:config_opts/rbd:option", ctxt, &nodes);
+
+    *data = NULL;
+    if (n < 0)
+        return -1;
+    if (n > 0) {
+        virReportError(VIR_ERR_CONFIG_UNSUPPORTED, "%s",
+                       _("rbd pool XML element 'rbd:config_opts': Ceph options "
+                         "are not supported by safepool (it connects with the "
+                         "monitors, the user and the key only; docs/rbd.md)"));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+sp_rbd_ns_free(void *data G_GNUC_UNUSED)
+{
+}
+
+static int
+sp_rbd_ns_format(virBuffer *buf G_GNUC_UNUSED, void *data G_GNUC_UNUSED)
+{
+    return 0;
+}
+
+static virXMLNamespace sp_rbd_xml_namespace = {
+    .parse = sp_rbd_ns_parse,
+    .free = sp_rbd_ns_free,
+    .format = sp_rbd_ns_format,
+    .prefix = "rbd",
+    .uri = "http://libvirt.org/schemas/storagepool/rbd/1.0",
+};
+
 SP_MODULE_ID(SP_BUILT_FOR, "rbd");
 
 int virStorageBackendRBDRegister(void) __attribute__((visibility("default")));
@@ -387,7 +431,9 @@ virStorageBackendRBDRegister(void)
 {
     if (!sp_backend_version_ok("rbd"))
         return sp_backend_register_refuse(VIR_STORAGE_POOL_RBD);
-    if (virStorageBackendRegister(&sp_backend_rbd) < 0)
+    if (virStorageBackendRegister(&sp_backend_rbd) < 0 ||
+        virStorageBackendNamespaceInit(VIR_STORAGE_POOL_RBD,
+                                       &sp_rbd_xml_namespace) < 0)
         return -1;
     /* one connection per pool, not per callback (a create is two) */
     sp_rbd_conn_cache_enable(60);

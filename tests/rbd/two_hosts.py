@@ -306,6 +306,19 @@ try:
     expect_eq(pa.isActive(), 1, "pool active after restart")
     expect_eq(fmt_of(pa.storageVolLookupByName("ac1")), "raw", "format after restart")
 
+    step("<rbd:config_opts> in the pool XML: refused at define, not ignored")
+    opts = pool_xml("opts", MON_PORT).replace(
+        "<pool type='rbd'>",
+        "<pool type='rbd' xmlns:rbd='http://libvirt.org/schemas/storagepool/rbd/1.0'>"
+    ).replace("</source>", "</source><rbd:config_opts>"
+              "<rbd:option name='rbd_cache' value='false'/></rbd:config_opts>")
+    msg = refused(libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "pool with config_opts",
+                  B.conn.storagePoolDefineXML, opts, 0)
+    if "rbd:config_opts" not in msg:
+        fail(msg)
+    refused(libvirt.VIR_ERR_NO_STORAGE_POOL, "the refused pool is not defined",
+            B.conn.storagePoolLookupByName, "opts")
+
     step("Ceph unreachable: a bounded, clear error; libvirtd stays up")
     dead = B.conn.storagePoolDefineXML(pool_xml("dead", 1).replace(
         "<name>ceph</name>", "<name>dead</name>"), 0)
