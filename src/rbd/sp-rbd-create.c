@@ -105,24 +105,17 @@ static gboolean
 record_identity(SpRbdPool *pool, const char *tmp, const SpVolume *vol,
                 GError **error)
 {
-    g_auto(SpRbdImage) img = NULL;
     g_autofree char *path = g_strdup_printf("%s/%s", pool->name, vol->name);
     g_autofree char *xml = NULL;
     g_autoptr(SpVolume) rec = sp_volume_copy(vol);
-    int rc;
 
     /* the allocation asked for is not a property of an RBD image */
     rec->has_allocation = FALSE;
     xml = sp_volume_to_xml_type(rec, path, "network");
-    if (!sp_rbd_open(pool, tmp, TRUE, &img, error))
-        return FALSE;
-    if ((rc = rbd_metadata_set(img, SP_RBD_KEY_FORMAT, "raw")) < 0 ||
-        (rc = rbd_metadata_set(img, SP_RBD_KEY_XML, xml)) < 0)
-        return sp_rbd_fail(pool, error, rc,
-                           _("volume '%s': recording its "
-                             "identity"),
-                           vol->name);
-    return TRUE;
+    return sp_rbd_meta_set(pool, tmp,
+                           (const char *const[]){SP_RBD_KEY_FORMAT, "raw",
+                                                 SP_RBD_KEY_XML, xml, NULL},
+                           error);
 }
 
 /* Snapshot + protect the clone source, clone it into @tmp. On success

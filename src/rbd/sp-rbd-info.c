@@ -339,3 +339,64 @@ sp_rbd_children(SpRbdPool *pool, SpRbdImage img, const char *name,
     rbd_linked_image_spec_list_cleanup(c, max);
     return out;
 }
+
+/* Ceph's encoding of a length-prefixed string (little-endian u32). */
+static void
+put_string(GByteArray *b, const char *s, gsize len)
+{
+    guint32 le = GUINT32_TO_LE((guint32)len);
+
+    g_byte_array_append(b, (const guint8 *)&le, sizeof le);
+    g_byte_array_append(b, (const guint8 *)s, len);
+}
+
+/* rbd_metadata_set() would open the image (a watch), take its exclusive
+ * lock, write one key, release the lock and close: open, two keys and
+ * close took 16 ms of a 42 ms create + record + rename on ceph-mini,
+ * this takes 1 ms (tools probe in bench/RESULTS-rbd.md). The same
+ * write is the cls_rbd call "metadata_set" on the image's header object,
+ * which librbd itself makes: "get_id" on rbd_id.NAME, then one call
+ * that sets every key in one OSD transaction, so a volume never carries
+ * half an identity. These calls and object names are Ceph's wire and
+ * on-disk interface that every client (krbd included) and every release
+ * since 0.94 keeps. The caller holds the name's lock; nobody else has
+ * the image open (a temporary, or a volume being adopted under lock). */
+gboolean
+sp_rbd_meta_set(SpRbdPool *pool, const char *name, const char *const *kv,
+                GError **error)
+{
+    g_autofree char *id_oid = g_strconcat("rbd_id.", name, NULL);
+    g_autofree char *hdr_oid = NULL;
+    g_autoptr(GByteArray) in = g_byte_array_new();
+    char out[4 + 128];
+    guint32 len, n = 0;
+    int rc;
+
+    rc = rados_exec(pool->io, id_oid, "rbd", "get_id", NULL, 0, out,
+                    sizeof out);
+    if (rc >= 0 && rc < 4)
+        rc = -EIO;
+    if (rc < 0)
+        return sp_rbd_fail(pool, error, rc, _("volume '%s': its image id"),
+                           name);
+    memcpy(&len, out, 4);
+    len = GUINT32_FROM_LE(len);
+    if (len == 0 || len > (guint32)rc - 4 || memchr(out + 4, '\0', len))
+        return sp_rbd_fail(pool, error, -EIO, _("volume '%s': its image id"),
+                           name);
+    hdr_oid = g_strdup_printf("rbd_header.%.*s", (int)len, out + 4);
+    for (const char *const *p = kv; *p; p += 2)
+        n++;
+    n = GUINT32_TO_LE(n);
+    g_byte_array_append(in, (const guint8 *)&n, sizeof n);
+    for (const char *const *p = kv; *p; p += 2) {
+        put_string(in, p[0], strlen(p[0]));
+        put_string(in, p[1], strlen(p[1]));
+    }
+    rc = rados_exec(pool->io, hdr_oid, "rbd", "metadata_set",
+                    (const char *)in->data, in->len, NULL, 0);
+    if (rc < 0)
+        return sp_rbd_fail(pool, error, rc,
+                           _("volume '%s': recording its identity"), name);
+    return TRUE;
+}

@@ -58,6 +58,11 @@ char *sp_rbd_tmp_hash(const char *tmp);
 char *sp_rbd_meta_get(SpRbdPool *pool, SpRbdImage img, const char *name,
                       const char *key, GError **error);
 
+/* Set the metadata keys of image @name (not open, or open by this
+ * process only) in one transaction: @kv is KEY, VALUE, ..., NULL. */
+gboolean sp_rbd_meta_set(SpRbdPool *pool, const char *name,
+                         const char *const *kv, GError **error);
+
 /* Refuse (IN_USE, naming the client addresses) while @img has watchers:
  * it is open in a qemu or another client on some host. */
 gboolean sp_rbd_check_unwatched(SpRbdPool *pool, SpRbdImage img,

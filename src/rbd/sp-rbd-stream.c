@@ -130,13 +130,13 @@ make_tmp(SpRbdUpload *u, SpRbdImage old, GError **error)
         return sp_rbd_fail(pool, error, rc, _("upload into volume '%s'"),
                            u->name);
     u->made = TRUE;
-    if (!sp_rbd_open(pool, u->tmp, TRUE, &u->img, error))
-        return FALSE;
-    if ((rc = rbd_metadata_set(u->img, SP_RBD_KEY_FORMAT, fmt)) < 0 ||
-        (xml && (rc = rbd_metadata_set(u->img, SP_RBD_KEY_XML, xml)) < 0))
-        return sp_rbd_fail(pool, error, rc, _("upload into volume '%s'"),
-                           u->name);
-    return TRUE;
+    /* an image adopted without XML has none to carry over */
+    return sp_rbd_meta_set(pool, u->tmp,
+                           (const char *const[]){SP_RBD_KEY_FORMAT, fmt,
+                                                 xml ? SP_RBD_KEY_XML : NULL,
+                                                 xml, NULL},
+                           error) &&
+           sp_rbd_open(pool, u->tmp, TRUE, &u->img, error);
 }
 
 SpRbdUpload *
@@ -310,15 +310,11 @@ replace(SpRbdUpload *u, GError **error)
                                     error))
             return FALSE;
     }
-    {
-        g_auto(SpRbdImage) cur = NULL;
-
-        if (!sp_rbd_open(pool, u->name, TRUE, &cur, error))
-            return FALSE;
-        if ((rc = rbd_metadata_set(cur, SP_RBD_KEY_TMP_OF, u->name)) < 0)
-            return sp_rbd_fail(pool, error, rc, _("upload into volume '%s'"),
-                               u->name);
-    }
+    if (!sp_rbd_meta_set(pool, u->name,
+                         (const char *const[]){SP_RBD_KEY_TMP_OF, u->name,
+                                               NULL},
+                         error))
+        return FALSE;
     if (!sp_rbd_lock_check(u->lock, error))
         return FALSE;
     if ((rc = rbd_rename(pool->io, u->name, old)) < 0)
@@ -559,8 +555,8 @@ sp_rbd_adopt(SpRbdPool *pool, const char *name, SpFormat format, GError **error)
     if ((rc = rbd_get_size(img, &vol->capacity)) < 0)
         return sp_rbd_fail(pool, error, rc, "%s", what);
     xml = sp_volume_to_xml_type(vol, path, "network");
-    if ((rc = rbd_metadata_set(img, SP_RBD_KEY_FORMAT, "raw")) < 0 ||
-        (rc = rbd_metadata_set(img, SP_RBD_KEY_XML, xml)) < 0)
-        return sp_rbd_fail(pool, error, rc, "%s", what);
-    return TRUE;
+    return sp_rbd_meta_set(pool, name,
+                           (const char *const[]){SP_RBD_KEY_FORMAT, "raw",
+                                                 SP_RBD_KEY_XML, xml, NULL},
+                           error);
 }
