@@ -372,8 +372,8 @@ sp_rbd_meta_set(SpRbdPool *pool, const char *name, const char *const *kv,
     guint32 len, n = 0;
     int rc;
 
-    rc = rados_exec(pool->io, id_oid, "rbd", "get_id", NULL, 0, out,
-                    sizeof out);
+    rc =
+        rados_exec(pool->io, id_oid, "rbd", "get_id", NULL, 0, out, sizeof out);
     if (rc >= 0 && rc < 4)
         rc = -EIO;
     if (rc < 0)

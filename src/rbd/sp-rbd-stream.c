@@ -310,10 +310,9 @@ replace(SpRbdUpload *u, GError **error)
                                     error))
             return FALSE;
     }
-    if (!sp_rbd_meta_set(pool, u->name,
-                         (const char *const[]){SP_RBD_KEY_TMP_OF, u->name,
-                                               NULL},
-                         error))
+    if (!sp_rbd_meta_set(
+            pool, u->name,
+            (const char *const[]){SP_RBD_KEY_TMP_OF, u->name, NULL}, error))
         return FALSE;
     if (!sp_rbd_lock_check(u->lock, error))
         return FALSE;
