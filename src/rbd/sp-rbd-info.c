@@ -353,7 +353,7 @@ put_string(GByteArray *b, const char *s, gsize len)
 /* rbd_metadata_set() would open the image (a watch), take its exclusive
  * lock, write one key, release the lock and close: open, two keys and
  * close took 16 ms of a 42 ms create + record + rename on ceph-mini,
- * this takes 1 ms (tools probe in bench/RESULTS-rbd.md). The same
+ * this takes 1 ms (notes/rbd-meta-probe.c). The same
  * write is the cls_rbd call "metadata_set" on the image's header object,
  * which librbd itself makes: "get_id" on rbd_id.NAME, then one call
  * that sets every key in one OSD transaction, so a volume never carries
