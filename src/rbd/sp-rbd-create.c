@@ -251,16 +251,9 @@ sp_rbd_create(SpRbdPool *pool, const SpVolume *vol, const SpRbdCreateArgs *args,
             made = TRUE;
     }
     if (!local && record_identity(pool, tmp, vol, &local) &&
-        sp_rbd_lock_check(lock, &local)) {
-        rc = rbd_rename(pool->io, tmp, vol->name);
-        if (rc == -EEXIST)
-            g_set_error(&local, SP_ERROR, SP_ERROR_EXISTS,
-                        _("volume '%s' exists already"), vol->name);
-        else if (rc < 0)
-            sp_rbd_fail(pool, &local, rc, _("volume '%s': publish"), vol->name);
-        else
-            made = FALSE; /* published: nothing to take back */
-    }
+        sp_rbd_rename(pool, lock, tmp, vol->name, vol->name, _("publish"),
+                      &local))
+        made = FALSE; /* published: nothing to take back */
     if (made) {
         g_autoptr(GError) cleanup = NULL;
 

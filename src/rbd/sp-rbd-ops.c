@@ -99,6 +99,33 @@ remove_snaps(SpRbdPool *pool, SpRbdImage img, const char *name,
 }
 
 gboolean
+sp_rbd_rename(SpRbdPool *pool, SpRbdLock *lock, const char *from,
+              const char *to, const char *vol, const char *doing,
+              GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (!lock || sp_rbd_lock_check(lock, &local)) {
+        int rc = rbd_rename(pool->io, from, to);
+
+        if (rc == 0)
+            return TRUE;
+        if (rc == -EEXIST)
+            g_set_error(&local, SP_ERROR, SP_ERROR_EXISTS,
+                        _("volume '%s' exists already"), vol);
+        else
+            sp_rbd_fail(pool, &local, rc, _("volume '%s': %s"), vol, doing);
+    }
+    if (!error) {
+        g_warning("%s (the image stays '%s', not '%s')", local->message, from,
+                  to);
+        return FALSE;
+    }
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
+
+gboolean
 sp_rbd_remove_image(SpRbdPool *pool, const char *name, gboolean other_snaps,
                     GError **error)
 {
@@ -176,7 +203,6 @@ sp_rbd_delete(SpRbdPool *pool, const char *name, SpRbdDeleteFlags flags,
     g_autoptr(GPtrArray) children = NULL;
     g_autofree char *tmp = sp_rbd_tmp_name("delete", name);
     g_auto(SpRbdImage) img = NULL;
-    int rc;
 
     if (!sp_rbd_check_name(name, error) ||
         !(lock = sp_rbd_lock(pool, name, sp_rbd_lock_wait_ms(pool), error)) ||
@@ -205,16 +231,13 @@ sp_rbd_delete(SpRbdPool *pool, const char *name, SpRbdDeleteFlags flags,
     g_clear_pointer(&img, rbd_close);
     /* Out of sight first, in one rename: a crash while the objects go
      * leaves a hidden name for the sweeper, never half a volume. */
-    if (!sp_rbd_lock_check(lock, error))
+    if (!sp_rbd_rename(pool, lock, name, tmp, name, _("delete"), error))
         return FALSE;
-    if ((rc = rbd_rename(pool->io, name, tmp)) < 0)
-        return sp_rbd_fail(pool, error, rc, _("volume '%s': delete"), name);
     if (!sp_rbd_remove_image(pool, tmp, !!(flags & SP_RBD_DELETE_SNAPSHOTS),
                              error)) {
         /* put it back: nothing was lost yet */
-        if (rbd_rename(pool->io, tmp, name) < 0)
-            g_warning("volume '%s': left as '%s' after a failed delete", name,
-                      tmp);
+        (void)sp_rbd_rename(pool, NULL, tmp, name, name,
+                            _("putting it back after a failed delete"), NULL);
         return FALSE;
     }
     return TRUE;

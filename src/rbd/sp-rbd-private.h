@@ -112,3 +112,13 @@ void sp_rbd_lock_release(SpRbdLock *lock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SpRbdLock, sp_rbd_lock_release)
 /* How long an operation waits for a busy name (policy lock_wait). */
 guint sp_rbd_lock_wait_ms(const SpRbdPool *pool);
+
+/* The one way an image changes its name (publish, hide, put back): with
+ * @lock given, its lease is renewed first and nothing is renamed if it
+ * was lost. librbd refuses an existing @to: SP_ERROR_EXISTS "volume
+ * '@vol' exists already"; any other failure is "volume '@vol': @doing:
+ * why". With @error NULL a failure is logged as a warning that names
+ * where the image was left. */
+gboolean sp_rbd_rename(SpRbdPool *pool, SpRbdLock *lock, const char *from,
+                       const char *to, const char *vol, const char *doing,
+                       GError **error);

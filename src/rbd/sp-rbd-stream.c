@@ -300,7 +300,6 @@ replace(SpRbdUpload *u, GError **error)
     SpRbdPool *pool = u->pool;
     g_autofree char *old = sp_rbd_tmp_name("old", u->name);
     g_autoptr(GError) local = NULL;
-    int rc;
 
     {
         g_auto(SpRbdImage) cur = NULL;
@@ -314,17 +313,14 @@ replace(SpRbdUpload *u, GError **error)
             pool, u->name,
             (const char *const[]){SP_RBD_KEY_TMP_OF, u->name, NULL}, error))
         return FALSE;
-    if (!sp_rbd_lock_check(u->lock, error))
+    if (!sp_rbd_rename(pool, u->lock, u->name, old, u->name, _("upload"),
+                       error))
         return FALSE;
-    if ((rc = rbd_rename(pool->io, u->name, old)) < 0)
-        return sp_rbd_fail(pool, error, rc, _("upload into volume '%s'"),
-                           u->name);
-    if ((rc = rbd_rename(pool->io, u->tmp, u->name)) < 0) {
-        sp_rbd_fail(pool, error, rc, _("upload into volume '%s'"), u->name);
-        if (rbd_rename(pool->io, old, u->name) < 0)
-            g_warning("volume '%s': its content is kept as '%s' (the sweeper "
-                      "puts it back)",
-                      u->name, old);
+    if (!sp_rbd_rename(pool, NULL, u->tmp, u->name, u->name, _("upload"),
+                       error)) {
+        /* the sweeper puts it back if this fails too */
+        (void)sp_rbd_rename(pool, NULL, old, u->name, u->name,
+                            _("putting back its old content"), NULL);
         return FALSE;
     }
     u->committed = TRUE;

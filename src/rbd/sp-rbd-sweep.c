@@ -28,9 +28,9 @@ restore(SpRbdPool *pool, const char *tmp, const char *public, GError **error)
         return FALSE;
     }
     probe = NULL;
-    if ((rc = rbd_rename(pool->io, tmp, public)) < 0)
-        return sp_rbd_fail(pool, error, rc, _("volume '%s': restoring it"),
-                           public);
+    if (!sp_rbd_rename(pool, NULL, tmp, public, public, _("restoring it"),
+                       error))
+        return FALSE;
     if (sp_rbd_open(pool, public, TRUE, &img, NULL))
         (void)rbd_metadata_remove(img, SP_RBD_KEY_TMP_OF);
     g_message("rbd pool '%s': volume '%s' restored from an interrupted upload",
