@@ -2,7 +2,8 @@
 # One side of bench-download.sh, inside a private libvirtd: a dense 1 GiB
 # raw volume and a sparse 4 GiB one (64 MiB of data), each downloaded with
 # virsh vol-download (--sparse for the sparse one) RUNS times, quiet and
-# with a CPU-bound neighbour; prints one JSON line of medians (seconds).
+# with a CPU-bound neighbour; prints one JSON line with every time
+# (seconds) of each of the four measurements.
 set -euo pipefail
 label=$1 dir=$2 runs=$3
 virsh -q pool-define-as bd dir --target "$dir" >/dev/null
@@ -27,12 +28,11 @@ time_one() {  # vol [--sparse]
     cmp -s "$dir/$1" "$out/f" || { echo "download of $1 differs" >&2; exit 1; }
     echo $(( (t1 - t0) / 1000 ))
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)] / 1e6}'; }
-measure() {  # vol [--sparse] -> median seconds
+measure() {  # vol [--sparse] -> "[s, s, ...]"
     local r=()
     time_one "$@" >/dev/null  # warm
     for _ in $(seq "$runs"); do r+=("$(time_one "$@")"); done
-    printf '%s\n' "${r[@]}" | median
+    printf '%s\n' "${r[@]}" | awk '{printf "%s%.6f", (NR > 1 ? ", " : "["), $1 / 1e6} END {print "]"}'
 }
 dq=$(measure dense.img)
 sq=$(measure sparse.img --sparse)

