@@ -64,6 +64,59 @@ sp_backend_check_flags(unsigned int flags, unsigned int supported,
     return FALSE;
 }
 
+static const SpFlagName sp_upload_flags[] = {
+    {VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
+     "VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM"},
+    {0, NULL},
+};
+
+static const SpFlagName sp_download_flags[] = {
+    {VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
+     "VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM"},
+    {0, NULL},
+};
+
+gboolean
+sp_backend_upload_args(const char *name, unsigned long long offset,
+                       unsigned long long len, unsigned int flags)
+{
+    if (!sp_backend_check_flags(flags, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
+                                sp_upload_flags, name))
+        return FALSE;
+    if (offset != 0 || len != 0) {
+        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
+                       _("upload into volume '%s': --offset/--length are not "
+                         "supported (safepool replaces and inspects whole "
+                         "images)"),
+                       name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sp_backend_download_args(const char *name, unsigned int flags)
+{
+    return sp_backend_check_flags(flags, VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
+                                  sp_download_flags, name);
+}
+
+gboolean
+sp_backend_wipe_args(const char *name, unsigned int algorithm,
+                     unsigned int flags)
+{
+    if (!sp_backend_check_flags(flags, 0, NULL, name))
+        return FALSE;
+    if (algorithm != VIR_STORAGE_VOL_WIPE_ALG_ZERO) {
+        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
+                       _("wipe of volume '%s': only the zero algorithm is "
+                         "supported"),
+                       name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 void
 sp_backend_report(const GError *error)
 {

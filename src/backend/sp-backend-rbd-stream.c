@@ -111,18 +111,6 @@ wrap(virStreamPtr st, const char *name, SpRbdStreamCtx *c,
     return sp_backend_stream_wrap(st, fd, name, ops, c);
 }
 
-static const SpFlagName sp_upload_flags[] = {
-    {VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
-     "VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM"},
-    {0, NULL},
-};
-
-static const SpFlagName sp_download_flags[] = {
-    {VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
-     "VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM"},
-    {0, NULL},
-};
-
 int
 sp_rbd_upload_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
                   virStreamPtr stream, unsigned long long offset,
@@ -131,17 +119,8 @@ sp_rbd_upload_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autoptr(GError) error = NULL;
     SpRbdStreamCtx *c;
 
-    if (!sp_backend_check_flags(flags, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
-                                sp_upload_flags, vol->name))
+    if (!sp_backend_upload_args(vol->name, offset, len, flags))
         return -1;
-    if (offset != 0 || len != 0) {
-        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
-                       _("upload into volume '%s': --offset/--length are not "
-                         "supported (safepool replaces and inspects whole "
-                         "images)"),
-                       vol->name);
-        return -1;
-    }
     c = g_new0(SpRbdStreamCtx, 1);
     if (!sp_rbd_backend_open(obj, &c->policy, &c->pool, FALSE, &error) ||
         !(c->up = sp_rbd_upload_begin(c->pool, vol->name, &error))) {
@@ -161,8 +140,7 @@ sp_rbd_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autoptr(GError) error = NULL;
     SpRbdStreamCtx *c;
 
-    if (!sp_backend_check_flags(flags, VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
-                                sp_download_flags, vol->name))
+    if (!sp_backend_download_args(vol->name, flags))
         return -1;
     c = g_new0(SpRbdStreamCtx, 1);
     if (!sp_rbd_backend_open(obj, &c->policy, &c->pool, FALSE, &error) ||

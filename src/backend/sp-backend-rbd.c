@@ -344,15 +344,8 @@ sp_rbd_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpRbdPool) pool = NULL;
 
-    if (!sp_backend_check_flags(flags, 0, NULL, vol->name))
+    if (!sp_backend_wipe_args(vol->name, algorithm, flags))
         return -1;
-    if (algorithm != VIR_STORAGE_VOL_WIPE_ALG_ZERO) {
-        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
-                       _("wipe of volume '%s': only the zero algorithm is "
-                         "supported"),
-                       vol->name);
-        return -1;
-    }
     SP_RBD_OPEN(obj, policy, pool, FALSE);
     if (!sp_rbd_wipe(pool, vol->name, &error))
         return fail(error);

@@ -52,18 +52,6 @@ sp_upload_ctx_free(gpointer data)
     g_free(c);
 }
 
-static const SpFlagName sp_upload_flags[] = {
-    {VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
-     "VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM"},
-    {0, NULL},
-};
-
-static const SpFlagName sp_download_flags[] = {
-    {VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
-     "VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM"},
-    {0, NULL},
-};
-
 /* The temporary holds exactly what the client sent: then inspect it and
  * replace the volume atomically. */
 static gboolean
@@ -113,17 +101,8 @@ sp_backend_upload_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     SpUploadCtx *c;
     int fd;
 
-    if (!sp_backend_check_flags(flags, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM,
-                                sp_upload_flags, vol->name))
+    if (!sp_backend_upload_args(vol->name, offset, len, flags))
         return -1;
-    if (offset != 0 || len != 0) {
-        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
-                       _("upload into volume '%s': --offset/--length are not "
-                         "supported (safepool replaces and inspects whole "
-                         "images)"),
-                       vol->name);
-        return -1;
-    }
     c = g_new0(SpUploadCtx, 1);
     if (!(c->policy = sp_backend_policy(&error)) ||
         !(c->pool = sp_backend_pool_open(obj, c->policy, FALSE, &error)) ||
@@ -150,8 +129,7 @@ sp_backend_download_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autoptr(SpPool) pool = NULL;
     g_autofd int fd = -1;
 
-    if (!sp_backend_check_flags(flags, VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM,
-                                sp_download_flags, vol->name))
+    if (!sp_backend_download_args(vol->name, flags))
         return -1;
     /* opened beneath the pool without following symlinks, unlike the
      * stock helper that opens vol->target.path */
@@ -176,15 +154,8 @@ sp_backend_wipe_vol(virStoragePoolObj *obj, virStorageVolDef *vol,
     g_autoptr(SpPolicy) policy = NULL;
     g_autoptr(SpPool) pool = NULL;
 
-    if (!sp_backend_check_flags(flags, 0, NULL, vol->name))
+    if (!sp_backend_wipe_args(vol->name, algorithm, flags))
         return -1;
-    if (algorithm != VIR_STORAGE_VOL_WIPE_ALG_ZERO) {
-        virReportError(VIR_ERR_ARGUMENT_UNSUPPORTED,
-                       _("wipe of volume '%s': only the zero algorithm is "
-                         "supported"),
-                       vol->name);
-        return -1;
-    }
     if (!(policy = sp_backend_policy(&error)) ||
         !(pool = sp_backend_pool_open(obj, policy, FALSE, &error)) ||
         !sp_pool_wipe(pool, vol->name, &error)) {

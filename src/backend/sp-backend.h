@@ -50,6 +50,16 @@ typedef struct {
 gboolean sp_backend_check_flags(unsigned int flags, unsigned int supported,
                                 const SpFlagName *names, const char *what);
 
+/* The arguments both modules accept for volume @name: an upload (sparse
+ * or not, the whole volume only), a download (sparse or not), a wipe
+ * (zeroes, no flags). FALSE with a libvirt error naming what was
+ * refused. */
+gboolean sp_backend_upload_args(const char *name, unsigned long long offset,
+                                unsigned long long len, unsigned int flags);
+gboolean sp_backend_download_args(const char *name, unsigned int flags);
+gboolean sp_backend_wipe_args(const char *name, unsigned int algorithm,
+                              unsigned int flags);
+
 /* The site policy, read afresh for every operation ($SAFEPOOL_CONFIG in
  * libvirtd's environment, else /etc/safepool/safepool.conf, else defaults). */
 SpPolicy *sp_backend_policy(GError **error);

@@ -143,4 +143,19 @@ for argv in qemu_calls()[calls_before:]:
         if b"-f" not in argv or argv[argv.index(b"-f") + 1] != b"raw":
             fail(f"qemu-img ran on the raw volume without -f raw: {argv}")
 print("   resize argv:", qemu_calls()[calls_before:] or "in-process (no qemu-img)")
+
+step("stream and wipe arguments safepool does not take: refused, nothing changed")
+before = snapshot(P)
+st = conn.newStream(0)
+msg = expect_refused(libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED, "upload at an offset",
+                     r.upload, st, 4096, 0, 0)
+if "--offset/--length" not in msg:
+    fail(f"offset refusal does not say why: {msg}")
+# (flags libvirt itself does not know never reach the backend: its
+# storage driver refuses them first; a download of a part is served)
+msg = expect_refused(libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED, "wipe with the nnsa pattern",
+                     r.wipePattern, libvirt.VIR_STORAGE_VOL_WIPE_ALG_NNSA, 0)
+if "only the zero algorithm" not in msg:
+    fail(f"wipe refusal does not say why: {msg}")
+expect_eq(snapshot(P), before, "pool after refused stream and wipe arguments")
 print("PASS")
