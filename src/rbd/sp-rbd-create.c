@@ -112,7 +112,7 @@ record_identity(SpRbdPool *pool, const char *tmp, const SpVolume *vol,
     /* the allocation asked for is not a property of an RBD image */
     rec->has_allocation = FALSE;
     xml = sp_volume_to_xml_type(rec, path, "network");
-    return sp_rbd_meta_set(pool, tmp,
+    return sp_rbd_meta_set(pool, tmp, vol->name, TRUE,
                            (const char *const[]){SP_RBD_KEY_FORMAT, "raw",
                                                  SP_RBD_KEY_XML, xml, NULL},
                            error);

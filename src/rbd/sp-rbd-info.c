@@ -350,27 +350,28 @@ put_string(GByteArray *b, const char *s, gsize len)
     g_byte_array_append(b, (const guint8 *)s, len);
 }
 
-/* rbd_metadata_set() would open the image (a watch), take its exclusive
- * lock, write one key, release the lock and close: open, two keys and
- * close took 16 ms of a 42 ms create + record + rename on ceph-mini,
- * this takes 1 ms (notes/rbd-meta-probe.c). The same
- * write is the cls_rbd call "metadata_set" on the image's header object,
- * which librbd itself makes: "get_id" on rbd_id.NAME, then one call
- * that sets every key in one OSD transaction, so a volume never carries
- * half an identity. These calls and object names are Ceph's wire and
- * on-disk interface that every client (krbd included) and every release
- * since 0.94 keeps. The caller holds the name's lock; nobody else has
- * the image open (a temporary, or a volume being adopted under lock). */
-gboolean
-sp_rbd_meta_set(SpRbdPool *pool, const char *name, const char *const *kv,
-                GError **error)
+/* rbd_metadata_set() opens the image (a watch), takes its exclusive
+ * lock, writes one key, releases the lock and closes: open, two keys and
+ * close took 16 ms of a 42 ms create + record + rename on ceph-mini; the
+ * one call below takes 1 ms (notes/rbd-meta-probe.c). It is the cls_rbd
+ * call librbd itself makes, "metadata_set" on the image's header object
+ * (found by "get_id" on rbd_id.NAME), and sets every key in one OSD
+ * transaction; these calls and object names are Ceph's wire and on-disk
+ * interface, kept by every release since 0.94 and used by krbd too. The
+ * header must exist (assert_exists: a concurrent removal leaves no stray
+ * header behind). Only for an image this operation has just made: what
+ * librbd would check (read-only, mirroring, journal, watchers to notify)
+ * cannot apply to it. */
+static gboolean
+meta_set_fresh(SpRbdPool *pool, const char *image, const char *shown,
+               const GByteArray *in, GError **error)
 {
-    g_autofree char *id_oid = g_strconcat("rbd_id.", name, NULL);
+    g_autofree char *id_oid = g_strconcat("rbd_id.", image, NULL);
     g_autofree char *hdr_oid = NULL;
-    g_autoptr(GByteArray) in = g_byte_array_new();
     char out[4 + 128];
-    guint32 len, n = 0;
-    int rc;
+    rados_write_op_t op;
+    guint32 len;
+    int rc, prval = 0;
 
     rc =
         rados_exec(pool->io, id_oid, "rbd", "get_id", NULL, 0, out, sizeof out);
@@ -378,25 +379,54 @@ sp_rbd_meta_set(SpRbdPool *pool, const char *name, const char *const *kv,
         rc = -EIO;
     if (rc < 0)
         return sp_rbd_fail(pool, error, rc, _("volume '%s': its image id"),
-                           name);
+                           shown);
     memcpy(&len, out, 4);
     len = GUINT32_FROM_LE(len);
     if (len == 0 || len > (guint32)rc - 4 || memchr(out + 4, '\0', len))
         return sp_rbd_fail(pool, error, -EIO, _("volume '%s': its image id"),
-                           name);
+                           shown);
     hdr_oid = g_strdup_printf("rbd_header.%.*s", (int)len, out + 4);
-    for (const char *const *p = kv; *p; p += 2)
-        n++;
-    n = GUINT32_TO_LE(n);
-    g_byte_array_append(in, (const guint8 *)&n, sizeof n);
-    for (const char *const *p = kv; *p; p += 2) {
-        put_string(in, p[0], strlen(p[0]));
-        put_string(in, p[1], strlen(p[1]));
-    }
-    rc = rados_exec(pool->io, hdr_oid, "rbd", "metadata_set",
-                    (const char *)in->data, in->len, NULL, 0);
+    op = rados_create_write_op();
+    rados_write_op_assert_exists(op);
+    rados_write_op_exec(op, "rbd", "metadata_set", (const char *)in->data,
+                        in->len, &prval);
+    rc = rados_write_op_operate(op, pool->io, hdr_oid, NULL, 0);
+    rados_release_write_op(op);
+    if (rc == 0 && prval < 0)
+        rc = prval;
     if (rc < 0)
-        return sp_rbd_fail(pool, error, rc,
-                           _("volume '%s': recording its identity"), name);
+        return sp_rbd_fail(pool, error, rc, _("volume '%s': its metadata"),
+                           shown);
+    return TRUE;
+}
+
+gboolean
+sp_rbd_meta_set(SpRbdPool *pool, const char *image, const char *shown,
+                gboolean fresh, const char *const *kv, GError **error)
+{
+    g_autoptr(GByteArray) in = g_byte_array_new();
+    g_auto(SpRbdImage) img = NULL;
+    guint32 n = 0;
+
+    if (fresh) {
+        for (const char *const *p = kv; *p; p += 2)
+            n++;
+        n = GUINT32_TO_LE(n);
+        g_byte_array_append(in, (const guint8 *)&n, sizeof n);
+        for (const char *const *p = kv; *p; p += 2) {
+            put_string(in, p[0], strlen(p[0]));
+            put_string(in, p[1], strlen(p[1]));
+        }
+        return meta_set_fresh(pool, image, shown, in, error);
+    }
+    if (!sp_rbd_open(pool, image, TRUE, &img, error))
+        return FALSE;
+    for (const char *const *p = kv; *p; p += 2) {
+        int rc = rbd_metadata_set(img, p[0], p[1]);
+
+        if (rc < 0)
+            return sp_rbd_fail(pool, error, rc, _("volume '%s': its metadata"),
+                               shown);
+    }
     return TRUE;
 }

@@ -58,10 +58,14 @@ char *sp_rbd_tmp_hash(const char *tmp);
 char *sp_rbd_meta_get(SpRbdPool *pool, SpRbdImage img, const char *name,
                       const char *key, GError **error);
 
-/* Set the metadata keys of image @name (not open, or open by this
- * process only) in one transaction: @kv is KEY, VALUE, ..., NULL. */
-gboolean sp_rbd_meta_set(SpRbdPool *pool, const char *name,
-                         const char *const *kv, GError **error);
+/* Set the metadata keys @kv (KEY, VALUE, ..., NULL) of image @image;
+ * @shown names the volume in messages. @fresh: this operation has just
+ * made @image under its name's lock (nobody else has it open, it is
+ * neither mirrored nor journaled): every key in one cls_rbd call, one
+ * OSD transaction. Otherwise through librbd with all of its checks, a
+ * key at a time. */
+gboolean sp_rbd_meta_set(SpRbdPool *pool, const char *image, const char *shown,
+                         gboolean fresh, const char *const *kv, GError **error);
 
 /* Refuse (IN_USE, naming the client addresses) while @img has watchers:
  * it is open in a qemu or another client on some host. */

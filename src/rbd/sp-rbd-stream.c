@@ -131,7 +131,7 @@ make_tmp(SpRbdUpload *u, SpRbdImage old, GError **error)
                            u->name);
     u->made = TRUE;
     /* an image adopted without XML has none to carry over */
-    return sp_rbd_meta_set(pool, u->tmp,
+    return sp_rbd_meta_set(pool, u->tmp, u->name, TRUE,
                            (const char *const[]){SP_RBD_KEY_FORMAT, fmt,
                                                  xml ? SP_RBD_KEY_XML : NULL,
                                                  xml, NULL},
@@ -310,7 +310,7 @@ replace(SpRbdUpload *u, GError **error)
             return FALSE;
     }
     if (!sp_rbd_meta_set(
-            pool, u->name,
+            pool, u->name, u->name, FALSE,
             (const char *const[]){SP_RBD_KEY_TMP_OF, u->name, NULL}, error))
         return FALSE;
     if (!sp_rbd_rename(pool, u->lock, u->name, old, u->name, _("upload"),
@@ -550,7 +550,8 @@ sp_rbd_adopt(SpRbdPool *pool, const char *name, SpFormat format, GError **error)
     if ((rc = rbd_get_size(img, &vol->capacity)) < 0)
         return sp_rbd_fail(pool, error, rc, "%s", what);
     xml = sp_volume_to_xml_type(vol, path, "network");
-    return sp_rbd_meta_set(pool, name,
+    g_clear_pointer(&img, rbd_close);
+    return sp_rbd_meta_set(pool, name, name, FALSE,
                            (const char *const[]){SP_RBD_KEY_FORMAT, "raw",
                                                  SP_RBD_KEY_XML, xml, NULL},
                            error);

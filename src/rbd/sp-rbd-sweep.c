@@ -21,13 +21,14 @@ restore(SpRbdPool *pool, const char *tmp, const char *public, GError **error)
 
     if (!sp_rbd_check_name(public, NULL) || g_strcmp0(want, have) != 0)
         return FALSE;
+    /* the public name taken again: this old content is stale; a probe
+     * that fails otherwise keeps it (an error, never a removal) */
     rc = rbd_open_read_only(pool->io, public, &probe, NULL);
-    if (rc != -ENOENT) {
-        if (rc < 0)
-            probe = NULL;
+    if (rc == 0)
         return FALSE;
-    }
     probe = NULL;
+    if (rc != -ENOENT)
+        return sp_rbd_fail(pool, error, rc, _("volume '%s'"), public);
     if (!sp_rbd_rename(pool, NULL, tmp, public, public, _("restoring it"),
                        error))
         return FALSE;
@@ -79,9 +80,10 @@ sp_rbd_pool_sweep(SpRbdPool *pool, guint *n, GError **error)
             (*n)++;
             continue;
         }
-        if (local) {
-            g_warning("%s", local->message);
-            g_clear_error(&local);
+        if (local) { /* the only copy of a volume: never removed */
+            g_warning("rbd pool '%s': '%s' kept: %s", pool->name, name,
+                      local->message);
+            continue;
         }
         /* a dead maker's temporary: its snapshots were never anyone's */
         if (!sp_rbd_remove_image(pool, name, TRUE, &local)) {

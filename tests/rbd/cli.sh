@@ -16,6 +16,19 @@ expect_eq "$(sp vol-list --json | jq -r '.[] | select(.name=="by-cli") | .format
 sp vol-list --json | jq -e '.[] | select(.name | startswith("."))' >/dev/null && fail "hidden name listed"
 sp_fails 4 "exists already" vol-create "$T/v.xml"
 
+step "adopt: an image made by rbd is recorded after inspection, once, raw only"
+qemu-img create -q -f qcow2 -b /etc/passwd -F raw "$T/adopt-evil.qcow2" 8M
+rbdc import --no-progress "$T/adopt-evil.qcow2" "rbd/$NS/by-cli-evil"
+sp_fails 1 "qcow2-backing-file" vol-adopt by-cli-evil --format raw
+expect_eq "$(sp vol-list --json | jq -r '.[] | select(.name=="by-cli-evil") | .format')" unknown "refused adoption recorded nothing"
+sp_fails 1 "RBD images are raw" vol-adopt by-cli --format qcow2
+sp vol-adopt by-cli --format raw
+expect_eq "$(sp vol-list --json | jq -r '.[] | select(.name=="by-cli") | .format')" raw "adopted format"
+expect_eq "$(rbdc image-meta get "rbd/$NS/by-cli" safepool.format)" raw "adopted safepool.format"
+rbdc image-meta get "rbd/$NS/by-cli" safepool.xml | grep -q "<name>by-cli</name>" || fail "adopted image has no recorded XML"
+sp_fails 4 "has a recorded format already" vol-adopt by-cli --format raw
+sp vol-delete by-cli-evil
+
 step "names: RBD's separators refused, odd but visible Unicode kept"
 vol_xml 'a@b' 1048576 >"$T/n.xml"; sp_fails 1 "'@' is not allowed" vol-create "$T/n.xml"
 vol_xml $'evil\u202egpj.exe' 1048576 >"$T/n.xml"; sp_fails 1 "Unicode Cf" vol-create "$T/n.xml"
