@@ -6,6 +6,7 @@
 # data (a 4 KiB volume through the Python API, 100 times, quiet);
 # prints one JSON line with every time (seconds) of each measurement.
 set -euo pipefail
+shopt -s inherit_errexit  # a failed or differing download ends the run
 label=$1 dir=$2 runs=$3
 virsh -q pool-define-as bd dir --target "$dir" >/dev/null
 virsh -q pool-start bd >/dev/null
