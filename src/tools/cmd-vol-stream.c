@@ -131,14 +131,15 @@ hole_rbd(gpointer dst, guint64 len, GError **error)
 }
 #endif
 
+/* FILE of vol-upload; '-': stdin (a copy no child inherits). */
 static int
-open_in(SpCli *cli, const char *path, GError **error)
+open_in(const char *path, GError **error)
 {
-    int fd;
+    int fd = g_str_equal(path, "-")
+                 ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)
+                 : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-    if (g_str_equal(path, "-"))
-        return dup(STDIN_FILENO);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+    if (fd < 0)
         sp_error_set_errno(error, errno, _("upload source '%s'"), path);
     return fd;
 }
@@ -158,7 +159,7 @@ sp_cmd_vol_upload(SpCli *cli, int argc, char **argv)
                             "volume's recorded format."),
                           NULL, 2, &po, &argc, &argv, &rc))
         return rc;
-    if ((in = open_in(cli, argv[2], &error)) < 0)
+    if ((in = open_in(argv[2], &error)) < 0)
         return sp_cli_fail(cli, error);
     if (!sp_cmd_open_target(cli, "vol-upload", &po, &t, &rc))
         return rc;
@@ -214,7 +215,7 @@ open_out(const char *path, gboolean *seekable, GError **error)
     struct stat st;
     int fd;
 
-    fd = g_str_equal(path, "-") ? dup(STDOUT_FILENO)
+    fd = g_str_equal(path, "-") ? fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
                                 : open(path,
                                        O_WRONLY | O_CREAT | O_TRUNC |
                                            O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,

@@ -410,11 +410,65 @@ test_help_and_usage(void)
                     ==, 2);
 }
 
+/* vol-upload/vol-download through a file, '-' on stdin/stdout, and '-'
+ * on a closed stdin: a one-line error, exit non-zero, volume unchanged
+ * (it once exited 0 with no message). */
+static void
+test_upload_stdio(void)
+{
+    g_autoptr(CliEnv) e = cli_env_new(NULL);
+    g_autofree char *x =
+        cli_write_xml(e, "u.xml",
+                      "<volume><name>u.img</name><capacity>65536</capacity>"
+                      "<target><format type='raw'/></target></volume>");
+    g_autofree char *data = g_build_filename(e->dir, "data", NULL);
+    g_autofree char *vol = g_build_filename(e->pool, "u.img", NULL);
+    g_autofree char *back = g_build_filename(e->dir, "back", NULL);
+    g_autofree char *got = NULL, *err = NULL;
+    gsize len = 0;
+    guint8 buf[65536];
+    int status = -1;
+    const char *bin = g_getenv("SAFEPOOL_BIN");
+    /* $0 safepool, $1 config, $2 pool, $3 data, $4 back */
+    const char *argv[] = {
+        "/bin/sh",
+        "-c",
+        "\"$0\" --config \"$1\" vol-upload --pool-dir \"$2\" u.img - "
+        "<\"$3\" && \"$0\" --config \"$1\" vol-download --pool-dir \"$2\" "
+        "u.img - >\"$4\" && exec \"$0\" --config \"$1\" vol-upload "
+        "--pool-dir \"$2\" u.img - <&-",
+        bin,
+        e->conf,
+        e->pool,
+        data,
+        back,
+        NULL};
+
+    g_assert_nonnull(bin);
+    for (gsize i = 0; i < sizeof buf; i++)
+        buf[i] = (guint8)(i * 7 + 1);
+    cli_write_file(data, (const char *)buf, sizeof buf);
+    g_assert_cmpint(
+        cli_run(e, NULL, NULL, "vol-create", "--pool-dir", e->pool, x, NULL),
+        ==, 0);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
+                               NULL, NULL, &err, &status, NULL));
+    g_assert_false(g_spawn_check_wait_status(status, NULL));
+    g_assert_nonnull(strstr(err, "upload source '-'"));
+    g_assert_cmpuint(cli_count_tmp(e->pool), ==, 0);
+    g_assert_true(g_file_get_contents(vol, &got, &len, NULL));
+    g_assert_cmpmem(got, len, buf, sizeof buf);
+    g_clear_pointer(&got, g_free);
+    g_assert_true(g_file_get_contents(back, &got, &len, NULL));
+    g_assert_cmpmem(got, len, buf, sizeof buf);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vol-ops/resize", test_resize);
+    g_test_add_func("/vol-ops/upload-stdio", test_upload_stdio);
     g_test_add_func("/vol-ops/delete-backing-in-use",
                     test_delete_backing_in_use);
     g_test_add_func("/vol-ops/dumpxml-roundtrip", test_dumpxml_roundtrip);
