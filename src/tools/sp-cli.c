@@ -18,10 +18,16 @@ sp_cli_policy(SpCli *cli, GError **error)
 int
 sp_cli_fail(SpCli *cli, const GError *error)
 {
-    int code = sp_error_exit_code(error);
+    g_autoptr(GError) none = NULL;
+    int code;
 
+    /* only failure paths call this: a failure that forgot its reason is
+     * still a failure (exit 3), never a silent success */
     if (!error)
-        return 0;
+        error = none = g_error_new_literal(
+            SP_ERROR, SP_ERROR_FAILED,
+            _("internal error: an operation failed without a reason"));
+    code = sp_error_exit_code(error);
     /* One line: a multi-line tool stderr is folded into it. */
     g_autofree char *line = g_strdup(error->message);
     g_strdelimit(line, "\r\n", ' ');

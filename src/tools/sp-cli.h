@@ -43,7 +43,9 @@ void sp_cli_progress_end(SpCliProgress *p);
 const SpPolicy *sp_cli_policy(SpCli *cli, GError **error);
 
 /* Print "safepool: <message>" on stderr (and with --json a
- * {"error": {"code", "message"}} document on stdout); return exit code. */
+ * {"error": {"code", "message"}} document on stdout); return its exit
+ * code. Only for failures: a NULL @error is reported as an internal
+ * error (exit 3), never as success. */
 int sp_cli_fail(SpCli *cli, const GError *error);
 
 /* Usage error: print message + hint, return 2. */
