@@ -368,12 +368,8 @@ test_manifest_empty(void)
 int
 main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    if (getuid() != 0) {
-        g_test_skip("needs root (tmpfs mounts, chown)");
-        return 77;
-    }
-    vt_private_mounts();
+    if (!vt_test_init(&argc, &argv))
+        return 77; /* skipped */
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *plain =
             g_strdup_printf("/vtpm/hostile/plain/%s", cases[i].name);

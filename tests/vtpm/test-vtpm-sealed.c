@@ -262,12 +262,8 @@ test_passphrase(void)
 int
 main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    if (getuid() != 0) {
-        g_test_skip("needs root (tmpfs mounts, chown)");
-        return 77;
-    }
-    vt_private_mounts();
+    if (!vt_test_init(&argc, &argv))
+        return 77; /* skipped */
     g_test_add_func("/vtpm/sealed/policy-and-plain", test_policy_and_plain);
     g_test_add_func("/vtpm/sealed/usage", test_usage);
     g_test_add_func("/vtpm/sealed/keys-and-refusals", test_keys_and_refusals);

@@ -542,12 +542,8 @@ test_running_other_tpm_dir(void)
 int
 main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    if (getuid() != 0) {
-        g_test_skip("needs root (tmpfs mounts, chown)");
-        return 77;
-    }
-    vt_private_mounts();
+    if (!vt_test_init(&argc, &argv))
+        return 77; /* skipped */
     g_test_add_func("/vtpm/state/save-restore-roundtrip", test_roundtrip);
     g_test_add_func("/vtpm/state/verify-relabel", test_verify_relabel);
     g_test_add_func("/vtpm/state/create-twice", test_create_twice);

@@ -32,13 +32,19 @@ static const char dom_xml[] =
     "  </seclabel>\n"
     "</domain>\n";
 
-void
-vt_private_mounts(void)
+gboolean
+vt_test_init(int *argc, char ***argv)
 {
+    g_test_init(argc, argv, NULL);
+    if (getuid() != 0) {
+        g_printerr("skipped: needs root (tmpfs mounts, chown)\n");
+        return FALSE;
+    }
     /* Our tmpfs mounts vanish with the process even when a test aborts. */
     if (unshare(CLONE_NEWNS) < 0 ||
         mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         g_error("private mount namespace: %s", g_strerror(errno));
+    return TRUE;
 }
 
 void

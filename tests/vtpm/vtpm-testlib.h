@@ -17,8 +17,9 @@ typedef struct {
     char *key;     /* <dir>/key: 32 random bytes (--key-file) */
 } VtFixture;
 
-/* Enter a private mount namespace (call once from main, as root). */
-void vt_private_mounts(void);
+/* g_test_init, then, as root, a private mount namespace for the whole
+ * test program; FALSE (the caller exits 77: skipped) when not root. */
+gboolean vt_test_init(int *argc, char ***argv);
 
 void vt_setup(VtFixture *f);
 void vt_teardown(VtFixture *f);
