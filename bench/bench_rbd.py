@@ -2,7 +2,6 @@
 bench-rbd.sh). Each figure is the median of the runs listed with it."""
 import base64
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -10,22 +9,12 @@ import time
 
 import libvirt
 
-T = os.environ["SP_TEST_TMP"]
-SRC = os.environ["SAFEPOOL_SRCDIR"]
-SAFEPOOL = os.environ["SP_SAFEPOOL"]
-MON_HOST = os.environ["CEPH_MON_HOST"]
-MON_PORT = os.environ["CEPH_MON_PORT"]
-USER = os.environ["CEPH_USER"]
-CEPH_CONF = os.environ["CEPH_CONF"]
-RESULTS = os.environ["SP_RESULTS"]
-KEY = os.read(3, 4096).decode()
-# a SIGTERM (meson's timeout) still stops the private libvirtds
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-os.close(3)
-sys.path.insert(0, os.path.join(SRC, "tests", "rbd"))
-from rbdhosts import Host  # noqa: E402
+sys.path.insert(0, os.path.join(os.environ["SAFEPOOL_SRCDIR"], "tests", "rbd"))
+from rbdhosts import CLEAN_ENV as ENV, Host, cluster_from_env  # noqa: E402
 
-ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
+T, SRC, MON_HOST, MON_PORT, USER, CEPH_CONF, KEY = cluster_from_env()
+SAFEPOOL = os.environ["SP_SAFEPOOL"]
+RESULTS = os.environ["SP_RESULTS"]
 UUID = "0b5e7a1c-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
 MiB, GiB = 1 << 20, 1 << 30
 ROUNDS = int(os.environ.get("SP_BENCH_ROUNDS", "3"))

@@ -2,11 +2,31 @@
 tools/private-libvirtd with a holder command, reached through its socket
 under /proc/PID/root, restarted with nsenter (rbd tests and benchmarks)."""
 import os
+import signal
 import subprocess
 import sys
 import time
 
 import libvirt
+
+
+# what children get: a clean environment (no CEPH_* at all)
+CLEAN_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+             "HOME": "/root"}
+
+
+def cluster_from_env():
+    """(tmp dir, source dir, mon host, mon port, cephx user, ceph.conf,
+    cephx key) as the shell wrapper passes them: the key on fd 3 (read,
+    then closed: never in the environment). From now on a SIGTERM
+    (meson's timeout) exits through finally blocks, which stop the
+    private libvirtds."""
+    key = os.read(3, 4096).decode()
+    os.close(3)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    e = os.environ
+    return (e["SP_TEST_TMP"], e["SAFEPOOL_SRCDIR"], e["CEPH_MON_HOST"],
+            e["CEPH_MON_PORT"], e["CEPH_USER"], e["CEPH_CONF"], key)
 
 
 def fail(msg):

@@ -6,7 +6,6 @@ cross-host races and watchers; a daemon restart; an unreachable cluster;
 the cephx key in no process's argv or environment and in no file."""
 import base64
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,25 +13,15 @@ import time
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rbdhosts import Host  # noqa: E402
+from rbdhosts import CLEAN_ENV, Host, cluster_from_env  # noqa: E402
 
-T = os.environ["SP_TEST_TMP"]
+T, SRC, MON_HOST, MON_PORT, USER, CEPH_CONF, KEY = cluster_from_env()
 NS = os.environ["SP_NS"]
-SRC = os.environ["SAFEPOOL_SRCDIR"]
-MON_HOST = os.environ["CEPH_MON_HOST"]
-MON_PORT = os.environ["CEPH_MON_PORT"]
-USER = os.environ["CEPH_USER"]
-CEPH_CONF = os.environ["CEPH_CONF"]
-KEY = os.read(3, 4096).decode()
-# a SIGTERM (meson's timeout) still stops the private libvirtds
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-os.close(3)
 BACKENDS = os.path.join(T, "backends")
 POLICY = os.path.join(T, "policy.conf")
 SECRET_UUID = "6f1c3c1e-3d5b-4c55-9a0e-2f4b6a8d9c11"
 # children get a clean environment (no CEPH_* at all)
-ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
-       "HOME": "/root", "SAFEPOOL_CONFIG": POLICY}
+ENV = dict(CLEAN_ENV, SAFEPOOL_CONFIG=POLICY)
 
 
 def step(msg):
