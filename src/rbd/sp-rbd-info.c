@@ -340,14 +340,20 @@ sp_rbd_children(SpRbdPool *pool, SpRbdImage img, const char *name,
     return out;
 }
 
-/* Ceph's encoding of a length-prefixed string (little-endian u32). */
+/* Ceph's encodings: a little-endian u32; a string after its length. */
 static void
-put_string(GByteArray *b, const char *s, gsize len)
+put_u32(GByteArray *b, guint32 v)
 {
-    guint32 le = GUINT32_TO_LE((guint32)len);
+    guint32 le = GUINT32_TO_LE(v);
 
     g_byte_array_append(b, (const guint8 *)&le, sizeof le);
-    g_byte_array_append(b, (const guint8 *)s, len);
+}
+
+static void
+put_string(GByteArray *b, const char *s)
+{
+    put_u32(b, (guint32)strlen(s));
+    g_byte_array_append(b, (const guint8 *)s, strlen(s));
 }
 
 /* rbd_metadata_set() opens the image (a watch), takes its exclusive
@@ -364,10 +370,12 @@ put_string(GByteArray *b, const char *s, gsize len)
  * cannot apply to it. */
 static gboolean
 meta_set_fresh(SpRbdPool *pool, const char *image, const char *shown,
-               const GByteArray *in, GError **error)
+               const char *const *kv, GError **error)
 {
     g_autofree char *id_oid = g_strconcat("rbd_id.", image, NULL);
     g_autofree char *hdr_oid = NULL;
+    g_autoptr(GByteArray) in = g_byte_array_new();
+    guint32 n = 0;
     char out[4 + 128];
     rados_write_op_t op;
     guint32 len;
@@ -386,6 +394,14 @@ meta_set_fresh(SpRbdPool *pool, const char *image, const char *shown,
         return sp_rbd_fail(pool, error, -EIO, _("volume '%s': its image id"),
                            shown);
     hdr_oid = g_strdup_printf("rbd_header.%.*s", (int)len, out + 4);
+    /* map<string, bufferlist>: a count, then each key and value */
+    for (const char *const *p = kv; *p; p += 2)
+        n++;
+    put_u32(in, n);
+    for (const char *const *p = kv; *p; p += 2) {
+        put_string(in, p[0]);
+        put_string(in, p[1]);
+    }
     op = rados_create_write_op();
     rados_write_op_assert_exists(op);
     rados_write_op_exec(op, "rbd", "metadata_set", (const char *)in->data,
@@ -404,21 +420,10 @@ gboolean
 sp_rbd_meta_set(SpRbdPool *pool, const char *image, const char *shown,
                 gboolean fresh, const char *const *kv, GError **error)
 {
-    g_autoptr(GByteArray) in = g_byte_array_new();
     g_auto(SpRbdImage) img = NULL;
-    guint32 n = 0;
 
-    if (fresh) {
-        for (const char *const *p = kv; *p; p += 2)
-            n++;
-        n = GUINT32_TO_LE(n);
-        g_byte_array_append(in, (const guint8 *)&n, sizeof n);
-        for (const char *const *p = kv; *p; p += 2) {
-            put_string(in, p[0], strlen(p[0]));
-            put_string(in, p[1], strlen(p[1]));
-        }
-        return meta_set_fresh(pool, image, shown, in, error);
-    }
+    if (fresh)
+        return meta_set_fresh(pool, image, shown, kv, error);
     if (!sp_rbd_open(pool, image, TRUE, &img, error))
         return FALSE;
     for (const char *const *p = kv; *p; p += 2) {
